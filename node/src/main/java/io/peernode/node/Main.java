@@ -21,6 +21,8 @@ public final class Main {
     if (System.getProperty("logback.configurationFile") == null) {
       System.setProperty("logback.configurationFile", "peer-logback.xml");
     }
+    // Initialise logging before the actor system's threads log concurrently.
+    org.slf4j.LoggerFactory.getILoggerFactory();
     System.exit(run(args, System.out, System.err));
   }
 
