@@ -30,6 +30,8 @@ public final class Main {
     if (args.length > 0 && !args[0].startsWith("-")) {
       String[] rest = Arrays.copyOfRange(args, 1, args.length);
       switch (args[0]) {
+        case "call":
+          return io.peernode.node.cli.CallCommand.run(rest, out, err);
         default:
           err.println("peer-node: unknown command '" + args[0] + "' (see --help)");
           return 2;

@@ -111,6 +111,23 @@ class NodeProcessIT {
   }
 
   @Test
+  void theCallCommandPrintsResultsAndErrors() throws Exception {
+    NodeProcess a = start("a");
+    String url = "http://127.0.0.1:" + a.httpPort();
+    NodeProcess.Result id = NodeProcess.run(Duration.ofSeconds(30), "call", "--url", url, "node_id");
+    assertEquals(0, id.exitCode, id.toString());
+    assertEquals("\"" + a.nodeId() + "\"", id.stdout.strip());
+    NodeProcess.Result unknown = NodeProcess.run(Duration.ofSeconds(30), "call", "--url", url, "no_such_method");
+    assertEquals(1, unknown.exitCode, unknown.toString());
+    assertTrue(unknown.stderr.contains("-32601") && unknown.stderr.contains("no_such_method"), unknown.toString());
+    NodeProcess.Result params = NodeProcess.run(Duration.ofSeconds(30), "call", "--url", url, "node_id", "42");
+    assertEquals(1, params.exitCode, params.toString());
+    assertTrue(params.stderr.contains("-32602"), params.toString());
+    NodeProcess.Result usage = NodeProcess.run(Duration.ofSeconds(30), "call", "--url");
+    assertEquals(2, usage.exitCode, usage.toString());
+  }
+
+  @Test
   void badCommandLinesExitTwoWithOneLineNamingTheProblem() throws Exception {
     NodeProcess.Result unknown = NodeProcess.run(Duration.ofSeconds(30), "--bogus");
     assertEquals(2, unknown.exitCode, unknown.toString());
