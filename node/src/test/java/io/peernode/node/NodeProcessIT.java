@@ -106,8 +106,10 @@ class NodeProcessIT {
     assertEquals(0, b.terminate(Duration.ofSeconds(10)));
     System.out.printf("MEASURE SIGTERM to exit: %d ms%n", (System.nanoTime() - t) / 1_000_000);
     // A graceful leave removes the member at once, without waiting for the failure detector.
-    Eventually.await(Duration.ofSeconds(5), () -> assertEquals(0, peerIds(a).size()));
-    assertFalse(health(a).get("members").toString().contains(b.nodeId()));
+    Eventually.await(Duration.ofSeconds(5), () -> {
+      assertEquals(0, peerIds(a).size());
+      assertFalse(health(a).get("members").toString().contains(b.nodeId()));
+    });
   }
 
   @Test
