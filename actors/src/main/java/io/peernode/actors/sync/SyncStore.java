@@ -113,7 +113,7 @@ final class SyncStore {
     while (!Files.exists(ancestor, LinkOption.NOFOLLOW_LINKS)) {
       ancestor = ancestor.getParent();
     }
-    Path realAncestor = realInsideRoot(ancestor, filename);
+    Path realAncestor = ancestor.equals(realRoot) ? realRoot : realInsideRoot(ancestor, filename);
     if (!Files.isDirectory(realAncestor)) {
       throw new Refusal(400, "a parent of " + filename + " is not a directory");
     }
