@@ -89,6 +89,8 @@ final class SyncStore {
   Path resolveExisting(String filename) throws Refusal {
     Path p = lexical(filename);
     if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+      // A missing file below a link that leaves the root is still a name outside the root.
+      resolveForPush(filename);
       throw new Refusal(404, "no such file: " + filename);
     }
     Path real = realInsideRoot(p, filename);
