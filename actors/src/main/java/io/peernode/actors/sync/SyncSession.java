@@ -104,6 +104,12 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
   private final ArrayDeque<Out> outQueue = new ArrayDeque<>();
   private final AtomicLong bytesIn = new AtomicLong();
   private final AtomicBoolean stopped = new AtomicBoolean();
+  // File resources created by work still in flight when the session stops: whoever comes second
+  // (the work finishing, or PostStop) releases them, so nothing leaks whatever the timing.
+  private final java.util.concurrent.ConcurrentLinkedQueue<java.io.Closeable> owned =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicReference<Path> ownedStaging =
+      new java.util.concurrent.atomic.AtomicReference<>();
   private boolean outReady = true;
   private boolean outClosed;
   private ActorRef<StreamAck> pendingAck;
@@ -297,6 +303,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
       try {
         Path real = store.resolveExisting(name);
         SyncStore.Snapshot snap = store.open(real);
+        own(snap.channel());
         if (HashTree.blockCount(snap.size(), bs) > settings.maxTreeLeaves) {
           snap.channel().close();
           throw new SyncStore.Refusal(400, "too many blocks at this block size; use a larger one");
@@ -307,15 +314,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
       }
     }, blocking).thenCompose(snap -> store.tree(snap, bs)
         .thenApply(t -> new Opened(t, snap.size(), snap, snap.path(), null, null)));
-    getContext().pipeToSelf(f, (o, t) -> {
-      if (t == null) {
-        if (stopped.get()) {
-          closeQuietly(o.snapshot().channel());
-        }
-        return o;
-      }
-      return refusal(t);
-    });
+    getContext().pipeToSelf(f, (o, t) -> t == null ? o : refusal(t));
   }
 
   private Behavior<Command> onResolved(Resolved r) {
@@ -329,7 +328,9 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
     CompletableFuture<Opened> f = CompletableFuture.supplyAsync(() -> {
       try {
         if (Files.isRegularFile(target)) {
-          return store.open(target);
+          SyncStore.Snapshot snap = store.open(target);
+          own(snap.channel());
+          return snap;
         }
         return null;
       } catch (IOException e) {
@@ -347,10 +348,11 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
             snap.channel().close();
           }
           stagingFile = store.stage(target, newSize);
+          ownedStaging.set(stagingFile);
           FileChannel ch = FileChannel.open(stagingFile, StandardOpenOption.WRITE, StandardOpenOption.READ);
+          own(ch);
           if (stopped.get()) {
-            closeQuietly(ch);
-            SyncStore.deleteQuietly(stagingFile);
+            releaseOwned();
           }
           return new Opened(tree, liveSize, null, target, stagingFile, ch);
         } catch (IOException e) {
@@ -530,6 +532,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
     busy = false;
     if (d.close()) {
       // The commit: the staging file is now the live file.
+      ownedStaging.set(null);
       staging = null;
       stagingChannel = null;
       releaseLock();
@@ -624,19 +627,30 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
       outClosed = true;
       out.tell(new OutClose());
     }
-    if (snapshot != null) {
-      closeQuietly(snapshot.channel());
-    }
-    if (stagingChannel != null) {
-      closeQuietly(stagingChannel);
-    }
-    if (staging != null) {
-      // A push that did not commit leaves the live file as it was and no staging copy behind.
-      Path s = staging;
-      blocking.execute(() -> SyncStore.deleteQuietly(s));
-    }
+    // A push that did not commit leaves the live file as it was and no staging copy behind
+    // (after a commit the staging name no longer exists, so deleting it is a no-op).
+    blocking.execute(this::releaseOwned);
     releaseLock();
     return this;
+  }
+
+  /** Registers a resource opened off-thread; closes it at once if the session already stopped. */
+  private void own(java.io.Closeable c) {
+    owned.add(c);
+    if (stopped.get()) {
+      releaseOwned();
+    }
+  }
+
+  private void releaseOwned() {
+    java.io.Closeable c;
+    while ((c = owned.poll()) != null) {
+      closeQuietly(c);
+    }
+    Path s = ownedStaging.getAndSet(null);
+    if (s != null) {
+      SyncStore.deleteQuietly(s);
+    }
   }
 
   private void releaseLock() {
