@@ -117,6 +117,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private boolean outClosed;
   private ActorRef<StreamAck> pendingAck;
   private boolean busy;
+  private long wireAtLastTick;
   private State state = State.HASHING;
 
   private HashTree localTree;
@@ -569,7 +570,10 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     if (state == State.DONE) {
       return Behaviors.stopped();
     }
-    if (busy) {
+    long seen = received.get() + sent.get();
+    if (busy || seen != wireAtLastTick) {
+      // Local file work, or a large frame still moving, is not a silent server.
+      wireAtLastTick = seen;
       timers.startSingleTimer(Timeout.INSTANCE, settings.clientTimeout);
       return this;
     }

@@ -249,8 +249,9 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
     if (state == State.CLOSING) {
       return Behaviors.stopped(); // the peer does not read our last frame; give up on it
     }
-    if (busy || seen != bytesInAtLastTick) {
-      // Our own file work, or a large frame still arriving, is not idleness.
+    if (busy || !outReady || !outQueue.isEmpty() || seen != bytesInAtLastTick) {
+      // Our own file work, an answer still draining to a slow reader, or a large frame still
+      // arriving is not idleness.
       bytesInAtLastTick = seen;
       timers.startSingleTimer(IdleTimeout.INSTANCE, settings.idleTimeout);
       return this;

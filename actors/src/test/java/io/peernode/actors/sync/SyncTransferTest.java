@@ -209,6 +209,25 @@ class SyncTransferTest {
     assertTrue(phases.contains(SyncProgress.Phase.VERIFY));
   }
 
+  @Test
+  void treesAreCachedPerVersionAndRehashedWhenTheFileChanges() throws Exception {
+    Path remote = root.resolve("cached.bin");
+    Files.write(remote, bytes(30 * KB, 9));
+    double before = registry.getSampleValue("peer_sync_trees_hashed_total");
+    Path local = tmp.resolve("cached-local.bin");
+    await(SyncClient.pull(kit.system(), "127.0.0.1", server.port(), "cached.bin", local, KB, null));
+    Files.delete(local);
+    await(SyncClient.pull(kit.system(), "127.0.0.1", server.port(), "cached.bin", local, KB, null));
+    assertEquals(before + 1, registry.getSampleValue("peer_sync_trees_hashed_total"), "unchanged: hashed once");
+    await(SyncClient.pull(kit.system(), "127.0.0.1", server.port(), "cached.bin", local, 2 * KB, null));
+    assertEquals(before + 2, registry.getSampleValue("peer_sync_trees_hashed_total"), "another block size");
+    byte[] changed = bytes(31 * KB, 10);
+    Files.write(remote, changed);
+    await(SyncClient.pull(kit.system(), "127.0.0.1", server.port(), "cached.bin", local, KB, null));
+    assertEquals(before + 3, registry.getSampleValue("peer_sync_trees_hashed_total"), "changed: re-hashed");
+    assertArrayEquals(changed, Files.readAllBytes(local));
+  }
+
   /** ceil(size / bs), for readability of the assertions above. */
   static final class HashTreeBlocks {
     static long count(long size, int bs) {
