@@ -29,6 +29,7 @@ public final class SyncSettings {
   public final int clientDefaultBlockSize;
   public final int clientBatchBytes;
   public final Duration clientTimeout;
+  public final int clientRecentTransfers;
 
   private SyncSettings(Config c, Path root) {
     this.root = root == null ? null : root.toAbsolutePath().normalize();
@@ -50,6 +51,7 @@ public final class SyncSettings {
     this.clientDefaultBlockSize = intBytes(c, "client.default-block-size");
     this.clientBatchBytes = intBytes(c, "client.batch-bytes");
     this.clientTimeout = c.getDuration("client.timeout");
+    this.clientRecentTransfers = c.getInt("client.recent-transfers");
     if (maxIndices < 1 || maxSessions < 1 || ioChunkBytes < 1 || maxJsonBytes < 256) {
       throw new IllegalArgumentException("peer.sync: limits must be positive (max-json-bytes >= 256)");
     }
