@@ -131,6 +131,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private int[] level;
   private int levelPos;
   private int[] inFlight;
+  /** Data batches asked for (pull) or sent (push) and not yet answered, oldest first. */
+  private final ArrayDeque<int[]> batches = new ArrayDeque<>();
   private int[] todo = new int[0];
   private int todoPos;
   private long blocksTransferred;
@@ -422,24 +424,28 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private Behavior<Command> nextPullBatch() {
     req.progress().onProgress(SyncProgress.Phase.TRANSFER, blocksTransferred, todo.length, wire());
-    if (todoPos == todo.length) {
+    // Keep a few requests outstanding so the server reads the next batch while we write this one.
+    while (batches.size() < settings.clientPipeline && todoPos < todo.length) {
+      int[] batch = nextBatch(remoteSize);
+      batches.add(batch);
+      send(new SyncMessage.Req(DataType.DATA, batch));
+    }
+    if (batches.isEmpty()) {
       return verifyAndCommit();
     }
-    inFlight = nextBatch(remoteSize);
-    send(new SyncMessage.Req(DataType.DATA, inFlight));
     return this;
   }
 
   private Behavior<Command> onData(SyncMessage.Send s) {
+    int[] idx = batches.peek();
     long expected = 0;
-    for (int i : inFlight) {
+    for (int i : idx) {
       expected += HashTree.blockLength(remoteSize, req.blockSize(), i);
     }
-    if (!Arrays.equals(s.index(), inFlight) || s.payload().length != expected) {
+    if (!Arrays.equals(s.index(), idx) || s.payload().length != expected) {
       return fail(0, "the server sent other blocks than asked");
     }
     busy = true;
-    int[] idx = inFlight;
     byte[] payload = s.payload();
     FileChannel ch = stagingChannel;
     long size = remoteSize;
@@ -467,6 +473,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private Behavior<Command> onWritten(Written w) {
     busy = false;
+    batches.poll();
     blocksTransferred += w.blocks();
     Behavior<Command> b = nextPullBatch();
     maybeAckInbound();
@@ -515,27 +522,34 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private Behavior<Command> nextPushBatch() {
     req.progress().onProgress(SyncProgress.Phase.TRANSFER, blocksTransferred, todo.length, wire());
-    if (todoPos == todo.length) {
+    while (batches.size() < settings.clientPipeline && todoPos < todo.length) {
+      int[] batch = nextBatch(localSize);
+      batches.add(batch);
+      long[] offsets = new long[batch.length];
+      int[] lengths = new int[batch.length];
+      long total = 0;
+      for (int i = 0; i < batch.length; i++) {
+        offsets[i] = (long) batch[i] * req.blockSize();
+        lengths[i] = HashTree.blockLength(localSize, req.blockSize(), batch[i]);
+        total += lengths[i];
+      }
+      // The blocks are read from disk chunk by chunk as the socket drains.
+      sendOut(FrameStreams.frame(SyncMessage.Send.header(DataType.DATA, batch), total,
+          FrameStreams.fileRanges(localChannel, offsets, lengths, settings.ioChunkBytes, blocking)));
+    }
+    if (batches.isEmpty()) {
       state = State.AWAIT_END;
       send(new SyncMessage.End(true, localSize, localTree.rootHex()));
-      return this;
     }
-    inFlight = nextBatch(localSize);
-    long[] offsets = new long[inFlight.length];
-    int[] lengths = new int[inFlight.length];
-    long total = 0;
-    for (int i = 0; i < inFlight.length; i++) {
-      offsets[i] = (long) inFlight[i] * req.blockSize();
-      lengths[i] = HashTree.blockLength(localSize, req.blockSize(), inFlight[i]);
-      total += lengths[i];
-    }
-    sendOut(FrameStreams.frame(SyncMessage.Send.header(DataType.DATA, inFlight), total,
-        FrameStreams.fileRanges(localChannel, offsets, lengths, settings.ioChunkBytes, blocking)));
     return this;
   }
 
   private Behavior<Command> onAck() {
-    blocksTransferred += inFlight.length;
+    int[] batch = batches.poll();
+    if (batch == null) {
+      return fail(0, "an ack for nothing sent");
+    }
+    blocksTransferred += batch.length;
     return nextPushBatch();
   }
 

@@ -30,6 +30,7 @@ public final class SyncSettings {
   public final int clientBatchBytes;
   public final Duration clientTimeout;
   public final int clientRecentTransfers;
+  public final int clientPipeline;
 
   private SyncSettings(Config c, Path root) {
     this.root = root == null ? null : root.toAbsolutePath().normalize();
@@ -52,6 +53,7 @@ public final class SyncSettings {
     this.clientBatchBytes = intBytes(c, "client.batch-bytes");
     this.clientTimeout = c.getDuration("client.timeout");
     this.clientRecentTransfers = c.getInt("client.recent-transfers");
+    this.clientPipeline = Math.max(1, c.getInt("client.pipeline"));
     if (maxIndices < 1 || maxSessions < 1 || ioChunkBytes < 1 || maxJsonBytes < 256) {
       throw new IllegalArgumentException("peer.sync: limits must be positive (max-json-bytes >= 256)");
     }

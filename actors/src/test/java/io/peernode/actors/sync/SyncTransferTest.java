@@ -72,6 +72,10 @@ class SyncTransferTest {
     Files.write(localFile, local);
     SyncResult r = await(SyncClient.push(kit.system(), "127.0.0.1", server.port(), localFile, name, bs, null));
     assertArrayEquals(local, Files.readAllBytes(remoteFile));
+    // A pull right after the commit sees the new version (the tree cache keys on the file's identity).
+    Path back = tmp.resolve("back-" + counter + ".bin");
+    await(SyncClient.pull(kit.system(), "127.0.0.1", server.port(), name, back, bs, null));
+    assertArrayEquals(local, Files.readAllBytes(back));
     SyncTestSupport.eventually(java.time.Duration.ofSeconds(10), "staging cleaned",
         () -> SyncTestSupport.countFiles(root.resolve(".peer-sync-staging")) == 0);
     return r;
