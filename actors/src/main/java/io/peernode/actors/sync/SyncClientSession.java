@@ -183,7 +183,10 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         .onMessage(StagingReady.class, this::onStagingReady)
         .onMessage(Written.class, this::onWritten)
         .onMessageEquals(Committed.INSTANCE, this::onCommitted)
-        .onMessage(IoFailed.class, m -> fail(0, m.msg()))
+        .onMessage(IoFailed.class, m -> {
+          busy = false; // the work that failed is over
+          return fail(0, m.msg());
+        })
         .onMessageEquals(Timeout.INSTANCE, this::onTimeout)
         .onSignal(PostStop.class, s -> cleanUp())
         .build();
@@ -224,10 +227,13 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   private Behavior<Command> onLocalReady(LocalReady r) {
+    localChannel = r.channel(); // closed at stop in any case
+    if (state == State.DONE) {
+      return this;
+    }
     localTree = r.tree();
     localSize = r.size();
     localExists = r.exists();
-    localChannel = r.channel();
     req.progress().onProgress(SyncProgress.Phase.HASH, localTree.blockCount(),
         localTree.blockCount(), wire());
     state = State.AWAIT_INIT;
@@ -473,6 +479,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private Behavior<Command> onWritten(Written w) {
     busy = false;
+    if (state == State.DONE) {
+      return this;
+    }
     batches.poll();
     blocksTransferred += w.blocks();
     Behavior<Command> b = nextPullBatch();
@@ -512,6 +521,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     busy = false;
     staging = null;
     stagingChannel = null;
+    if (state == State.DONE) {
+      return this;
+    }
     req.progress().onProgress(SyncProgress.Phase.VERIFY, 1, 1, wire());
     Behavior<Command> b = end();
     maybeAckInbound();

@@ -168,7 +168,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
         .onMessageEquals(IdleTimeout.INSTANCE, this::onIdle)
         .onMessage(Resolved.class, this::onResolved)
         .onMessage(Opened.class, this::onOpened)
-        .onMessage(Refused.class, m -> deny(m.status(), m.msg()))
+        .onMessage(Refused.class, m -> state == State.CLOSING ? this : deny(m.status(), m.msg()))
         .onMessage(Done.class, this::onDone)
         .onMessage(Failed.class, this::onFailed)
         .onSignal(PostStop.class, s -> cleanUp())
@@ -319,6 +319,9 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
   }
 
   private Behavior<Command> onResolved(Resolved r) {
+    if (state == State.CLOSING) {
+      return this; // the client left while we resolved the name: take no lock
+    }
     if (!store.tryLock(r.live(), getContext().getSelf())) {
       return deny(409, "another push of this file is in progress");
     }
@@ -376,6 +379,10 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
   }
 
   private Behavior<Command> onOpened(Opened o) {
+    if (state == State.CLOSING) {
+      busy = false;
+      return this; // its channels and staging copy are in `owned`, released at stop
+    }
     tree = o.tree();
     live = o.live();
     snapshot = o.snapshot();
@@ -531,6 +538,9 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
 
   private Behavior<Command> onDone(Done d) {
     busy = false;
+    if (state == State.CLOSING) {
+      return this;
+    }
     if (d.close()) {
       // The commit: the staging file is now the live file.
       ownedStaging.set(null);
@@ -548,6 +558,9 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
 
   private Behavior<Command> onFailed(Failed f) {
     busy = false;
+    if (state == State.CLOSING) {
+      return this;
+    }
     if (f.close()) {
       getContext().getLog().warn("sync: {}", f.msg());
       return fatal(f.msg());
