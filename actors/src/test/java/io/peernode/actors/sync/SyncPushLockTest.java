@@ -189,4 +189,21 @@ class SyncPushLockTest {
     assertFalse(Files.exists(tmp.resolve("m-" + n)));
     await(s.unbind());
   }
+
+  @Test
+  void answerLimitAndOtherMinorVersions() throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("root-" + (++n)));
+    Files.write(root.resolve("q.bin"), bytes(20 * 1024, 6));
+    SyncServer.Binding s = server(root, "max-answer-bytes = 8 KiB");
+    try (RawClient c = new RawClient(s.port())) {
+      Frame init = c.frame("{\"command\":\"init\",\"version\":[0,9,3],\"action\":\"pull\",\"filename\":\"q.bin\",\"blockSize\":1024,\"blockCount\":0}")
+          .expect("init");
+      assertEquals(20, init.json().get("blockCount").asInt());
+      Frame e = c.frame("{\"command\":\"req\",\"dataType\":\"data\",\"index\":[0,1,2,3,4,5,6,7,8]}").expect("err");
+      assertTrue(e.json().get("msg").asText().contains("at most 8192"), e.json().toString());
+      assertEquals(8192, c.frame("{\"command\":\"req\",\"dataType\":\"data\",\"index\":[0,1,2,3,4,5,6,7]}")
+          .expect("send").binary().length);
+    }
+    await(s.unbind());
+  }
 }
