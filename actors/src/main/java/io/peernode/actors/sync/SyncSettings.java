@@ -70,6 +70,14 @@ public final class SyncSettings {
     return new SyncSettings(peerSync, syncRoot);
   }
 
+  /**
+   * As {@link #fromConfig(Config, Path)} with the port given apart (the node's {@code --sync-port}).
+   */
+  public static SyncSettings fromConfig(Config peerSync, Path syncRoot, int port) {
+    return new SyncSettings(
+        peerSync.withValue("port", com.typesafe.config.ConfigValueFactory.fromAnyRef(port)), syncRoot);
+  }
+
   /** Client-only settings (CLI, Java client). */
   public static SyncSettings clientFromConfig(Config peerSync) {
     return new SyncSettings(peerSync, null);
