@@ -82,12 +82,15 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private record ConnectFailed(Throwable cause) implements Command {}
 
-  private record LocalReady(HashTree tree, long size, boolean exists, FileChannel channel)
+  /** {@code version}: the file's identity, size and mtime while hashed; null if it changed meanwhile. */
+  private record LocalReady(HashTree tree, long size, boolean exists, FileChannel channel,
+      Object version) implements Command {}
+
+  /** {@code copyIsHashed}: the copied bytes are the ones hashed at the start. */
+  private record StagingReady(Path staging, FileChannel channel, boolean copyIsHashed)
       implements Command {}
 
-  private record StagingReady(Path staging, FileChannel channel) implements Command {}
-
-  private record Written(int blocks) implements Command {}
+  private record Written(int[] blocks, byte[] hashes) implements Command {}
 
   private enum Committed implements Command { INSTANCE }
 
@@ -123,6 +126,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private HashTree localTree;
   private long localSize;
   private boolean localExists;
+  private Object localVersion;
+  /** Leaf hashes of the staging copy in the server's layout, when they can be known without re-reading it. */
+  private byte[] stagingLeaves;
   private FileChannel localChannel;
   private long remoteSize;
   private long remoteBlocks;
@@ -205,8 +211,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
           if (push || Files.exists(path)) {
             throw new IOException("not a regular file: " + path);
           }
-          return new LocalReady(HashTree.fromLeafHashes(0, new byte[0]), 0, false, null);
+          return new LocalReady(HashTree.fromLeafHashes(0, new byte[0]), 0, false, null, null);
         }
+        Object before = version(path);
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
         long size = ch.size();
         if (HashTree.blockCount(size, bs) > maxLeaves) {
@@ -218,7 +225,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
           ch.close();
           ch = null;
         }
-        return new LocalReady(t, size, true, ch);
+        Object after = version(path);
+        return new LocalReady(t, size, true, ch, before.equals(after) ? after : null);
       } catch (IOException e) {
         throw new CompletionException(e);
       }
@@ -234,6 +242,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     localTree = r.tree();
     localSize = r.size();
     localExists = r.exists();
+    localVersion = r.version();
     req.progress().onProgress(SyncProgress.Phase.HASH, localTree.blockCount(),
         localTree.blockCount(), wire());
     state = State.AWAIT_INIT;
@@ -374,13 +383,16 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     Path local = req.localPath().toAbsolutePath();
     long size = remoteSize;
     boolean exists = localExists;
+    Object hashedVersion = localVersion;
     CompletableFuture<StagingReady> f = CompletableFuture.supplyAsync(() -> {
       Path s = null;
       try {
         Files.createDirectories(local.getParent());
         s = local.resolveSibling("." + local.getFileName() + ".peer-sync-" + UUID.randomUUID() + ".part");
+        boolean copyIsHashed = !exists;
         if (exists) {
           Files.copy(local, s);
+          copyIsHashed = hashedVersion != null && hashedVersion.equals(version(local));
         } else {
           Files.createFile(s);
         }
@@ -390,7 +402,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         } else if (ch.size() < size) {
           ch.write(ByteBuffer.wrap(new byte[1]), size - 1);
         }
-        return new StagingReady(s, ch);
+        return new StagingReady(s, ch, copyIsHashed);
       } catch (IOException e) {
         SyncStore.deleteQuietly(s);
         throw new CompletionException(e);
@@ -408,6 +420,15 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     }
     busy = false;
     state = State.DATA;
+    if (r.copyIsHashed() && !settings.clientFullVerify) {
+      // Blocks not transferred are the local ones, whose hashes we have; transferred ones are
+      // hashed as they are written. So the result's root needs no second read of the file.
+      stagingLeaves = new byte[Math.toIntExact(remoteBlocks * HashTree.HASH_BYTES)];
+      long keep = Math.min(localTree.blockCount(), remoteBlocks);
+      for (int j = 0; j < keep; j++) {
+        localTree.copyNode(localTree.leafCount() - 1 + j, stagingLeaves, j * HashTree.HASH_BYTES);
+      }
+    }
     Behavior<Command> b = nextPullBatch();
     maybeAckInbound();
     return b;
@@ -459,8 +480,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     CompletableFuture<Written> f = CompletableFuture.supplyAsync(() -> {
       try {
         int off = 0;
-        for (int i : idx) {
+        byte[] hashes = new byte[idx.length * HashTree.HASH_BYTES];
+        for (int k = 0; k < idx.length; k++) {
+          int i = idx[k];
           int len = HashTree.blockLength(size, bs, i);
+          System.arraycopy(HashTree.sha256(payload, off, len), 0, hashes, k * HashTree.HASH_BYTES,
+              HashTree.HASH_BYTES);
           ByteBuffer b = ByteBuffer.wrap(payload, off, len);
           long pos = (long) i * bs;
           while (b.hasRemaining()) {
@@ -468,7 +493,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
           }
           off += len;
         }
-        return new Written(idx.length);
+        return new Written(idx, hashes);
       } catch (IOException e) {
         throw new CompletionException(e);
       }
@@ -483,7 +508,13 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       return this;
     }
     batches.poll();
-    blocksTransferred += w.blocks();
+    blocksTransferred += w.blocks().length;
+    if (stagingLeaves != null) {
+      for (int k = 0; k < w.blocks().length; k++) {
+        System.arraycopy(w.hashes(), k * HashTree.HASH_BYTES, stagingLeaves,
+            w.blocks()[k] * HashTree.HASH_BYTES, HashTree.HASH_BYTES);
+      }
+    }
     Behavior<Command> b = nextPullBatch();
     maybeAckInbound();
     return b;
@@ -499,10 +530,13 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     long size = remoteSize;
     int bs = req.blockSize();
     String root = remoteRoot;
+    byte[] leaves = stagingLeaves;
+    long blocks = remoteBlocks;
     CompletableFuture<Committed> f = CompletableFuture.supplyAsync(() -> {
       try {
         ch.force(true);
-        HashTree t = SyncStore.hash(ch, size, bs, settings.ioChunkBytes);
+        HashTree t = leaves != null ? HashTree.fromLeafHashes(blocks, leaves)
+            : SyncStore.hash(ch, size, bs, settings.ioChunkBytes);
         if (!t.rootHex().equalsIgnoreCase(root)) {
           throw new IOException("the transferred copy does not hash to the server's root; local file left as it was");
         }
@@ -704,6 +738,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       staging = null;
       blocking.execute(() -> SyncStore.deleteQuietly(s));
     }
+  }
+
+  /** Identity, size and mtime: what tells us a file did not change between two looks. */
+  private static Object version(Path p) throws IOException {
+    var a = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
+    return List.of(String.valueOf(a.fileKey()), a.size(), a.lastModifiedTime().toMillis());
   }
 
   private static String message(Throwable t) {

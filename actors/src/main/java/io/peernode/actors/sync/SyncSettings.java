@@ -31,6 +31,7 @@ public final class SyncSettings {
   public final Duration clientTimeout;
   public final int clientRecentTransfers;
   public final int clientPipeline;
+  public final boolean clientFullVerify;
 
   private SyncSettings(Config c, Path root) {
     this.root = root == null ? null : root.toAbsolutePath().normalize();
@@ -54,6 +55,7 @@ public final class SyncSettings {
     this.clientTimeout = c.getDuration("client.timeout");
     this.clientRecentTransfers = c.getInt("client.recent-transfers");
     this.clientPipeline = Math.max(1, c.getInt("client.pipeline"));
+    this.clientFullVerify = c.getBoolean("client.full-verify");
     if (maxIndices < 1 || maxSessions < 1 || ioChunkBytes < 1 || maxJsonBytes < 256) {
       throw new IllegalArgumentException("peer.sync: limits must be positive (max-json-bytes >= 256)");
     }

@@ -232,6 +232,21 @@ class SyncTransferTest {
     assertArrayEquals(changed, Files.readAllBytes(local));
   }
 
+  @Test
+  void fullVerifyRereadsTheStagingCopy() throws Exception {
+    byte[] a = bytes(33 * KB + 7, 12);
+    byte[] b = a.clone();
+    b[5 * KB] ^= 1;
+    Files.write(root.resolve("fv.bin"), b);
+    Path local = tmp.resolve("fv-local.bin");
+    Files.write(local, a);
+    SyncSettings s = SyncTestSupport.settings(kit, null, "client.full-verify = on");
+    SyncResult r = await(SyncClient.run(kit.system(), s, io.peernode.protocol.sync.SyncMessage.Action.PULL,
+        "127.0.0.1", server.port(), "fv.bin", local, KB, null));
+    assertEquals(1, r.blocksTransferred());
+    assertArrayEquals(b, Files.readAllBytes(local));
+  }
+
   /** ceil(size / bs), for readability of the assertions above. */
   static final class HashTreeBlocks {
     static long count(long size, int bs) {
