@@ -48,6 +48,11 @@ public final class FrameDecoder {
     this.maxBinBytes = maxBinBytes;
   }
 
+  /** Bytes of buffer this decoder holds now (JSON plus binary arrays); for limits tests and metrics. */
+  public long heldBytes() {
+    return (json == null ? 0 : json.length) + (bin == null ? 0 : bin.length);
+  }
+
   /** True while no frame is partly received (used to tell a clean close from a cut frame). */
   public boolean atFrameBoundary() {
     return state == State.JSON_HEADER && prefixPos == 0;

@@ -173,6 +173,44 @@ class FrameCodecTest {
   }
 
   @Test
+  void bufferHeldNeverExceedsTheLimitsNorOutgrowsWhatArrived() throws Exception {
+    Random rnd = new Random(99);
+    int maxJson = 4096;
+    int maxBin = 1 << 20;
+    for (int n = 0; n < 2000; n++) {
+      byte[] bin = new byte[rnd.nextInt(3) == 0 ? rnd.nextInt(maxBin) : rnd.nextInt(100)];
+      byte[] bytes = FrameEncoder.encode(obj("{\"command\":\"send\",\"dataType\":\"data\",\"index\":[1]}"), bin);
+      // mutate: lie about lengths, cut short, flip a byte
+      String head = new String(bytes, 0, Math.min(bytes.length, 60), StandardCharsets.ISO_8859_1);
+      if (rnd.nextBoolean()) {
+        head = head.replaceFirst("bin-length: \\d+", "bin-length: " + rnd.nextInt(maxBin + 2));
+      }
+      byte[] h = head.getBytes(StandardCharsets.ISO_8859_1);
+      byte[] input = java.util.Arrays.copyOf(h, h.length + Math.max(0, bytes.length - 60));
+      System.arraycopy(bytes, Math.min(bytes.length, 60), input, h.length, Math.max(0, bytes.length - 60));
+      input = java.util.Arrays.copyOf(input, rnd.nextInt(input.length + 1));
+      if (input.length > 0 && rnd.nextInt(4) == 0) {
+        input[rnd.nextInt(input.length)] ^= 0x11;
+      }
+      FrameDecoder d = new FrameDecoder(maxJson, maxBin);
+      long fed = 0;
+      int pos = 0;
+      try {
+        while (pos < input.length) {
+          int len = 1 + rnd.nextInt(Math.min(input.length - pos, 70_000));
+          d.feed(java.nio.ByteBuffer.wrap(input, pos, len), f -> { });
+          pos += len;
+          fed += len;
+          assertTrue(d.heldBytes() <= maxJson + maxBin, "over the limits");
+          assertTrue(d.heldBytes() <= maxJson + Math.max(64 * 1024, 2 * fed), "held " + d.heldBytes() + " after " + fed);
+        }
+      } catch (FrameException expected) {
+        assertEquals(0, d.heldBytes(), "a failed decoder drops its buffers");
+      }
+    }
+  }
+
+  @Test
   void randomFramesRoundTrip() throws Exception {
     Random rnd = new Random(7);
     for (int n = 0; n < 300; n++) {
