@@ -112,6 +112,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private final CompletableFuture<SyncResult> result;
   private final Executor blocking;
   private final ActorRef<Out> out;
+  private final akka.stream.javadsl.Source<akka.util.ByteString, akka.NotUsed> outSource;
+  private final akka.stream.javadsl.Sink<akka.util.ByteString, akka.NotUsed> inSink;
   private final ArrayDeque<Out> outQueue = new ArrayDeque<>();
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong received = new AtomicLong();
@@ -161,13 +163,30 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         .to(ActorSink.<In, Command, StreamAck>actorRefWithBackpressure(
             ctx.getSelf(), InElem::new, InInit::new, StreamAck.INSTANCE, InDone.INSTANCE,
             InFailed::new));
-    var connection = Tcp.get(ctx.getSystem()).outgoingConnection(
+    this.outSource = outbound.second();
+    this.inSink = inbound;
+    arm();
+    hashLocal();
+  }
+
+  /** Connects once the local file is hashed, so the server's idle timer does not run meanwhile. */
+  private void connect() {
+    var connection = Tcp.get(getContext().getSystem()).outgoingConnection(
         InetSocketAddress.createUnresolved(req.host(), req.port()), Optional.empty(), List.of(),
         true, Optional.of(settings.clientTimeout), Optional.empty());
-    var connected = outbound.second().viaMat(connection, Keep.right()).to(inbound).run(mat);
-    ctx.pipeToSelf(connected, (c, t) -> t == null ? Connected.INSTANCE : new ConnectFailed(t));
-    timers.startSingleTimer(Timeout.INSTANCE, settings.clientTimeout);
-    hashLocal();
+    var connected = outSource.viaMat(connection, Keep.right()).to(inSink)
+        .run(Materializer.matFromSystem(getContext().getSystem()));
+    getContext().pipeToSelf(connected, (c, t) -> t == null ? Connected.INSTANCE : new ConnectFailed(t));
+  }
+
+  /** (Re)starts the answer timer; answers that may need the server to hash a whole file get longer. */
+  private void arm() {
+    if (state == State.DONE) {
+      return; // finish() set the short timer that stops us
+    }
+    timers.startSingleTimer(Timeout.INSTANCE,
+        state == State.AWAIT_INIT || state == State.AWAIT_END ? settings.clientHashTimeout
+            : settings.clientTimeout);
   }
 
   @Override
@@ -205,6 +224,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     int bs = req.blockSize();
     boolean push = req.action() == Action.PUSH;
     int maxLeaves = settings.maxTreeLeaves;
+    busy = true;
     CompletableFuture<LocalReady> f = CompletableFuture.supplyAsync(() -> {
       try {
         if (!Files.isRegularFile(path)) {
@@ -236,6 +256,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private Behavior<Command> onLocalReady(LocalReady r) {
     localChannel = r.channel(); // closed at stop in any case
+    busy = false;
     if (state == State.DONE) {
       return this;
     }
@@ -246,6 +267,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     req.progress().onProgress(SyncProgress.Phase.HASH, localTree.blockCount(),
         localTree.blockCount(), wire());
     state = State.AWAIT_INIT;
+    connect();
+    arm();
     send(new SyncMessage.Init(SyncMessage.VERSION, req.action(), req.remotePath(),
         req.blockSize(), localTree.blockCount(), localSize));
     return this;
@@ -258,7 +281,6 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     if (state == State.DONE) {
       return this;
     }
-    timers.startSingleTimer(Timeout.INSTANCE, settings.clientTimeout);
     if (m.item() instanceof InBroken b) {
       return fail(0, "bad frame from the server: " + b.reason());
     }
@@ -284,6 +306,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       case AWAIT_END -> msg instanceof SyncMessage.EndReply ? onEndReply() : unexpected(msg);
       default -> unexpected(msg);
     };
+    arm();
     maybeAckInbound();
     return next;
   }
@@ -634,10 +657,10 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     if (busy || seen != wireAtLastTick) {
       // Local file work, or a large frame still moving, is not a silent server.
       wireAtLastTick = seen;
-      timers.startSingleTimer(Timeout.INSTANCE, settings.clientTimeout);
+      arm();
       return this;
     }
-    return fail(0, "timed out after " + settings.clientTimeout.toSeconds() + "s waiting for the server");
+    return fail(0, "timed out waiting for the server (" + state + ")");
   }
 
   private Behavior<Command> fail(int status, String msg) {
@@ -736,7 +759,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     if (staging != null) {
       Path s = staging;
       staging = null;
-      blocking.execute(() -> SyncStore.deleteQuietly(s));
+      SyncStore.runOrInline(blocking, () -> SyncStore.deleteQuietly(s));
     }
   }
 

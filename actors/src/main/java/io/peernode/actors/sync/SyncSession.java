@@ -643,7 +643,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
     }
     // A push that did not commit leaves the live file as it was and no staging copy behind
     // (after a commit the staging name no longer exists, so deleting it is a no-op).
-    blocking.execute(this::releaseOwned);
+    SyncStore.runOrInline(blocking, this::releaseOwned);
     releaseLock();
     return this;
   }

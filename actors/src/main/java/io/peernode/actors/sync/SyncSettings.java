@@ -32,6 +32,7 @@ public final class SyncSettings {
   public final int clientRecentTransfers;
   public final int clientPipeline;
   public final boolean clientFullVerify;
+  public final Duration clientHashTimeout;
 
   private SyncSettings(Config c, Path root) {
     this.root = root == null ? null : root.toAbsolutePath().normalize();
@@ -56,6 +57,7 @@ public final class SyncSettings {
     this.clientRecentTransfers = c.getInt("client.recent-transfers");
     this.clientPipeline = Math.max(1, c.getInt("client.pipeline"));
     this.clientFullVerify = c.getBoolean("client.full-verify");
+    this.clientHashTimeout = c.getDuration("client.hash-timeout");
     if (maxIndices < 1 || maxSessions < 1 || ioChunkBytes < 1 || maxJsonBytes < 256) {
       throw new IllegalArgumentException("peer.sync: limits must be positive (max-json-bytes >= 256)");
     }

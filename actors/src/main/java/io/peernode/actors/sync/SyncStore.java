@@ -282,6 +282,15 @@ final class SyncStore {
     }
   }
 
+  /** Clean-up at stop: on the blocking pool, or right here if the pool is already shut down. */
+  static void runOrInline(Executor blocking, Runnable task) {
+    try {
+      blocking.execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      task.run();
+    }
+  }
+
   static void deleteQuietly(Path p) {
     if (p == null) {
       return;

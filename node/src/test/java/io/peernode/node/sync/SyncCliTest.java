@@ -93,4 +93,15 @@ class SyncCliTest {
     assertEquals(1, m.code());
     assertTrue(m.err().contains("status 404"), m.err());
   }
+
+  @Test
+  void unreachableServerExits1() throws Exception {
+    int port;
+    try (java.net.ServerSocket ss = new java.net.ServerSocket(0)) {
+      port = ss.getLocalPort();
+    }
+    Run r = run(false, "pull", "127.0.0.1:" + port, "a.bin", tmp.resolve("z").toString());
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("cannot connect"), r.err());
+  }
 }
