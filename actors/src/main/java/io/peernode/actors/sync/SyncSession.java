@@ -76,8 +76,12 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
   private enum IdleTimeout implements Command { INSTANCE }
 
   /** The file work for {@code init} is done: the session is open. */
+  /** {@code copyIsHashed}: the staging copy was made from the bytes {@code tree} describes. */
   private record Opened(HashTree tree, long size, SyncStore.Snapshot snapshot, Path live,
-      Path staging, FileChannel stagingChannel) implements Command {}
+      Path staging, FileChannel stagingChannel, boolean copyIsHashed) implements Command {}
+
+  /** Blocks written to the staging copy, with their hashes. */
+  private record Written(int[] index, byte[] hashes) implements Command {}
 
   private record Resolved(Path live) implements Command {}
 
@@ -126,6 +130,8 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
   private Path lockedPath;
   private Path staging;
   private FileChannel stagingChannel;
+  private byte[] stagingLeaves;
+  private java.util.BitSet knownLeaves;
 
   private SyncSession(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       Tcp.IncomingConnection connection, SyncStore store, SyncSettings settings,
@@ -170,6 +176,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
         .onMessage(Opened.class, this::onOpened)
         .onMessage(Refused.class, m -> state == State.CLOSING ? this : deny(m.status(), m.msg()))
         .onMessage(Done.class, this::onDone)
+        .onMessage(Written.class, this::onWritten)
         .onMessage(Failed.class, this::onFailed)
         .onSignal(PostStop.class, s -> cleanUp())
         .build();
@@ -314,7 +321,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
         throw new CompletionException(e);
       }
     }, blocking).thenCompose(snap -> store.tree(snap, bs)
-        .thenApply(t -> new Opened(t, snap.size(), snap, snap.path(), null, null)));
+        .thenApply(t -> new Opened(t, snap.size(), snap, snap.path(), null, null, false)));
     getContext().pipeToSelf(f, (o, t) -> t == null ? o : refusal(t));
   }
 
@@ -352,13 +359,14 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
             snap.channel().close();
           }
           stagingFile = store.stage(target, newSize);
+          boolean copyIsHashed = snap == null || snap.version().equals(store.versionOf(target));
           ownedStaging.set(stagingFile);
           FileChannel ch = FileChannel.open(stagingFile, StandardOpenOption.WRITE, StandardOpenOption.READ);
           own(ch);
           if (stopped.get()) {
             releaseOwned();
           }
-          return new Opened(tree, liveSize, null, target, stagingFile, ch);
+          return new Opened(tree, liveSize, null, target, stagingFile, ch, copyIsHashed);
         } catch (IOException e) {
           SyncStore.deleteQuietly(stagingFile);
           throw new CompletionException(e);
@@ -392,6 +400,20 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
     state = staging != null ? State.PUSH : State.PULL;
     if (state == State.PULL) {
       size = o.size();
+    } else if (o.copyIsHashed()) {
+      // Leaves of the staging copy we know without reading it: blocks copied whole from the live
+      // file keep the live file's leaf until overwritten. The rest are hashed as written or, at
+      // the end, read back (a short block at an old or new end of file, blocks never sent).
+      long newCount = HashTree.blockCount(size, blockSize);
+      stagingLeaves = new byte[Math.toIntExact(newCount * HashTree.HASH_BYTES)];
+      knownLeaves = new java.util.BitSet();
+      long keep = Math.min(tree.blockCount(), newCount);
+      for (int j = 0; j < keep; j++) {
+        if (HashTree.blockLength(reportedSize, blockSize, j) == HashTree.blockLength(size, blockSize, j)) {
+          tree.copyNode(tree.leafCount() - 1 + j, stagingLeaves, j * HashTree.HASH_BYTES);
+          knownLeaves.set(j);
+        }
+      }
     }
     busy = false;
     send(new SyncMessage.InitReply(SyncMessage.VERSION, blockSize, tree.blockCount(), reportedSize,
@@ -470,11 +492,15 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
     long fileSize = size;
     int bs = blockSize;
     byte[] payload = s.payload();
-    CompletableFuture<Void> f = CompletableFuture.runAsync(() -> {
+    CompletableFuture<Written> f = CompletableFuture.supplyAsync(() -> {
       try {
         int off = 0;
-        for (int i : idx) {
+        byte[] hashes = new byte[idx.length * HashTree.HASH_BYTES];
+        for (int k = 0; k < idx.length; k++) {
+          int i = idx[k];
           int len = HashTree.blockLength(fileSize, bs, i);
+          System.arraycopy(HashTree.sha256(payload, off, len), 0, hashes, k * HashTree.HASH_BYTES,
+              HashTree.HASH_BYTES);
           ByteBuffer b = ByteBuffer.wrap(payload, off, len);
           long pos = (long) i * bs;
           while (b.hasRemaining()) {
@@ -483,13 +509,25 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
           off += len;
         }
         ch.force(false);
+        return new Written(idx, hashes);
       } catch (IOException e) {
         throw new CompletionException(e);
       }
     }, blocking);
-    getContext().pipeToSelf(f, (v, t) -> t == null ? new Done(new SyncMessage.Ack(), false)
+    getContext().pipeToSelf(f, (w, t) -> t == null ? w
         : new Failed("cannot write the staging copy: " + rootCause(t), true));
     return this;
+  }
+
+  private Behavior<Command> onWritten(Written w) {
+    if (stagingLeaves != null) {
+      for (int k = 0; k < w.index().length; k++) {
+        System.arraycopy(w.hashes(), k * HashTree.HASH_BYTES, stagingLeaves,
+            w.index()[k] * HashTree.HASH_BYTES, HashTree.HASH_BYTES);
+        knownLeaves.set(w.index()[k]);
+      }
+    }
+    return onDone(new Done(new SyncMessage.Ack(), false));
   }
 
   private Behavior<Command> onEnd(SyncMessage.End end) {
@@ -508,19 +546,26 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
     long fileSize = size;
     int bs = blockSize;
     String root = end.root();
+    byte[] leaves = stagingLeaves;
+    java.util.BitSet known = knownLeaves == null ? null : (java.util.BitSet) knownLeaves.clone();
     CompletableFuture<Boolean> f = CompletableFuture.supplyAsync(() -> {
       try {
         if (ch.size() != fileSize) {
           throw new IOException("the staging copy has " + ch.size() + " bytes, not " + fileSize);
         }
+        HashTree t = null;
         if (root != null) {
-          HashTree t = SyncStore.hash(ch, fileSize, bs, settings.ioChunkBytes);
+          t = leaves != null ? SyncStore.completeTree(ch, fileSize, bs, leaves, known)
+              : SyncStore.hash(ch, fileSize, bs, settings.ioChunkBytes);
           if (!t.rootHex().equalsIgnoreCase(root)) {
             return false;
           }
         }
         ch.close();
         store.commit(stagingFile, target);
+        if (t != null) {
+          store.remember(target, bs, t); // a pull right after the push need not hash it again
+        }
         return true;
       } catch (IOException e) {
         throw new CompletionException(e);

@@ -189,6 +189,51 @@ final class SyncStore {
     }
   }
 
+  /** The version a file has now (identity, size, mtime). */
+  Object versionOf(Path path) throws IOException {
+    return version(Files.readAttributes(path, BasicFileAttributes.class));
+  }
+
+  /** Caches the tree of a file just committed, under the version it has now. */
+  void remember(Path path, int blockSize, HashTree tree) {
+    try {
+      BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+      TreeKey key = new TreeKey(path, blockSize, a.size(), version(a));
+      synchronized (trees) {
+        trees.put(key, CompletableFuture.completedFuture(tree));
+      }
+    } catch (IOException ignored) {
+      // only a cache
+    }
+  }
+
+  /**
+   * The tree of a file whose leaf hashes are partly known: the leaves not in {@code known} are
+   * read back and hashed (a handful of blocks), the rest are taken as given.
+   */
+  static HashTree completeTree(FileChannel ch, long size, int blockSize, byte[] leaves,
+      java.util.BitSet known) throws IOException {
+    long count = HashTree.blockCount(size, blockSize);
+    MessageDigest md = HashTree.sha256();
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(blockSize, 256 * 1024));
+    for (int j = known.nextClearBit(0); j < count; j = known.nextClearBit(j + 1)) {
+      long start = (long) j * blockSize;
+      long end = Math.min(size, start + blockSize);
+      for (long pos = start; pos < end; ) {
+        buf.clear();
+        buf.limit((int) Math.min(buf.capacity(), end - pos));
+        int n = ch.read(buf, pos);
+        if (n < 0) {
+          throw new IOException("file shorter than expected at " + pos);
+        }
+        md.update(buf.array(), 0, buf.position());
+        pos += n;
+      }
+      System.arraycopy(md.digest(), 0, leaves, j * HashTree.HASH_BYTES, HashTree.HASH_BYTES);
+    }
+    return HashTree.fromLeafHashes(count, leaves);
+  }
+
   private static Object version(BasicFileAttributes a) {
     return List.of(Objects.toString(a.fileKey()), a.size(), a.lastModifiedTime().toMillis());
   }

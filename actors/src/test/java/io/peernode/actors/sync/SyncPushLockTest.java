@@ -206,4 +206,39 @@ class SyncPushLockTest {
     }
     await(s.unbind());
   }
+
+  @Test
+  void blocksAtAMovedEndOfFileAreReadBackForTheRootCheck() throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("root-" + (++n)));
+    byte[] old = bytes(3000, 7);
+    Files.write(root.resolve("s.bin"), old);
+    SyncServer.Binding s = server(root, "");
+    // Shrink to 2500 without sending anything: block 2 is now the old bytes 2048..2500.
+    byte[] shrunk = java.util.Arrays.copyOf(old, 2500);
+    try (RawClient a = new RawClient(s.port())) {
+      a.frame(initPush("s.bin", 2500)).expect("init");
+      a.frame("{\"command\":\"end\",\"action\":\"push\",\"size\":2500,\"root\":\""
+          + HashTree.of(shrunk, 1024).rootHex() + "\"}").expect("end");
+    }
+    assertArrayEquals(shrunk, Files.readAllBytes(root.resolve("s.bin")));
+    // Grow to 3500 sending only the new block 3: block 2 is the old tail plus zeros.
+    byte[] grown = java.util.Arrays.copyOf(shrunk, 3500);
+    for (int i = 3072; i < 3500; i++) {
+      grown[i] = (byte) i;
+    }
+    try (RawClient a = new RawClient(s.port())) {
+      a.frame(initPush("s.bin", 3500)).expect("init");
+      a.frame("{\"command\":\"send\",\"dataType\":\"data\",\"index\":[3]}",
+          java.util.Arrays.copyOfRange(grown, 3072, 3500)).expect("ack");
+      a.frame("{\"command\":\"end\",\"action\":\"push\",\"root\":\""
+          + HashTree.of(grown, 1024).rootHex() + "\"}").expect("end");
+    }
+    assertArrayEquals(grown, Files.readAllBytes(root.resolve("s.bin")));
+    // And the tree cached at commit is the right one: a pull moves nothing for an equal copy.
+    Path local = tmp.resolve("s-local-" + n);
+    Files.write(local, grown);
+    SyncResult r = await(SyncClient.pull(kit.system(), "127.0.0.1", s.port(), "s.bin", local, 1024, null));
+    assertEquals(0, r.blocksTransferred());
+    await(s.unbind());
+  }
 }
