@@ -283,12 +283,15 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
     if (init.action() == Action.PULL) {
       openForPull(init.filename());
     } else {
+      // Bounds first: the arithmetic below must not overflow on hostile numbers.
+      if (init.blockCount() > settings.maxTreeLeaves
+          || init.size() > (long) settings.maxTreeLeaves * blockSize) {
+        return deny(400, "too many blocks (at most " + settings.maxTreeLeaves
+            + "); use a larger block size");
+      }
       long announced = init.size() >= 0 ? init.size() : init.blockCount() * (long) blockSize;
       if (HashTree.blockCount(announced, blockSize) != init.blockCount()) {
         return deny(400, "blockCount " + init.blockCount() + " does not match size " + announced);
-      }
-      if (init.blockCount() > settings.maxTreeLeaves) {
-        return deny(400, "too many blocks; use a larger block size");
       }
       size = announced;
       String name = init.filename();

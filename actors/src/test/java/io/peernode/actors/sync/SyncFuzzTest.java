@@ -94,7 +94,7 @@ class SyncFuzzTest {
 
   static byte[] mutate(byte[] in, Random r) {
     byte[] b = in.clone();
-    switch (r.nextInt(6)) {
+    switch (r.nextInt(7)) {
       case 0 -> { // flip bytes
         for (int i = 1 + r.nextInt(4); i > 0; i--) {
           b[r.nextInt(b.length)] ^= (byte) (1 << r.nextInt(8));
@@ -118,6 +118,7 @@ class SyncFuzzTest {
           }
         }
       }
+      case 5 -> b = hostileValues(r); // well-formed frames, hostile field values
       case 4 -> { // pure noise
         b = new byte[r.nextInt(300)];
         r.nextBytes(b);
@@ -127,8 +128,41 @@ class SyncFuzzTest {
     return b;
   }
 
+  static final String[] EVIL = {"-1", "9223372036854775807", "4294967296", "1e30", "0.5", "\"7\"",
+      "null", "[]", "2147483648", "-9223372036854775808", "{}", "1024", "0", "3"};
+
+  static String evil(Random r) {
+    return EVIL[r.nextInt(EVIL.length)];
+  }
+
+  /** Frames that parse, with numbers and types a peer should never send. */
+  static byte[] hostileValues(Random r) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    String[] frames = {
+        "{\"command\":\"init\",\"version\":[0," + evil(r) + ",0],\"action\":\"" + (r.nextBoolean() ? "push" : "pull")
+            + "\",\"filename\":\"f.bin\",\"blockSize\":" + (r.nextBoolean() ? "1024" : evil(r))
+            + ",\"blockCount\":" + evil(r) + ",\"size\":" + evil(r) + "}",
+        "{\"command\":\"req\",\"dataType\":\"" + (r.nextBoolean() ? "hash" : "data") + "\",\"index\":[" + evil(r) + "," + evil(r) + "]}",
+        "{\"command\":\"req\",\"dataType\":\"hash\",\"index\":" + evil(r) + "}",
+        "{\"command\":\"send\",\"dataType\":\"data\",\"index\":[" + evil(r) + "]}",
+        "{\"command\":\"end\",\"action\":" + evil(r) + ",\"size\":" + evil(r) + ",\"root\":" + evil(r) + "}",
+    };
+    for (int i = 0; i < 1 + r.nextInt(6); i++) {
+      String json = frames[i == 0 ? 0 : r.nextInt(frames.length)];
+      try {
+        out.writeBytes(FrameEncoder.encode(
+            (com.fasterxml.jackson.databind.node.ObjectNode) io.peernode.protocol.sync.SyncJson.MAPPER.readTree(json),
+            new byte[r.nextInt(3) == 0 ? r.nextInt(3000) : 0]));
+      } catch (java.io.IOException e) {
+        throw new AssertionError(json, e);
+      }
+    }
+    return out.toByteArray();
+  }
+
   @Test
   void randomAndMutatedFramesNeverBreakTheServer() throws Exception {
+    var errors = SyncTestSupport.captureErrors();
     Set<String> outsideBefore = filesOutsideRoot();
     Random r = new Random(SEED);
     int answered = 0;
@@ -160,6 +194,8 @@ class SyncFuzzTest {
     SyncTestSupport.eventually(Duration.ofSeconds(15), "no staging copies",
         () -> SyncTestSupport.countFiles(server.root().resolve(".peer-sync-staging")) == 0);
     assertTrue(registry.getSampleValue("peer_sync_frames_rejected_total") > 0);
+    assertEquals(List.of(), errors.list.stream().map(e -> e.getFormattedMessage()).toList(),
+        "hostile input never shows up as an ERROR");
   }
 
   @Test

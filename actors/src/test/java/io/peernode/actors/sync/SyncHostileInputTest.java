@@ -38,8 +38,11 @@ class SyncHostileInputTest {
 
   static final String PULL = "{\"command\":\"init\",\"version\":[0,1,0],\"action\":\"pull\",\"filename\":\"f.bin\",\"blockSize\":1024,\"blockCount\":0}";
 
+  static ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> errors;
+
   @BeforeAll
   static void start() throws Exception {
+    errors = SyncTestSupport.captureErrors();
     kit = SyncTestSupport.testKit("sync-hostile");
     root = Files.createDirectories(tmp.resolve("root"));
     outside = Files.createDirectories(tmp.resolve("outside"));
@@ -55,6 +58,8 @@ class SyncHostileInputTest {
   static void stop() throws Exception {
     await(server.unbind());
     kit.shutdownTestKit();
+    assertEquals(java.util.List.of(), errors.list.stream().map(e -> e.getFormattedMessage()).toList(),
+        "hostile input never shows up as an ERROR");
   }
 
   @AfterEach
@@ -109,6 +114,10 @@ class SyncHostileInputTest {
     expectDeny(PULL.replace("f.bin", "missing.bin"), 404);
     expectDeny(PULL.replace("\"pull\"", "\"steal\""), 400);
     expectDeny(init("push", "\"n.bin\"").replace("\"blockCount\":1", "\"blockCount\":5"), 400);
+    // Numbers that would overflow size arithmetic.
+    expectDeny("{\"command\":\"init\",\"version\":[0,1,0],\"action\":\"push\",\"filename\":\"n.bin\",\"blockSize\":1024,\"blockCount\":9223372036854775807}", 400);
+    expectDeny("{\"command\":\"init\",\"version\":[0,1,0],\"action\":\"push\",\"filename\":\"n.bin\",\"blockSize\":1024,\"blockCount\":1,\"size\":9223372036854775807}", 400);
+    expectDeny(PULL.replace("1024", "9223372036854775807"), 400);
   }
 
   @ParameterizedTest

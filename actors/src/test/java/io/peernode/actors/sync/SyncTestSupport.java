@@ -36,9 +36,27 @@ final class SyncTestSupport {
             "akka.actor.provider = local\n"
                 + "akka.loglevel = WARNING\n"
                 + "akka.log-dead-letters = off\n"
+                + "akka.loggers = [\"akka.event.slf4j.Slf4jLogger\"]\n"
+                + "akka.logging-filter = \"akka.event.slf4j.Slf4jLoggingFilter\"\n"
                 + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n")
         .withFallback(ConfigFactory.load());
     return ActorTestKit.create(name, c);
+  }
+
+  /** Collects ERROR events of every logger (Akka's too, through SLF4J) from now on. */
+  static ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> captureErrors() {
+    var root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    var appender = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    appender.addFilter(new ch.qos.logback.core.filter.Filter<>() {
+      @Override
+      public ch.qos.logback.core.spi.FilterReply decide(ch.qos.logback.classic.spi.ILoggingEvent e) {
+        return e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.ERROR)
+            ? ch.qos.logback.core.spi.FilterReply.NEUTRAL : ch.qos.logback.core.spi.FilterReply.DENY;
+      }
+    });
+    appender.start();
+    root.addAppender(appender);
+    return appender;
   }
 
   static SyncSettings settings(ActorTestKit kit, Path root, String overrides) {
