@@ -488,6 +488,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private Behavior<Command> onData(SyncMessage.Send s) {
     int[] idx = batches.peek();
+    if (idx == null) {
+      return fail(0, "the server sent blocks nobody asked for");
+    }
     long expected = 0;
     for (int i : idx) {
       expected += HashTree.blockLength(remoteSize, req.blockSize(), i);
