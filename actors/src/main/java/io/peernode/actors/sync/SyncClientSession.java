@@ -340,6 +340,15 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     boolean pull = req.action() == Action.PULL;
     // Lay our leaves out in the server's tree shape so heap indices mean the same on both sides.
     long keep = pull ? Math.min(localTree.blockCount(), remoteBlocks) : localTree.blockCount();
+    if (pull ? keep == 0 : remoteBlocks == 0) {
+      // Nothing in common to compare: every block of the source moves, no tree walk needed.
+      long count = pull ? remoteBlocks : localTree.blockCount();
+      int[] all = new int[(int) count];
+      for (int j = 0; j < all.length; j++) {
+        all[j] = j;
+      }
+      return transfer(all);
+    }
     walk = new TreeWalk(localTree.project(remoteLeaves, keep), root);
     state = State.WALK;
     return nextHashes();
@@ -385,7 +394,13 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         blocks.add((int) j);
       }
     }
-    todo = blocks.stream().mapToInt(Integer::intValue).toArray();
+    return transfer(blocks.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  /** Moves {@code blocks} (ascending): the data phase of a pull or a push. */
+  private Behavior<Command> transfer(int[] blocks) {
+    boolean pull = req.action() == Action.PULL;
+    todo = blocks;
     todoPos = 0;
     if (pull) {
       if (todo.length == 0 && localSize == remoteSize && localExists) {
@@ -414,7 +429,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         s = local.resolveSibling("." + local.getFileName() + ".peer-sync-" + UUID.randomUUID() + ".part");
         boolean copyIsHashed = !exists;
         if (exists) {
-          Files.copy(local, s);
+          Files.copy(local, s, StandardCopyOption.COPY_ATTRIBUTES);
           copyIsHashed = hashedVersion != null && hashedVersion.equals(version(local));
         } else {
           Files.createFile(s);
