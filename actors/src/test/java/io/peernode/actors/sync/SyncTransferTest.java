@@ -97,6 +97,14 @@ class SyncTransferTest {
 
   @ParameterizedTest(name = "pull={0}")
   @ValueSource(booleans = {true, false})
+  void shrinkToEmpty(boolean pull) throws Exception {
+    byte[] old = bytes(5000, 13);
+    SyncResult r = pull ? pull(new byte[0], old, KB) : push(new byte[0], old, KB);
+    assertEquals(0, r.blocksTransferred());
+  }
+
+  @ParameterizedTest(name = "pull={0}")
+  @ValueSource(booleans = {true, false})
   void oneByteFile(boolean pull) throws Exception {
     SyncResult r = pull ? pull(new byte[] {42}, null, 4 * KB) : push(new byte[] {42}, null, 4 * KB);
     assertEquals(1, r.blocksTransferred());
