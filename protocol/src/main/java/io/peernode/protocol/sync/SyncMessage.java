@@ -157,6 +157,7 @@ public sealed interface SyncMessage {
     }
   }
 
+  /** A frame from a client, as the server reads it. */
   static SyncMessage parseCommand(Frame frame) throws FrameException, CommandException {
     checkCommandName(frame);
     ObjectNode o = frame.json();
@@ -184,6 +185,7 @@ public sealed interface SyncMessage {
     };
   }
 
+  /** A frame from a server, as the client reads it. */
   static SyncMessage parseResponse(Frame frame) throws FrameException, CommandException {
     ObjectNode o = frame.json();
     return switch (frame.command()) {
