@@ -4,21 +4,20 @@
  * <h2>Wiring it into the node</h2>
  *
  * <pre>{@code
- * // at start, before joining the cluster (so the port can be advertised as a role):
- * SyncSettings sync = SyncSettings.fromConfig(config.getConfig("peer.sync")   // limits, timeouts
- *         .withValue("port", ConfigValueFactory.fromAnyRef(syncPort)),       // --sync-port
- *     syncRoot);                                                              // --sync-root
+ * // at start:
+ * SyncSettings sync = SyncSettings.fromConfig(config.getConfig("peer.sync"),  // limits, timeouts
+ *     syncRoot, syncPort);                                                    // --sync-root, --sync-port
  * SyncServer.Binding binding =
- *     SyncServer.bind(system, sync, registry).toCompletableFuture().get();   // own registry
- * roles.add(SyncRoles.roleOf(binding.port()));
+ *     SyncServer.bind(system, sync, registry).toCompletableFuture().get();   // the node's registry
+ * // binding.port() is the port to advertise (NodeDirectory.NodeInfo.syncPort on main)
  * ActorRef<SyncTransfers.Command> transfers =
  *     context.spawn(SyncTransfers.create(sync), "sync-transfers");
  *
- * // sync_pull(nodeid, remote, local): member = NodeRoles.memberOf(state, id),
- * //   host = SyncRoles.hostOf(member), port = SyncRoles.syncPortOf(member)
- * AskPattern.ask(transfers, r -> new SyncTransfers.Start(Action.PULL, host, port, remote,
+ * // sync_pull(nodeid, remote, local): look the peer up (NodeDirectory -> host, syncPort), then
+ * AskPattern.ask(transfers, r -> new SyncTransfers.Start(Action.PULL, host, syncPort, remote,
  *     Path.of(local), sync.clientDefaultBlockSize, nodeId, r), timeout, scheduler);
- * // sync_status(): AskPattern.ask(transfers, SyncTransfers.GetStatus::new, ...)
+ * // sync_push(nodeid, local, remote): the same with Action.PUSH
+ * // sync_status(): AskPattern.ask(transfers, SyncTransfers.GetStatus::new, timeout, scheduler)
  *
  * // at shutdown:
  * binding.unbind();
