@@ -82,6 +82,12 @@ public final class SyncSettings {
         peerSync.withValue("port", com.typesafe.config.ConfigValueFactory.fromAnyRef(port)), syncRoot);
   }
 
+  /** As {@link #fromConfig(Config, Path, int)}, also binding to the node's {@code host}. */
+  public static SyncSettings fromConfig(Config peerSync, Path syncRoot, String host, int port) {
+    return fromConfig(peerSync.withValue("host", com.typesafe.config.ConfigValueFactory.fromAnyRef(host)),
+        syncRoot, port);
+  }
+
   /** Client-only settings (CLI, Java client). */
   public static SyncSettings clientFromConfig(Config peerSync) {
     return new SyncSettings(peerSync, null);
