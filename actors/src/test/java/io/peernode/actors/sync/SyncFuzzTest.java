@@ -200,12 +200,12 @@ class SyncFuzzTest {
 
   @Test
   void aValidSessionSplitAtEveryPositionIsAnsweredTheSame() throws Exception {
-    byte[] session = new java.io.ByteArrayOutputStream() {{
-        writeBytes(FrameEncoder.encode(new SyncMessage.Init(SyncMessage.VERSION, Action.PULL, "f.bin", 1024, 0, -1)));
-        writeBytes(FrameEncoder.encode(new SyncMessage.Req(DataType.HASH, new int[] {1, 2})));
-        writeBytes(FrameEncoder.encode(new SyncMessage.Req(DataType.DATA, new int[] {4})));
-        writeBytes(FrameEncoder.encode(new SyncMessage.End(false, -1, null)));
-      }}.toByteArray();
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    buf.writeBytes(FrameEncoder.encode(new SyncMessage.Init(SyncMessage.VERSION, Action.PULL, "f.bin", 1024, 0, -1)));
+    buf.writeBytes(FrameEncoder.encode(new SyncMessage.Req(DataType.HASH, new int[] {1, 2})));
+    buf.writeBytes(FrameEncoder.encode(new SyncMessage.Req(DataType.DATA, new int[] {4})));
+    buf.writeBytes(FrameEncoder.encode(new SyncMessage.End(false, -1, null)));
+    byte[] session = buf.toByteArray();
     HashTree t = HashTree.of(content, 1024);
     for (int cut = 0; cut <= session.length; cut++) {
       try (RawClient c = new RawClient(server.port())) {
