@@ -24,6 +24,7 @@ public final class SyncSettings {
   public final int maxBlockSize;
   public final int maxTreeLeaves;
   public final int treeCacheEntries;
+  public final long treeCacheBytes;
   public final int ioChunkBytes;
   public final String stagingDir;
   public final int clientDefaultBlockSize;
@@ -49,6 +50,7 @@ public final class SyncSettings {
     this.maxBlockSize = intBytes(c, "max-block-size");
     this.maxTreeLeaves = c.getInt("max-tree-leaves");
     this.treeCacheEntries = c.getInt("tree-cache-entries");
+    this.treeCacheBytes = c.getBytes("tree-cache-bytes");
     this.ioChunkBytes = intBytes(c, "io-chunk-bytes");
     this.stagingDir = c.getString("staging-dir");
     this.clientDefaultBlockSize = intBytes(c, "client.default-block-size");

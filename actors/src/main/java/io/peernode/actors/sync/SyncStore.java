@@ -64,12 +64,7 @@ final class SyncStore {
     Files.createDirectories(settings.root);
     this.realRoot = settings.root.toRealPath();
     this.staging = realRoot.resolve(settings.stagingDir);
-    this.trees = new LinkedHashMap<>(16, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<TreeKey, CompletableFuture<HashTree>> e) {
-        return size() > settings.treeCacheEntries;
-      }
-    };
+    this.trees = new LinkedHashMap<>(16, 0.75f, true);
     // Staging copies left by a crash are pushes that never committed: the spec drops them.
     deleteRecursively(staging);
     Files.createDirectories(staging);
@@ -201,6 +196,7 @@ final class SyncStore {
       TreeKey key = new TreeKey(path, blockSize, a.size(), version(a));
       synchronized (trees) {
         trees.put(key, CompletableFuture.completedFuture(tree));
+        evict();
       }
     } catch (IOException ignored) {
       // only a cache
@@ -257,6 +253,9 @@ final class SyncStore {
         try {
           result.complete(hash(s.channel(), s.size(), blockSize, settings.ioChunkBytes));
           metrics.treesHashed.inc();
+          synchronized (trees) {
+            evict();
+          }
         } catch (Throwable t) {
           synchronized (trees) {
             trees.remove(key, result);
@@ -266,6 +265,30 @@ final class SyncStore {
       });
     }
     return f;
+  }
+
+  /**
+   * Drops least recently used trees beyond {@code tree-cache-entries} or {@code tree-cache-bytes}
+   * (trees still being computed count as empty). Called with the lock on {@code trees} held.
+   */
+  private void evict() {
+    long bytes = 0;
+    for (CompletableFuture<HashTree> f : trees.values()) {
+      bytes += treeBytes(f);
+    }
+    var it = trees.entrySet().iterator();
+    int entries = trees.size();
+    while (it.hasNext() && (entries > settings.treeCacheEntries || bytes > settings.treeCacheBytes)) {
+      var e = it.next();
+      bytes -= treeBytes(e.getValue());
+      it.remove();
+      entries--;
+    }
+  }
+
+  private static long treeBytes(CompletableFuture<HashTree> f) {
+    HashTree t = f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
+    return t == null ? 0 : (long) t.nodeCount() * HashTree.HASH_BYTES;
   }
 
   /** Hashes a file block by block through a buffer of at most {@code chunk} bytes. */

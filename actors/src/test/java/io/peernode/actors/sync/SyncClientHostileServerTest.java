@@ -49,6 +49,10 @@ class SyncClientHostileServerTest {
 
   /** Runs a pull against a one-connection fake server that answers init with {@code answer}. */
   static SyncFailedException pullAgainst(Function<byte[], byte[]> answer) throws Exception {
+    return pullAgainst(answer, "10s");
+  }
+
+  static SyncFailedException pullAgainst(Function<byte[], byte[]> answer, String timeout) throws Exception {
     Path local = Files.createTempFile(tmp, "local", ".bin");
     Files.write(local, LOCAL);
     try (ServerSocket ss = new ServerSocket(0)) {
@@ -67,7 +71,8 @@ class SyncClientHostileServerTest {
         }
       });
       fake.start();
-      SyncSettings settings = SyncTestSupport.settings(kit, null, "client.timeout = 1s\nclient.hash-timeout = 1s");
+      SyncSettings settings = SyncTestSupport.settings(kit, null,
+          "client.timeout = " + timeout + "\nclient.hash-timeout = " + timeout);
       var e = assertThrows(ExecutionException.class, () -> SyncTestSupport.await(SyncClient.run(kit.system(),
           settings, Action.PULL, "127.0.0.1", ss.getLocalPort(), "f.bin", local, 1024, null)));
       fake.join(10_000);
@@ -100,7 +105,7 @@ class SyncClientHostileServerTest {
 
   @Test
   void silence() throws Exception {
-    var e = pullAgainst(init -> new byte[0]);
+    var e = pullAgainst(init -> new byte[0], "1s");
     assertTrue(e.getMessage().contains("timed out"), e.getMessage());
   }
 

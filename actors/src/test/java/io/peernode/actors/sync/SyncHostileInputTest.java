@@ -51,7 +51,7 @@ class SyncHostileInputTest {
     Files.createSymbolicLink(root.resolve("out-link"), outside.resolve("secret.txt"));
     Files.createSymbolicLink(root.resolve("out-dir"), outside);
     Files.createSymbolicLink(root.resolve("in-link"), root.resolve("f.bin"));
-    server = SyncTestSupport.bind(kit, SyncTestSupport.settings(kit, root, "idle-timeout = 1s"), registry);
+    server = SyncTestSupport.bind(kit, SyncTestSupport.settings(kit, root, "idle-timeout = 2s"), registry);
   }
 
   @AfterAll
@@ -184,7 +184,7 @@ class SyncHostileInputTest {
       Frame f = c.write("json-length: 40\nbin-length: 0\n{\"comm").expect("err");
       assertTrue(f.json().get("msg").asText().contains("idle"), f.json().toString());
       c.expectClosed();
-      assertTrue(Duration.ofNanos(System.nanoTime() - t0).compareTo(Duration.ofMillis(900)) > 0);
+      assertTrue(Duration.ofNanos(System.nanoTime() - t0).compareTo(Duration.ofMillis(1900)) > 0);
     }
     try (RawClient c = new RawClient(server.port())) {
       c.frame(PULL).expect("init");

@@ -241,4 +241,19 @@ class SyncPushLockTest {
     assertEquals(0, r.blocksTransferred());
     await(s.unbind());
   }
+
+  @Test
+  void treeCacheIsBoundedInBytes() throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("root-" + (++n)));
+    Files.write(root.resolve("t.bin"), bytes(30 * 1024, 8));
+    CollectorRegistry registry = new CollectorRegistry();
+    SyncServer.Binding s = SyncTestSupport.bind(kit,
+        SyncTestSupport.settings(kit, root, "tree-cache-bytes = 1 KiB"), registry);
+    for (int i = 0; i < 2; i++) {
+      await(SyncClient.pull(kit.system(), "127.0.0.1", s.port(), "t.bin", tmp.resolve("t-" + n + "-" + i), 1024, null));
+    }
+    // 32 leaves = 63 nodes = 2016 bytes > 1 KiB: never kept, hashed for each session.
+    assertEquals(2.0, registry.getSampleValue("peer_sync_trees_hashed_total"));
+    await(s.unbind());
+  }
 }
