@@ -55,6 +55,13 @@ final class Nodes {
     return v == null ? 0 : v;
   }
 
+  /** A single-node testkit; remoting on a free port, so parallel test runs never collide. */
+  static akka.actor.testkit.typed.javadsl.ActorTestKit localTestKit() {
+    return akka.actor.testkit.typed.javadsl.ActorTestKit.create(
+        ConfigFactory.parseString("akka.remote.artery.canonical.port = 0\nakka.remote.artery.canonical.hostname = \"127.0.0.1\"")
+            .withFallback(ConfigFactory.load()));
+  }
+
   static com.typesafe.config.Config config(String text) {
     return ConfigFactory.parseString(text);
   }
