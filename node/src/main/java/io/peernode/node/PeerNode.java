@@ -22,7 +22,9 @@ import com.typesafe.config.ConfigValue;
 import io.peernode.actors.cluster.NodeDirectory;
 import io.peernode.actors.cluster.NodeRoles;
 import io.peernode.node.http.NodeRoutes;
+import io.peernode.actors.userapi.UserApi;
 import io.peernode.node.rpc.NodeRpc;
+import io.peernode.node.userapi.UserApiRpc;
 import io.peernode.node.rpc.RpcMethods;
 import io.peernode.protocol.NodeId;
 import io.prometheus.client.CollectorRegistry;
@@ -64,6 +66,7 @@ public final class PeerNode implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final CollectorRegistry metrics;
   private final RpcMethods rpc;
+  private final UserApi userApi;
   private final ObjectMapper mapper;
   private volatile ServerBinding httpBinding;
   private volatile int syncPort;
@@ -77,6 +80,7 @@ public final class PeerNode implements AutoCloseable {
     this.mapper = new ObjectMapper();
     this.metrics = NodeMetrics.create(system, identity.id().hex());
     this.rpc = new RpcMethods(mapper);
+    this.userApi = UserApi.create(system, identity.id(), system.settings().config(), metrics);
   }
 
   /**
@@ -168,6 +172,7 @@ public final class PeerNode implements AutoCloseable {
 
   private void bindServers() {
     NodeRpc.register(rpc, system, identity.id());
+    UserApiRpc.register(rpc, userApi);
     List<Route> protocolRoutes = new ArrayList<>();
     NodeRoutes routes = new NodeRoutes(mapper, rpc, metrics, this::health, settings.maxRpcBodyBytes);
     try {
@@ -259,6 +264,11 @@ public final class PeerNode implements AutoCloseable {
   /** The node's Prometheus registry, for applications that export their own figures beside the node's. */
   public CollectorRegistry metrics() {
     return metrics;
+  }
+
+  /** The user API (pubsub, direct messages, byte streams) for applications that embed the node. */
+  public UserApi userApi() {
+    return userApi;
   }
 
   /** The JSON-RPC methods this node serves at {@code POST /rpc}. */
