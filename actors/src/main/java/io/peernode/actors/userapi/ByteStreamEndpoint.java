@@ -191,6 +191,8 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
 
   private enum Linger implements Command { INSTANCE }
 
+  private enum ReaderGone implements Command { INSTANCE }
+
   private enum OutAck implements Command { INSTANCE }
 
   private static final class InInit implements Command {
@@ -344,6 +346,7 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
         .onMessageEquals(SinkDone.INSTANCE, () -> closeHere("the writer sink completed"))
         .onMessage(SinkFailed.class, f -> closeHere("the writer sink failed: " + f.cause.getMessage()))
         .onMessageEquals(Linger.INSTANCE, this::onLinger)
+        .onMessageEquals(ReaderGone.INSTANCE, this::onReaderGone)
         .onSignal(PostStop.class, s -> onPostStop())
         .build();
   }
@@ -566,7 +569,15 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
     }
     reader = a.reader;
     readerReady = true;
+    // The reader's source stops when its stream is cancelled; stop feeding it then.
+    getContext().watchWith(reader, ReaderGone.INSTANCE);
     feedReader();
+    return this;
+  }
+
+  private Behavior<Command> onReaderGone() {
+    reader = null;
+    readerReady = false;
     return this;
   }
 
@@ -585,6 +596,7 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
       readerReady = false;
     } else if (closed) {
       reader.tell(ReaderEnd.INSTANCE);
+      getContext().unwatch(reader);
       reader = null;
     }
   }

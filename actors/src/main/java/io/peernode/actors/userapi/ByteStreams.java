@@ -176,7 +176,7 @@ public final class ByteStreams extends AbstractBehavior<ByteStreams.Command> {
   }
 
   private void spawn(String id, Behavior<ByteStreamEndpoint.Command> behavior) {
-    ActorRef<ByteStreamEndpoint.Command> endpoint = getContext().spawn(behavior, "stream-" + id);
+    ActorRef<ByteStreamEndpoint.Command> endpoint = getContext().spawn(UserApi.keepState(behavior), "stream-" + id);
     getContext().watchWith(endpoint, new EndpointStopped(id));
     endpoints.put(id, endpoint);
     gauge();

@@ -116,7 +116,12 @@ public final class Inbox extends AbstractBehavior<Inbox.Command> {
     bySender.forEach((from, messages) -> {
       List<JsonNode> list = new ArrayList<>(messages.size());
       for (String m : messages) {
-        list.add(CanonicalJson.parse(m));
+        try {
+          list.add(CanonicalJson.parse(m));
+        } catch (IllegalArgumentException e) {
+          // Only a broken peer could send text that is not JSON; skip it, keep the rest.
+          getContext().getLog().warn("dropping an unreadable message from {}: {}", from, e.getMessage());
+        }
       }
       out.put(from, list);
     });

@@ -222,8 +222,8 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       s.replyTo.tell(Done.getInstance());
       return this;
     }
-    ActorRef<Subscription.Command> actor = getContext().spawnAnonymous(
-        Subscription.create(key, settings.maxEventsPerSubscription, metrics.refused.labels("subscription")));
+    ActorRef<Subscription.Command> actor = getContext().spawnAnonymous(UserApi.keepState(
+        Subscription.create(key, settings.maxEventsPerSubscription, metrics.refused.labels("subscription"))));
     subscriptions.put(key, new Local(s.schema, actor));
     updateIndex(m -> m.addBinding(selfAddress, self, key), new Replicator.WriteAll(settings.indexWriteTimeout), s.replyTo);
     return this;

@@ -97,7 +97,12 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
   private Behavior<Command> onDrain(Drain drain) {
     List<JsonNode> out = new ArrayList<>(queue.size());
     for (String event : queue) {
-      out.add(CanonicalJson.parse(event));
+      try {
+        out.add(CanonicalJson.parse(event));
+      } catch (IllegalArgumentException e) {
+        // Only a broken peer could queue text that is not JSON; skip it, keep the rest.
+        getContext().getLog().warn("dropping an unreadable event: {}", e.getMessage());
+      }
     }
     queue.clear();
     refusing = false;

@@ -88,9 +88,12 @@ public final class UserApi {
     this.settings = settings;
     this.metrics = UserApiMetrics.register(registry);
     this.resolver = ActorRefResolver.get(system);
-    this.pubsub = system.systemActorOf(PubSubNode.create(self, settings, metrics), PubSubNode.NAME, Props.empty());
-    this.inbox = system.systemActorOf(Inbox.create(settings.inboxSize, metrics.refused.labels("inbox")), Inbox.NAME, Props.empty());
-    this.streams = system.systemActorOf(ByteStreams.create(self.hex(), settings, metrics), ByteStreams.NAME, Props.empty());
+    this.pubsub = system.systemActorOf(
+        keepState(PubSubNode.create(self, settings, metrics)), PubSubNode.NAME, Props.empty());
+    this.inbox = system.systemActorOf(
+        keepState(Inbox.create(settings.inboxSize, metrics.refused.labels("inbox"))), Inbox.NAME, Props.empty());
+    this.streams = system.systemActorOf(
+        keepState(ByteStreams.create(self.hex(), settings, metrics)), ByteStreams.NAME, Props.empty());
   }
 
   /**
@@ -365,6 +368,15 @@ public final class UserApi {
   }
 
   // ---- helpers
+
+  /**
+   * These actors hold users' queued data: an unexpected exception (say, a malformed message from
+   * another node) must not lose it, so they resume instead of the default stop.
+   */
+  static <T> akka.actor.typed.Behavior<T> keepState(akka.actor.typed.Behavior<T> behavior) {
+    return akka.actor.typed.javadsl.Behaviors.supervise(behavior)
+        .onFailure(Exception.class, akka.actor.typed.SupervisorStrategy.resume());
+  }
 
   private CompletionStage<ActorRef<ByteStreamEndpoint.Command>> endpoint(String streamId) {
     if (streamId == null || !STREAM_ID.matcher(streamId).matches()) {

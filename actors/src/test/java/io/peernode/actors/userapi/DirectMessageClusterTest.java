@@ -61,6 +61,14 @@ class DirectMessageClusterTest {
   }
 
   @Test
+  void aMessageNearTheSizeLimitCrossesTheCluster() {
+    String big = "y".repeat(a.settings().maxMessageBytes - 10);
+    assertTrue(await(a.messageSend(nodeC.id.hex(), nodeC.host(), nodeC.port(),
+        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.textNode(big))));
+    assertEquals(big, await(c.messageList()).get(nodeA.id.hex()).get(0).textValue());
+  }
+
+  @Test
   void aNodeCanMessageItself() {
     assertTrue(await(a.messageSend(nodeA.id.hex(), nodeA.host(), nodeA.port(), json("[1,2]"))));
     assertEquals(Map.of(nodeA.id.hex(), List.of(json("[1,2]"))), await(a.messageList()));

@@ -79,6 +79,18 @@ class PubSubClusterTest {
   }
 
   @Test
+  void anEventNearTheSizeLimitCrossesTheCluster() {
+    JsonNode schema = json("{\"type\":\"object\",\"required\":[\"blob\"]}");
+    await(c.subscribe(schema));
+    String blob = "x".repeat(a.settings().maxMessageBytes - 100);
+    await(a.publish(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("blob", blob)));
+    List<JsonNode> got = collect(c, schema, 1);
+    assertEquals(1, got.size());
+    assertEquals(blob, got.get(0).get("blob").textValue());
+    await(c.unsubscribe(schema));
+  }
+
+  @Test
   void thePublishingNodesOwnSubscriptionGetsTheEventOnce() {
     JsonNode schema = json("{\"type\":\"object\",\"required\":[\"local\"]}");
     await(a.subscribe(schema));
