@@ -121,17 +121,18 @@ public final class UserApi {
     return self;
   }
 
-  /** node_peers: the other serving members of the cluster, by node id. */
+  /** node_peers: the other serving, reachable members of the cluster, by node id. */
   public CompletionStage<List<Peer>> peers() {
     List<Peer> out = new ArrayList<>();
-    for (Member m : Cluster.get(system).state().getMembers()) {
-      if (!NodeRoles.isServing(m)) {
+    CurrentClusterState state = Cluster.get(system).state();
+    for (Member m : state.getMembers()) {
+      if (!NodeRoles.isServing(m) || state.getUnreachable().contains(m)) {
         continue;
       }
       Optional<NodeId> id = NodeRoles.nodeIdOf(m);
       if (id.isPresent() && !id.get().equals(self)) {
         Address a = m.address();
-        out.add(new Peer(id.get(), a.host().getOrElse(() -> ""), (Integer) a.port().getOrElse(() -> 0)));
+        out.add(new Peer(id.get(), a.host().getOrElse(() -> ""), a.port().getOrElse(() -> 0)));
       }
     }
     return CompletableFuture.completedFuture(out);

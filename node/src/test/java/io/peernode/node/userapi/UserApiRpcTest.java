@@ -104,6 +104,35 @@ class UserApiRpcTest {
   }
 
   @Test
+  void aFullSubscriptionRefusesTheNewestEventAndMetricsCountIt() throws Exception {
+    var api = nodeA.userApi();
+    JsonNode schema = json("{\"type\":\"object\",\"required\":[\"flood\"]}");
+    api.subscribe(schema).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    int capacity = api.settings().maxEventsPerSubscription;
+    List<java.util.concurrent.CompletableFuture<Void>> publishes = new ArrayList<>();
+    for (int i = 0; i <= capacity; i++) {
+      publishes.add(api.publish(json("{\"flood\":" + i + "}")).toCompletableFuture());
+    }
+    java.util.concurrent.CompletableFuture.allOf(publishes.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+        .get(30, java.util.concurrent.TimeUnit.SECONDS);
+    Eventually.await(Duration.ofSeconds(10), () ->
+        assertTrue(metricsText(nodeA).contains("peer_userapi_refused_total{queue=\"subscription\",} 1.0"), "refusal counted in /metrics"));
+    // The queued events are all there, oldest first; the refused one (the newest) is not.
+    JsonNode events = call(a, "pubsub_events", "[" + schema + "]");
+    assertEquals(capacity, events.size());
+    assertEquals(json("{\"flood\":0}"), events.get(0));
+    assertEquals(json("{\"flood\":" + (capacity - 1) + "}"), events.get(capacity - 1));
+    call(a, "pubsub_unsubscribe", "[" + schema + "]");
+  }
+
+  static String metricsText(PeerNode node) throws Exception {
+    var response = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + node.httpPort() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    return response.body();
+  }
+
+  @Test
   void badInputGetsTheSpecsErrors() throws Exception {
     assertEquals(-32602, error(a, "pubsub_subscribe", "[{\"type\":\"objekt\"}]").code);
     assertTrue(error(a, "pubsub_subscribe", "[{\"type\":\"objekt\"}]").getMessage().contains("'schema'"));
