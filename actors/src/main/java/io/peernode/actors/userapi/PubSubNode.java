@@ -129,11 +129,21 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
 
   private static final class IndexRead implements Command {
     final Replicator.GetResponse<ORMultiMap<String, String>> response;
-    final Publish publish;
+    final List<Pending> batch;
 
-    IndexRead(Replicator.GetResponse<ORMultiMap<String, String>> response, Publish publish) {
+    IndexRead(Replicator.GetResponse<ORMultiMap<String, String>> response, List<Pending> batch) {
       this.response = response;
+      this.batch = batch;
+    }
+  }
+
+  private static final class Pending {
+    final Publish publish;
+    final EventSchema.Event parsed;
+
+    Pending(Publish publish, EventSchema.Event parsed) {
       this.publish = publish;
+      this.parsed = parsed;
     }
   }
 
@@ -165,6 +175,9 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   private final Map<String, EventSchema> compiled = new HashMap<>();
   private final Map<Address, ActorRef<Command>> remotes = new HashMap<>();
   private final Set<String> seen;
+  /** Publishes waiting for the next index read, and whether one is in flight. */
+  private List<Pending> waiting = new ArrayList<>();
+  private boolean reading;
 
   private static final class Local {
     final EventSchema schema;
@@ -277,20 +290,34 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   }
 
   private Behavior<Command> onPublish(Publish p) {
+    EventSchema.Event parsed = EventSchema.Event.parse(p.event);
     // Local subscriptions first, in place: the publishing node is a subscriber like any other.
     if (seen.add(p.digest)) {
       for (Local local : subscriptions.values()) {
-        if (local.schema.matchesCanonical(p.event)) {
+        if (local.schema.matches(parsed)) {
           offer(local, p.event);
         }
       }
     } else {
       metrics.duplicates.inc();
     }
+    // Remote routing needs the index as it is now. One local read serves every publish that
+    // arrived before it was issued; publishes arriving meanwhile wait for the next read, so no
+    // publish is routed with an index older than the publish itself.
+    waiting.add(new Pending(p, parsed));
+    if (!reading) {
+      readIndex();
+    }
+    return this;
+  }
+
+  private void readIndex() {
+    reading = true;
+    List<Pending> batch = waiting;
+    waiting = new ArrayList<>();
     replicator.askGet(
         askReplyTo -> new Replicator.Get<>(INDEX, Replicator.readLocal(), askReplyTo),
-        response -> new IndexRead(response, p));
-    return this;
+        response -> new IndexRead(response, batch));
   }
 
   private Behavior<Command> onIndexRead(IndexRead r) {
@@ -304,6 +331,24 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
         NodeRoles.nodeIdOf(m).ifPresent(id -> serving.put(id.hex(), m.address()));
       }
     }
+    for (Pending pending : r.batch) {
+      route(index, serving, pending);
+      pending.publish.replyTo.tell(Done.getInstance());
+    }
+    if (compiled.size() > 2 * index.values().stream().mapToInt(Set::size).sum() + 64) {
+      Set<String> live = new java.util.HashSet<>();
+      index.values().forEach(live::addAll);
+      compiled.keySet().retainAll(live);
+    }
+    reading = false;
+    if (!waiting.isEmpty()) {
+      readIndex();
+    }
+    return this;
+  }
+
+  /** One Deliver to each other serving node with at least one schema the event matches. */
+  private void route(Map<String, Set<String>> index, Map<String, Address> serving, Pending pending) {
     for (Map.Entry<String, Set<String>> entry : index.entrySet()) {
       Address address = serving.get(entry.getKey());
       if (entry.getKey().equals(self) || address == null) {
@@ -312,21 +357,14 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       List<String> matched = new ArrayList<>();
       for (String schema : entry.getValue()) {
         EventSchema compiledSchema = compiledSchema(schema);
-        if (compiledSchema != null && compiledSchema.matchesCanonical(r.publish.event)) {
+        if (compiledSchema != null && compiledSchema.matches(pending.parsed)) {
           matched.add(schema);
         }
       }
       if (!matched.isEmpty()) {
-        remote(address).tell(new Deliver(r.publish.digest, r.publish.event, matched));
+        remote(address).tell(new Deliver(pending.publish.digest, pending.publish.event, matched));
       }
     }
-    if (compiled.size() > 2 * index.values().stream().mapToInt(Set::size).sum() + 64) {
-      Set<String> live = new java.util.HashSet<>();
-      index.values().forEach(live::addAll);
-      compiled.keySet().retainAll(live);
-    }
-    r.publish.replyTo.tell(Done.getInstance());
-    return this;
   }
 
   private Behavior<Command> onDeliver(Deliver d) {

@@ -94,12 +94,31 @@ public final class EventSchema {
 
   /** True when the event given as canonical JSON text validates against this schema. */
   public boolean matchesCanonical(String canonicalEvent) {
+    return matches(Event.parse(canonicalEvent));
+  }
+
+  /** True when the (once parsed) event validates against this schema. */
+  public boolean matches(Event event) {
     try {
-      return validator.validate(new JsonParser(canonicalEvent, BASE).parse()) == null;
+      return validator.validate(event.json) == null;
     } catch (RuntimeException e) {
       // A schema the validator cannot evaluate for this event (e.g. a pathological regex)
       // matches nothing rather than failing the publisher.
       return false;
+    }
+  }
+
+  /** An event parsed once for validation against many schemas. */
+  public static final class Event {
+    final IJsonValue json;
+
+    private Event(IJsonValue json) {
+      this.json = json;
+    }
+
+    /** Parses canonical event text (as produced by {@link CanonicalJson#of}). */
+    public static Event parse(String canonicalEvent) {
+      return new Event(new JsonParser(canonicalEvent, BASE).parse());
     }
   }
 
