@@ -12,6 +12,7 @@ import io.peernode.actors.userapi.UserApi;
 import io.peernode.actors.userapi.UserApiException;
 import io.peernode.node.rpc.RpcMethods;
 import io.peernode.protocol.jsonrpc.RpcException;
+import io.peernode.protocol.jsonrpc.RpcParams;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -41,7 +42,7 @@ public final class UserApiRpc {
         map(api.events(p.required("schema")).thenApply(UserApiRpc::array)));
 
     methods.register("message_send", List.of("nodeid", "ip", "port", "message"), p ->
-        map(api.messageSend(p.text("nodeid"), p.text("ip"), (int) p.integer("port", 1, 65535), p.required("message"))
+        map(api.messageSend(hex(p, "nodeid"), p.text("ip"), (int) p.integer("port", 1, 65535), p.required("message"))
             .thenApply(BooleanNode::valueOf)));
     methods.register("message_list", List.of(), p ->
         map(api.messageList().thenApply(bySender -> {
@@ -57,18 +58,30 @@ public final class UserApiRpc {
           return out;
         })));
     methods.register("stream_open", List.of("nodeid", "ip", "port"), p ->
-        map(api.streamOpen(p.text("nodeid"), p.text("ip"), (int) p.integer("port", 1, 65535))
+        map(api.streamOpen(hex(p, "nodeid"), p.text("ip"), (int) p.integer("port", 1, 65535))
             .thenApply(id -> id.<JsonNode>map(TextNode::valueOf).orElse(NullNode.instance))));
     methods.register("stream_close", List.of("streamid"), p ->
-        map(api.streamClose(p.text("streamid")).thenApply(BooleanNode::valueOf)));
+        map(api.streamClose(hex(p, "streamid")).thenApply(BooleanNode::valueOf)));
     methods.register("stream_read", List.of("streamid", "size"), p -> {
       Long size = p.optionalInteger("size", 0, Integer.MAX_VALUE);
-      return map(api.streamReadHex(p.text("streamid"), size == null ? null : size.intValue())
+      return map(api.streamReadHex(hex(p, "streamid"), size == null ? null : size.intValue())
           .thenApply(hex -> hex == null ? NullNode.instance : TextNode.valueOf(hex)));
     });
     methods.register("stream_write", List.of("streamid", "data"), p ->
-        map(api.streamWriteHex(p.text("streamid"), p.text("data"))
+        map(api.streamWriteHex(hex(p, "streamid"), hex(p, "data"))
             .thenApply(n -> n.<JsonNode>map(IntNode::valueOf).orElse(NullNode.instance))));
+  }
+
+  /**
+   * A hex param. The CLI passes each argument as JSON when it parses as JSON, so hex made only
+   * of digits ({@code 1234}) arrives as a number; its digits are the hex meant.
+   */
+  private static String hex(RpcParams p, String name) {
+    JsonNode value = p.required(name);
+    if (value.isIntegralNumber() && value.asText().matches("[0-9]+")) {
+      return value.asText();
+    }
+    return p.text(name);
   }
 
   private static ArrayNode array(List<JsonNode> items) {

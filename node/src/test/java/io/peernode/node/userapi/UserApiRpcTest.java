@@ -95,9 +95,11 @@ class UserApiRpcTest {
     assertTrue(id.isTextual(), id.toString());
     String sid = id.textValue();
     assertEquals(json("3"), call(a, "stream_write", "[\"" + sid + "\",\"0a0b0c\"]"));
-    Eventually.await(Duration.ofSeconds(10), () -> assertEquals(json("{\"" + sid + "\":3}"), call(b, "stream_list", "[]")));
+    // Digits-only hex as the CLI passes it (a JSON number): the digits are the hex.
+    assertEquals(json("2"), call(a, "stream_write", "[\"" + sid + "\",1234]"));
+    Eventually.await(Duration.ofSeconds(10), () -> assertEquals(json("{\"" + sid + "\":5}"), call(b, "stream_list", "[]")));
     assertEquals(json("\"0a0b\""), call(b, "stream_read", "[\"" + sid + "\",2]"));
-    assertEquals(json("\"0c\""), call(b, "stream_read", "{\"streamid\":\"" + sid + "\"}"));
+    assertEquals(json("\"0c1234\""), call(b, "stream_read", "{\"streamid\":\"" + sid + "\"}"));
     assertEquals(json("true"), call(b, "stream_close", "[\"" + sid + "\"]"));
     Eventually.await(Duration.ofSeconds(10), () -> assertTrue(call(a, "stream_write", "[\"" + sid + "\",\"\"]").isNull()));
     assertTrue(call(a, "stream_read", "[\"" + sid + "\"]").isNull());

@@ -138,13 +138,25 @@ public final class EventSchema {
   }
 
   private static String describe(ValidationFailure failure) {
-    // The deepest failure names the offending keyword; the top one only says "allOf failed".
-    ValidationFailure leaf = failure;
-    for (ValidationFailure f : failure.flatten()) {
-      leaf = f;
+    // The leaves name the offending keyword (the top one only says "allOf failed"); where the
+    // meta-schema allows alternatives (type: a name or an array of names) there are several
+    // leaves at the same place, and all of them together say what would have been accepted.
+    java.util.List<ValidationFailure> leaves = failure.flatten();
+    if (leaves.isEmpty()) {
+      return failure.getMessage();
     }
-    String where = leaf.getInstance() == null ? "" : " at " + leaf.getInstance().getLocation().getPointer();
-    return leaf.getMessage() + where;
+    String where = pointer(leaves.get(leaves.size() - 1));
+    java.util.LinkedHashSet<String> messages = new java.util.LinkedHashSet<>();
+    for (ValidationFailure leaf : leaves) {
+      if (pointer(leaf).equals(where) && messages.size() < 3) {
+        messages.add(leaf.getMessage());
+      }
+    }
+    return String.join(", or ", messages) + " at " + where;
+  }
+
+  private static String pointer(ValidationFailure f) {
+    return f.getInstance() == null ? "#" : String.valueOf(f.getInstance().getLocation().getPointer());
   }
 
   private static InputStream bundledMetaSchema(URI uri) {
