@@ -264,6 +264,11 @@ public final class UserApi {
     try {
       NodeId target = parseNodeId(nodeId);
       requireAddress(ip, port);
+      if (target.equals(self)) {
+        // Both ends would live here under one stream id, and reads could not tell them apart.
+        system.log().info("stream_open to this node itself refused: a stream connects two nodes");
+        return CompletableFuture.completedFuture(Optional.empty());
+      }
       Optional<Address> address = resolve(target, ip, port);
       if (address.isEmpty()) {
         system.log().info("stream_open to {} at {}:{} refused: no such member at that address", target, ip, port);

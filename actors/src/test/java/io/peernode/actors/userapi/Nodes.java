@@ -58,7 +58,8 @@ final class Nodes {
   /** A single-node testkit; remoting on a free port, so parallel test runs never collide. */
   static akka.actor.testkit.typed.javadsl.ActorTestKit localTestKit() {
     return akka.actor.testkit.typed.javadsl.ActorTestKit.create(
-        ConfigFactory.parseString("akka.remote.artery.canonical.port = 0\nakka.remote.artery.canonical.hostname = \"127.0.0.1\"")
+        ConfigFactory.parseString("akka.actor.provider = cluster\n"
+                + "akka.remote.artery.canonical.port = 0\nakka.remote.artery.canonical.hostname = \"127.0.0.1\"")
             .withFallback(ConfigFactory.load()));
   }
 
