@@ -28,7 +28,7 @@ class UserApiBench {
 
   @Test
   void pubsubFanOutToTwoNodes() throws Exception {
-    TestCluster cluster = TestCluster.start(3);
+    TestCluster cluster = TestCluster.start(3, com.typesafe.config.ConfigFactory.parseString(System.getProperty("bench.config", "")));
     try {
       UserApi a = Nodes.userApi(cluster.node(0));
       UserApi b = Nodes.userApi(cluster.node(1));
@@ -67,6 +67,7 @@ class UserApiBench {
         drainers[i].start();
       }
       long t0 = System.nanoTime();
+      long[] publishedAt = new long[1];
       List<CompletableFuture<Void>> window = new ArrayList<>();
       for (int i = 0; i < events; i++) {
         ObjectNode e = JsonNodeFactory.instance.objectNode().put("t", System.nanoTime()).put("seq", i).put("pad", pad);
@@ -77,6 +78,8 @@ class UserApiBench {
         }
       }
       window.forEach(CompletableFuture::join);
+      publishedAt[0] = System.nanoTime();
+      System.out.printf("BENCH publish side: %.2f s for %d events%n", (publishedAt[0] - t0) / 1e9, events);
       for (Thread d : drainers) {
         d.join(TimeUnit.SECONDS.toMillis(120));
       }
