@@ -87,14 +87,14 @@ public final class EventSchema {
     return document.deepCopy();
   }
 
-  /** True when {@code event} validates against this schema. */
-  public boolean matches(JsonNode event) {
-    return matchesCanonical(CanonicalJson.of(event));
-  }
-
   /** True when the event given as canonical JSON text validates against this schema. */
   public boolean matchesCanonical(String canonicalEvent) {
     return matches(Event.parse(canonicalEvent));
+  }
+
+  /** True when {@code event} validates against this schema. */
+  public boolean matches(JsonNode event) {
+    return matches(Event.of(event));
   }
 
   /** True when the (once parsed) event validates against this schema. */
@@ -118,7 +118,45 @@ public final class EventSchema {
 
     /** Parses canonical event text (as produced by {@link CanonicalJson#of}). */
     public static Event parse(String canonicalEvent) {
-      return new Event(new JsonParser(canonicalEvent, BASE).parse());
+      return of(CanonicalJson.parse(canonicalEvent));
+    }
+
+    /**
+     * The event as the validator's tree, built straight from Jackson's: the validator's own
+     * text parser allocates a large buffer per document, which dominated the cost of a publish.
+     * Events carry no source locations (only match or no match is asked of them).
+     */
+    public static Event of(JsonNode event) {
+      return new Event(convert(event));
+    }
+
+    private static IJsonValue convert(JsonNode node) {
+      switch (node.getNodeType()) {
+        case OBJECT: {
+          java.util.Map<com.github.erosb.jsonsKema.IJsonString, IJsonValue> properties = new java.util.LinkedHashMap<>();
+          java.util.Iterator<java.util.Map.Entry<String, JsonNode>> fields = node.fields();
+          while (fields.hasNext()) {
+            java.util.Map.Entry<String, JsonNode> field = fields.next();
+            properties.put(new com.github.erosb.jsonsKema.JsonString(field.getKey()), convert(field.getValue()));
+          }
+          return new com.github.erosb.jsonsKema.JsonObject(properties);
+        }
+        case ARRAY: {
+          java.util.List<IJsonValue> items = new java.util.ArrayList<>(node.size());
+          for (JsonNode item : node) {
+            items.add(convert(item));
+          }
+          return new com.github.erosb.jsonsKema.JsonArray(items);
+        }
+        case STRING:
+          return new com.github.erosb.jsonsKema.JsonString(node.textValue());
+        case NUMBER:
+          return new com.github.erosb.jsonsKema.JsonNumber(node.numberValue());
+        case BOOLEAN:
+          return new com.github.erosb.jsonsKema.JsonBoolean(node.booleanValue());
+        default:
+          return new com.github.erosb.jsonsKema.JsonNull();
+      }
     }
   }
 
