@@ -9,7 +9,7 @@ need_packages iperf3
 { [ -f "$NODE_JAR" ] && [ -f "$BENCH_JAR" ]; } || build_jars
 WORK=$(mktemp -d)
 trap 'for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
-bench() { java -Xmx256m -cp "$BENCH_JAR" io.peernode.bench.UserApiBench "$@"; }
+bench() { java -Xmx256m ${BENCH_JAVA_OPTS:-} -cp "$BENCH_JAR" io.peernode.bench.UserApiBench "$@"; }
 wait_line() {
   local i=0
   until grep -q "$2" "$1" 2>/dev/null; do
