@@ -127,6 +127,19 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     }
   }
 
+  /**
+   * The events one index read routed to the receiving node, in publish order: one cluster
+   * message for many events when publishes come faster than index reads. Crosses the cluster.
+   */
+  public static final class DeliverBatch implements Command, JsonSerializable {
+    public final List<Deliver> events;
+
+    @JsonCreator
+    public DeliverBatch(@JsonProperty("events") List<Deliver> events) {
+      this.events = List.copyOf(events);
+    }
+  }
+
   private static final class IndexRead implements Command {
     final Replicator.GetResponse<ORMultiMap<String, String>> response;
     final List<Pending> batch;
@@ -225,6 +238,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
         .onMessage(Publish.class, this::onPublish)
         .onMessage(IndexRead.class, this::onIndexRead)
         .onMessage(Deliver.class, this::onDeliver)
+        .onMessage(DeliverBatch.class, this::onDeliverBatch)
         .onMessage(IndexWritten.class, this::onIndexWritten)
         .build();
   }
@@ -331,10 +345,12 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
         NodeRoles.nodeIdOf(m).ifPresent(id -> serving.put(id.hex(), m.address()));
       }
     }
+    Map<Address, List<Deliver>> outgoing = new HashMap<>();
     for (Pending pending : r.batch) {
-      route(index, serving, pending);
+      route(index, serving, pending, outgoing);
       pending.publish.replyTo.tell(Done.getInstance());
     }
+    outgoing.forEach(this::send);
     if (compiled.size() > 2 * index.values().stream().mapToInt(Set::size).sum() + 64) {
       Set<String> live = new java.util.HashSet<>();
       index.values().forEach(live::addAll);
@@ -347,8 +363,9 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     return this;
   }
 
-  /** One Deliver to each other serving node with at least one schema the event matches. */
-  private void route(Map<String, Set<String>> index, Map<String, Address> serving, Pending pending) {
+  /** One Deliver for each other serving node with at least one schema the event matches. */
+  private void route(
+      Map<String, Set<String>> index, Map<String, Address> serving, Pending pending, Map<Address, List<Deliver>> outgoing) {
     for (Map.Entry<String, Set<String>> entry : index.entrySet()) {
       Address address = serving.get(entry.getKey());
       if (entry.getKey().equals(self) || address == null) {
@@ -362,9 +379,38 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
         }
       }
       if (!matched.isEmpty()) {
-        remote(address).tell(new Deliver(pending.publish.digest, pending.publish.event, matched));
+        outgoing.computeIfAbsent(address, a -> new ArrayList<>())
+            .add(new Deliver(pending.publish.digest, pending.publish.event, matched));
       }
     }
+  }
+
+  /** The events for one node, as few messages as the frame limit allows (at most max-message-bytes of events each). */
+  private void send(Address address, List<Deliver> events) {
+    ActorRef<Command> to = remote(address);
+    if (events.size() == 1) {
+      to.tell(events.get(0));
+      return;
+    }
+    List<Deliver> batch = new ArrayList<>();
+    long bytes = 0;
+    for (Deliver d : events) {
+      if (!batch.isEmpty() && bytes + d.event.length() > settings.maxMessageBytes) {
+        to.tell(new DeliverBatch(batch));
+        batch = new ArrayList<>();
+        bytes = 0;
+      }
+      batch.add(d);
+      bytes += d.event.length();
+    }
+    to.tell(batch.size() == 1 ? batch.get(0) : new DeliverBatch(batch));
+  }
+
+  private Behavior<Command> onDeliverBatch(DeliverBatch b) {
+    for (Deliver d : b.events) {
+      onDeliver(d);
+    }
+    return this;
   }
 
   private Behavior<Command> onDeliver(Deliver d) {

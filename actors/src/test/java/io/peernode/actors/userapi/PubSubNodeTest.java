@@ -71,7 +71,8 @@ class PubSubNodeTest {
     // From another node: only the schemas the publisher matched, once per digest.
     String e4 = "{\"n\":4}";
     pubsub.tell(new PubSubNode.Deliver(EventDigest.ofCanonical(e4), e4, List.of(all.canonical())));
-    pubsub.tell(new PubSubNode.Deliver(EventDigest.ofCanonical(e4), e4, List.of(all.canonical())));
+    pubsub.tell(new PubSubNode.DeliverBatch(List.of(
+        new PubSubNode.Deliver(EventDigest.ofCanonical(e4), e4, List.of(all.canonical())))));
 
     List<JsonNode> evenEvents = drain(evens).events;
     List<JsonNode> allEvents = drain(all).events;

@@ -56,6 +56,17 @@ class UserApiSerializationTest {
   }
 
   @Test
+  void pubsubDeliverBatch() {
+    PubSubNode.DeliverBatch b = roundTrip(new PubSubNode.DeliverBatch(List.of(
+        new PubSubNode.Deliver("01", "{\"a\":1}", List.of("{}")),
+        new PubSubNode.Deliver("02", "{\"a\":2}", List.of("{}", "true")))));
+    assertEquals(2, b.events.size());
+    assertEquals("02", b.events.get(1).digest);
+    assertEquals("{\"a\":2}", b.events.get(1).event);
+    assertEquals(List.of("{}", "true"), b.events.get(1).schemas);
+  }
+
+  @Test
   void inboxDeliverAndAccepted() {
     TestProbe<Inbox.Accepted> probe = testKit.createTestProbe();
     Inbox.Deliver d = roundTrip(new Inbox.Deliver("f".repeat(40), "[1,\"x\"]", probe.getRef()));
