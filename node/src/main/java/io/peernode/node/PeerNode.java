@@ -29,7 +29,9 @@ import io.peernode.actors.sync.SyncSettings;
 import io.peernode.actors.sync.SyncTransfers;
 import io.peernode.node.sync.SyncRpc;
 import io.peernode.node.http.NodeRoutes;
+import io.peernode.actors.userapi.UserApi;
 import io.peernode.node.rpc.NodeRpc;
+import io.peernode.node.userapi.UserApiRpc;
 import io.peernode.node.rpc.RpcMethods;
 import io.peernode.protocol.NodeId;
 import io.prometheus.client.CollectorRegistry;
@@ -71,6 +73,7 @@ public final class PeerNode implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final CollectorRegistry metrics;
   private final RpcMethods rpc;
+  private final UserApi userApi;
   private final ObjectMapper mapper;
   private final Config config;
   private volatile ServerBinding httpBinding;
@@ -87,6 +90,7 @@ public final class PeerNode implements AutoCloseable {
     this.mapper = new ObjectMapper();
     this.metrics = NodeMetrics.create(system, identity.id().hex());
     this.rpc = new RpcMethods(mapper);
+    this.userApi = UserApi.create(system, identity.id(), system.settings().config(), metrics);
   }
 
   /**
@@ -178,6 +182,7 @@ public final class PeerNode implements AutoCloseable {
 
   private void bindServers() {
     NodeRpc.register(rpc, system, identity.id());
+    UserApiRpc.register(rpc, userApi);
     List<Route> protocolRoutes = new ArrayList<>();
     NodeRoutes routes = new NodeRoutes(mapper, rpc, metrics, this::health, settings.maxRpcBodyBytes);
     try {
@@ -292,6 +297,11 @@ public final class PeerNode implements AutoCloseable {
   /** The node's Prometheus registry, for applications that export their own figures beside the node's. */
   public CollectorRegistry metrics() {
     return metrics;
+  }
+
+  /** The user API (pubsub, direct messages, byte streams) for applications that embed the node. */
+  public UserApi userApi() {
+    return userApi;
   }
 
   /** The JSON-RPC methods this node serves at {@code POST /rpc}. */
