@@ -124,6 +124,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private boolean busy;
   private long wireAtLastTick;
   private State state = State.HASHING;
+  private boolean connected;
 
   private HashTree localTree;
   private long localSize;
@@ -169,6 +170,10 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     hashLocal();
   }
 
+  private Behavior<Command> connectFailed(Throwable cause) {
+    return fail(0, "cannot connect to " + req.host() + ":" + req.port() + ": " + cause.getMessage());
+  }
+
   /** Connects once the local file is hashed, so the server's idle timer does not run meanwhile. */
   private void connect() {
     var connection = Tcp.get(getContext().getSystem()).outgoingConnection(
@@ -200,10 +205,15 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         .onMessage(InElem.class, this::onInbound)
         .onMessageEquals(OutReady.INSTANCE, this::onOutReady)
         .onMessageEquals(InDone.INSTANCE, this::onInboundDone)
-        .onMessage(InFailed.class, m -> fail(0, "connection failed: " + m.cause().getMessage()))
-        .onMessageEquals(Connected.INSTANCE, () -> this)
-        .onMessage(ConnectFailed.class, m -> fail(0, "cannot connect to " + req.host() + ":"
-            + req.port() + ": " + m.cause().getMessage()))
+        // A refused connect fails the inbound stream too, and either report may come first.
+        .onMessage(InFailed.class, m -> connected
+            ? fail(0, "connection failed: " + m.cause().getMessage())
+            : connectFailed(m.cause()))
+        .onMessageEquals(Connected.INSTANCE, () -> {
+          connected = true;
+          return this;
+        })
+        .onMessage(ConnectFailed.class, m -> connectFailed(m.cause()))
         .onMessage(LocalReady.class, this::onLocalReady)
         .onMessage(StagingReady.class, this::onStagingReady)
         .onMessage(Written.class, this::onWritten)
