@@ -7,7 +7,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * Which stored events of a partition to read: offsets and timestamps both inclusive.
  * Unbounded ends are 0 and {@link Long#MAX_VALUE}.
  */
-public final class EventRange {
+public final class EventRange implements io.peernode.actors.JsonSerializable {
 
   public final long fromOffset;
   public final long toOffset;

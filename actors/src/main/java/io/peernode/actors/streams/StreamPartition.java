@@ -378,7 +378,9 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
           r.range.fromTimestamp, r.range.toTimestamp);
     }
     Source<StreamMessage, ?> events = range.fromOffset > range.toOffset || (r.last == 0)
-        ? Source.empty()
+        // lazily: a stream ref whose source completes before the consumer connects logs a
+        // warning; this one completes only on the consumer's first demand.
+        ? Source.lazySource(Source::<StreamMessage>empty)
         : store.source(streamId, partition, range, settings.resendPageSize);
     SourceRef<StreamMessage> ref = events.runWith(
         StreamRefs.<StreamMessage>sourceRef().addAttributes(
