@@ -15,6 +15,8 @@ public final class Outgoing {
 
   private final BoundedSourceQueue<String> queue;
   private final Sink<String, NotUsed> resends;
+  private final java.util.concurrent.atomic.AtomicBoolean ended =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   public Outgoing(BoundedSourceQueue<String> queue, Sink<String, NotUsed> resends) {
     this.queue = queue;
@@ -32,7 +34,13 @@ public final class Outgoing {
 
   /** Thread-safe; never blocks. */
   public Offer offer(String text) {
-    QueueOfferResult r = queue.offer(text);
+    if (ended.get()) return Offer.CLOSED;
+    QueueOfferResult r;
+    try {
+      r = queue.offer(text);
+    } catch (IllegalStateException closed) {
+      return Offer.CLOSED;
+    }
     if (r == QueueOfferResult.enqueued()) return Offer.SENT;
     if (r == QueueOfferResult.dropped()) return Offer.FULL;
     return Offer.CLOSED;
@@ -42,13 +50,25 @@ public final class Outgoing {
     return resends;
   }
 
-  /** Ends the connection's output normally. */
+  /** Ends the connection's output normally; does nothing if it has ended already. */
   public void complete() {
-    queue.complete();
+    if (ended.compareAndSet(false, true)) {
+      try {
+        queue.complete();
+      } catch (IllegalStateException alreadyEnded) {
+        // the stream ended from the client's side first
+      }
+    }
   }
 
-  /** Ends the connection's output with an error (closes the WebSocket). */
+  /** Ends the connection's output with an error (closes the WebSocket), once. */
   public void fail(Throwable reason) {
-    queue.fail(reason);
+    if (ended.compareAndSet(false, true)) {
+      try {
+        queue.fail(reason);
+      } catch (IllegalStateException alreadyEnded) {
+        // the stream ended from the client's side first
+      }
+    }
   }
 }
