@@ -64,11 +64,15 @@ class ClientConnectionTest {
     final TestSubscriber.Probe<String> out;
 
     Client(ClientConnection.Deps d) {
+      this(testKit, d);
+    }
+
+    Client(ActorTestKit kit, ClientConnection.Deps d) {
       Pair<TestPublisher.Probe<String>, TestSubscriber.Probe<String>> p =
-          TestSource.<String>probe(Adapter.toClassic(testKit.system()))
-              .via(ClientConnection.flow(testKit.system(), d))
-              .toMat(TestSink.probe(Adapter.toClassic(testKit.system())), Keep.both())
-              .run(testKit.system());
+          TestSource.<String>probe(Adapter.toClassic(kit.system()))
+              .via(ClientConnection.flow(kit.system(), d))
+              .toMat(TestSink.probe(Adapter.toClassic(kit.system())), Keep.both())
+              .run(kit.system());
       in = p.first();
       out = p.second();
     }
