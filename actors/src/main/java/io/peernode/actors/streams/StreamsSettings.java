@@ -34,6 +34,9 @@ public final class StreamsSettings {
   public final int maxSubscriptions;
   public final Duration askTimeout;
   public final int readConnections;
+  public final Duration accessCacheTtl;
+  public final int accessCacheSize;
+  public final int restMaxEvents;
 
   public StreamsSettings(Config root) {
     Config c = root.getConfig("peer.streams");
@@ -68,5 +71,8 @@ public final class StreamsSettings {
     maxSubscriptions = c.getInt("connection.max-subscriptions");
     askTimeout = c.getDuration("connection.ask-timeout");
     readConnections = c.getInt("store.read-connections");
+    accessCacheTtl = c.getDuration("access-cache-ttl");
+    accessCacheSize = c.getInt("access-cache-size");
+    restMaxEvents = c.getInt("rest.max-events");
   }
 }
