@@ -309,13 +309,16 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
             + deps.settings.maxSubscriptions + ")", "subscribe"));
         return;
       }
+      // The subscription answers "subscribed" itself, once it knows where it starts.
       ActorRef<ClientSubscription.Command> sub = getContext().spawnAnonymous(
-          ClientSubscription.create(deps.topics.topic(stream.id(), s.partition()), outgoing,
-              getContext().getSelf()));
+          ClientSubscription.create(s.stream(), s.partition(),
+              deps.topics.topic(stream.id(), s.partition()), deps.partitions, deps.settings,
+              outgoing, getContext().getSelf()));
       subscriptions.put(id, sub);
       deps.metrics.subscriptions.inc();
+    } else {
+      send(ServerMessages.subscribed(s.stream(), s.partition()));
     }
-    send(ServerMessages.subscribed(s.stream(), s.partition()));
   }
 
   private void unsubscribe(StreamrRequest.Unsubscribe u) {

@@ -126,6 +126,25 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
     }
   }
 
+  /** Asks for the offset the next stored event will get (subscriptions start from it). */
+  public static final class GetNextOffset implements Command {
+    public final ActorRef<NextOffset> replyTo;
+
+    @JsonCreator
+    public GetNextOffset(@JsonProperty("replyTo") ActorRef<NextOffset> replyTo) {
+      this.replyTo = replyTo;
+    }
+  }
+
+  public static final class NextOffset implements JsonSerializable {
+    public final long offset;
+
+    @JsonCreator
+    public NextOffset(@JsonProperty("offset") long offset) {
+      this.offset = offset;
+    }
+  }
+
   /** Sent by sharding on passivation: stop once nothing is in flight. */
   public static final class Stop implements Command {
     @JsonCreator
@@ -286,6 +305,11 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
         .onMessage(Stored.class, this::onStored)
         .onMessage(StoreFailed.class, this::onStoreFailed)
         .onMessage(Resend.class, this::onResend)
+        .onMessage(GetNextOffset.class, g -> {
+          // Offsets being written are not stored yet: they still count as "next".
+          g.replyTo.tell(new NextOffset(nextOffset));
+          return this;
+        })
         .onMessage(Stop.class, s -> {
           stopping = true;
           return writing ? this : Behaviors.stopped();

@@ -95,6 +95,13 @@ class StreamsSerializationTest {
   }
 
   @Test
+  void nextOffset() {
+    TestProbe<StreamPartition.NextOffset> probe = testKit.createTestProbe();
+    assertEquals(probe.ref(), roundTrip(new StreamPartition.GetNextOffset(probe.ref())).replyTo);
+    assertEquals(7L, roundTrip(new StreamPartition.NextOffset(7)).offset);
+  }
+
+  @Test
   void stopMessage() {
     assertTrue(roundTrip(new StreamPartition.Stop()) instanceof StreamPartition.Stop);
   }
