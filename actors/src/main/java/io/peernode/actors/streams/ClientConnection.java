@@ -116,6 +116,13 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     INSTANCE
   }
 
+  /**
+   * What the HTTP layer feeds in place of a frame over its size limit: the client gets an
+   * error naming the limit, then the connection closes. (Akka HTTP 10.2 has no
+   * API for the close code 1009, akka/akka-http#2458, so the close itself is a normal one.)
+   */
+  public static final String FRAME_TOO_LARGE = "\u0000frame-too-large";
+
   // ---- wiring ---------------------------------------------------------------------------------
 
   /** What every connection of a node shares. */
@@ -208,6 +215,14 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
   }
 
   private Behavior<Command> onFrame(Frame f) {
+    if (FRAME_TOO_LARGE.equals(f.text)) {
+      send(error("WebSocket frame larger than the limit (about twice "
+          + deps.settings.maxMessageBytes + " bytes, peer.streams.max-message-bytes); closing "
+          + "the connection", null));
+      // Completing the output (after what it holds) closes the WebSocket; no more frames.
+      outgoing.complete();
+      return Behaviors.stopped();
+    }
     StreamrRequests.Result parsed = deps.parser.parse(f.text);
     if (parsed instanceof StreamrRequests.Result.Invalid) {
       StreamrRequests.Result.Invalid bad = (StreamrRequests.Result.Invalid) parsed;

@@ -104,10 +104,18 @@ final class StreamrRoutes extends AllDirectives {
     return Flow.<Message>create()
         .mapAsync(1, m -> {
           if (m.isText()) {
+            // The frame is read to its end (Akka HTTP needs that to go on with the
+            // connection) but kept only up to the limit.
             return m.asTextMessage().getStreamedText()
-                .limitWeighted(maxFrameChars, s -> (long) s.length())
-                .runFold(new StringBuilder(), StringBuilder::append, system)
-                .thenApply(StringBuilder::toString);
+                .runFold(new StringBuilder(), (sb, part) -> {
+                  if (sb.length() <= maxFrameChars) {
+                    sb.append(part, 0, (int) Math.min(part.length(),
+                        maxFrameChars + 1 - sb.length()));
+                  }
+                  return sb;
+                }, system)
+                .thenApply(sb -> sb.length() > maxFrameChars
+                    ? ClientConnection.FRAME_TOO_LARGE : sb.toString());
           }
           // Binary frames are drained and answered as what they are: not a JSON request.
           return m.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), system)

@@ -40,8 +40,27 @@ class MetadataStoreTest {
   }
 
   @Test
-  void streamsKeysAndPermissions() throws Exception {
-    String url = "jdbc:sqlite:" + dir.resolve("streams.db");
+  void streamsKeysAndPermissionsOnSqlite() throws Exception {
+    streamsKeysAndPermissions("jdbc:sqlite:" + dir.resolve("streams.db"));
+  }
+
+  @Test
+  void streamsKeysAndPermissionsOnPostgres() throws Exception {
+    TestPostgres pg = TestPostgres.start();
+    if (pg == null) {
+      System.err.println("SKIPPING MetadataStoreTest on PostgreSQL: "
+          + TestPostgres.unavailableReason);
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(pg != null,
+        () -> "SKIPPED LOUDLY: " + TestPostgres.unavailableReason);
+    try {
+      streamsKeysAndPermissions(pg.jdbcUrl());
+    } finally {
+      pg.close();
+    }
+  }
+
+  void streamsKeysAndPermissions(String url) throws Exception {
     try (JdbcMetadataStore m = new JdbcMetadataStore(url, blocking)) {
       StreamRecord s = new StreamRecord("s1", "temps", "", "{}", 2, 60, "k1", 1, 1);
       join(m.createStream(s));

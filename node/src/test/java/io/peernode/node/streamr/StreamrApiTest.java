@@ -83,7 +83,20 @@ class StreamrApiTest {
   static final class Ws implements WebSocket.Listener {
     final BlockingQueue<JsonNode> received = new LinkedBlockingQueue<>();
     final StringBuilder partial = new StringBuilder();
+    final java.util.concurrent.CompletableFuture<Integer> closed =
+        new java.util.concurrent.CompletableFuture<>();
     WebSocket socket;
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+      closed.complete(statusCode);
+      return null;
+    }
+
+    @Override
+    public void onError(WebSocket webSocket, Throwable error) {
+      closed.complete(-1);
+    }
 
     static Ws connect() throws Exception {
       Ws ws = new Ws();
@@ -241,5 +254,13 @@ class StreamrApiTest {
     ws.send("{\"type\":\"subscribe\",\"stream\":\"" + id + "\",\"authKey\":\"" + bob + "\"}");
     ws.next(2);
     ws.socket.abort();
+
+    // A frame over the frame limit (2 x max-message-bytes + 64 KiB) closes that connection.
+    Ws big = Ws.connect();
+    big.send("{\"type\":\"publish\",\"stream\":\"" + id + "\",\"msg\":\""
+        + "x".repeat(200_000) + "\"}");
+    assertTrue(big.next(7).get(3).get("error").asText().contains("larger than the limit"));
+    int code = big.closed.get(10, TimeUnit.SECONDS);
+    System.out.println("over-size frame: error sent, connection closed with code " + code);
   }
 }
