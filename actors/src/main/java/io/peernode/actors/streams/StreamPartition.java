@@ -204,7 +204,9 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
       EventStore store, PartitionTopics topics, StreamsSettings settings, StreamsMetrics metrics) {
     return ClusterSharding.get(system).init(
         Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), store, topics, settings, metrics))
-            .withStopMessage(new Stop()));
+            .withStopMessage(new Stop())
+            .withSettings(akka.cluster.sharding.typed.ClusterShardingSettings.create(system)
+                .withPassivateIdleEntityAfter(settings.passivateAfter)));
   }
 
   public static Behavior<Command> create(String entityId, EventStore store,
