@@ -246,7 +246,13 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     // The next frame is read once this one is checked and handed on (see onChecked).
     pendingAck = f.ackTo;
     Operation op = request instanceof StreamrRequest.Publish ? Operation.WRITE : Operation.READ;
-    getContext().pipeToSelf(deps.access.check(request.authKey(), request.stream(), op),
+    java.util.concurrent.CompletableFuture<Decision> check =
+        deps.access.check(request.authKey(), request.stream(), op).toCompletableFuture();
+    if (check.isDone() && !check.isCompletedExceptionally()) {
+      // Answered from the cache: no need for a round through the mailbox.
+      return onChecked(new Checked(request, check.join()));
+    }
+    getContext().pipeToSelf(check,
         (decision, failure) -> new Checked(request, failure == null
             ? decision
             : new Decision.NotFound("stream " + request.stream()

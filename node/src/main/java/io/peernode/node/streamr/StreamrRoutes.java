@@ -103,6 +103,11 @@ final class StreamrRoutes extends AllDirectives {
   private Flow<Message, Message, NotUsed> webSocket() {
     return Flow.<Message>create()
         .mapAsync(1, m -> {
+          if (m.isText() && m.asTextMessage().isStrict()) {
+            String text = m.asTextMessage().getStrictText();
+            return CompletableFuture.completedFuture(
+                text.length() > maxFrameChars ? ClientConnection.FRAME_TOO_LARGE : text);
+          }
           if (m.isText()) {
             // The frame is read to its end (Akka HTTP needs that to go on with the
             // connection) but kept only up to the limit.
