@@ -158,6 +158,20 @@ class StreamPartitionClusterTest {
             ofP, "partition " + p + " in offset order, exactly once");
       }
     }
+    // Resends stream from whichever node hosts each partition (stream refs across nodes).
+    for (ClientConnectionTest.Client c : subs) {
+      for (int p = 0; p < 4; p++) {
+        c.send("{\"type\":\"resend\",\"stream\":\"" + s + "\",\"partition\":" + p
+            + ",\"sub\":\"r" + p + "\",\"authKey\":\"reader\",\"resend_from\":7}");
+        assertEquals("r" + p, c.expectType(4).get(3).get("sub").asText());
+        for (long o = 7; o < 10; o++) {
+          JsonNode u = c.expectType(1);
+          assertEquals(p, u.get(3).get(2).asInt());
+          assertEquals(o, u.get(3).get(5).asLong());
+        }
+        c.expectType(5);
+      }
+    }
   }
 
   /** Runs last: it stops a node. */
