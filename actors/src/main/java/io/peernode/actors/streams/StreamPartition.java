@@ -206,7 +206,10 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
         Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), store, topics, settings, metrics))
             .withStopMessage(new Stop())
             .withSettings(akka.cluster.sharding.typed.ClusterShardingSettings.create(system)
-                .withPassivateIdleEntityAfter(settings.passivateAfter)));
+                // PassivationStrategySettings$.MODULE$: the Scala companion (no static forwarder).
+                .withPassivationStrategy(akka.cluster.sharding.typed.ClusterShardingSettings
+                    .PassivationStrategySettings$.MODULE$.defaults()
+                    .withIdleEntityPassivation(settings.passivateAfter))));
   }
 
   public static Behavior<Command> create(String entityId, EventStore store,
