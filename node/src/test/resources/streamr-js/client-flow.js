@@ -1,4 +1,4 @@
-// Drives a node with the real npm client streamr-client@0.12.2, as client-protocol.md asks:
+// Drives a node with the real npm client streamr-client (0.12.2 and 0.11.2), as client-protocol.md asks:
 // create a stream over REST, getOrCreate by name, update, produce over WebSocket, subscribe
 // realtime and with resend_last, read the 3 owner permissions, delete.
 // Usage: node client-flow.js REST_URL WS_URL ADMIN_KEY   (prints OK and exits 0 on success)

@@ -13,16 +13,19 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The real npm client {@code streamr-client@0.12.2}, installed by this test into
- * {@code target/streamr-js}, against the data API served by {@link StreamrApiTest}'s server.
+ * The real npm clients {@code streamr-client@0.12.2} and {@code @0.11.2}, installed by this
+ * test into {@code target/streamr-js-VERSION}, against the data API served by {@link StreamrApiTest}'s server.
  * Needs Node.js and npm: without them the test fails saying so (it is not skipped).
  */
 class StreamrJsClientTest {
 
-  static final Path JS_DIR = Paths.get("target", "streamr-js").toAbsolutePath();
+  static Path jsDir(String version) {
+    return Paths.get("target", "streamr-js-" + version).toAbsolutePath();
+  }
 
   @BeforeAll
   static void start() throws Exception {
@@ -55,20 +58,22 @@ class StreamrJsClientTest {
     return out;
   }
 
-  @Test
-  void streamrClient0122WorksUnchanged() throws Exception {
-    Files.createDirectories(JS_DIR);
-    if (!new File(JS_DIR.toFile(), "node_modules/streamr-client/package.json").exists()) {
+  @ParameterizedTest(name = "streamr-client@{0}")
+  @ValueSource(strings = {"0.12.2", "0.11.2"})
+  void realClientWorksUnchanged(String version) throws Exception {
+    Path dir = jsDir(version);
+    Files.createDirectories(dir);
+    if (!new File(dir.toFile(), "node_modules/streamr-client/package.json").exists()) {
       run(List.of("npm", "install", "--no-audit", "--no-fund", "--silent",
-          "streamr-client@0.12.2"), JS_DIR, 600);
+          "streamr-client@" + version), dir, 600);
     }
-    Path script = JS_DIR.resolve("client-flow.js");
+    Path script = dir.resolve("client-flow.js");
     try (var in = StreamrJsClientTest.class.getResourceAsStream("/streamr-js/client-flow.js")) {
       Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
     String ws = StreamrApiTest.base.replace("http:", "ws:") + "/ws";
     String out = run(List.of("node", script.toString(), StreamrApiTest.base, ws,
-        StreamrApiTest.ADMIN), JS_DIR, 120);
+        StreamrApiTest.ADMIN), dir, 120);
     assertTrue(out.contains("OK"), out);
   }
 }
