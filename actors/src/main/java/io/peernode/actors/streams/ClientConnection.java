@@ -219,9 +219,18 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
       send(error("WebSocket frame larger than the limit (about twice "
           + deps.settings.maxMessageBytes + " bytes, peer.streams.max-message-bytes); closing "
           + "the connection", null));
-      // Completing the output (after what it holds) closes the WebSocket; no more frames.
+      // Completing the output (after what it holds) closes the WebSocket. The actor stays
+      // until the inbound side ends too (ClientGone): stopping now would cancel the coupled
+      // flow at once and could drop the error before it is written.
       outgoing.complete();
-      return Behaviors.stopped();
+      closing = true;
+      // Should the inbound side never report its end, stop anyway.
+      getContext().scheduleOnce(deps.settings.askTimeout, getContext().getSelf(),
+          ClientGone.INSTANCE);
+      return this;
+    }
+    if (closing) {
+      return this; // no more requests on a closing connection (and no ack: none are read)
     }
     StreamrRequests.Result parsed = deps.parser.parse(f.text);
     if (parsed instanceof StreamrRequests.Result.Invalid) {
