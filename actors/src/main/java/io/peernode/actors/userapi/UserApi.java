@@ -1,0 +1,473 @@
+package io.peernode.actors.userapi;
+
+import akka.NotUsed;
+import akka.actor.Address;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorRefResolver;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Props;
+import akka.actor.typed.RecipientRef;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.cluster.ClusterEvent.CurrentClusterState;
+import akka.cluster.Member;
+import akka.cluster.typed.Cluster;
+import akka.stream.CompletionStrategy;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
+import akka.stream.typed.javadsl.ActorSink;
+import akka.stream.typed.javadsl.ActorSource;
+import akka.util.ByteString;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.Config;
+import io.peernode.actors.cluster.NodeRoles;
+import io.peernode.protocol.Hex;
+import io.peernode.protocol.NodeId;
+import io.peernode.protocol.userapi.CanonicalJson;
+import io.peernode.protocol.userapi.EventDigest;
+import io.peernode.protocol.userapi.EventSchema;
+import io.peernode.protocol.userapi.InvalidSchemaException;
+import io.prometheus.client.CollectorRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+
+/**
+ * The user API of one node (pubsub, direct messages, byte streams) as a typed Java API: one
+ * method per call of user-api.md, each returning a {@link CompletionStage}. Bad input fails the
+ * stage with a {@link UserApiException} that names the parameter; nothing here blocks.
+ *
+ * <p>Create one per node with {@link #create}; it starts the node's {@link PubSubNode},
+ * {@link Inbox} and {@link ByteStreams} as system actors at fixed paths, which is how the other
+ * nodes find them.
+ */
+public final class UserApi {
+
+  private static final Pattern STREAM_ID = Pattern.compile("[0-9a-f]{32}");
+
+  /** A cluster member as node_peers reports it. */
+  public static final class Peer {
+    public final NodeId nodeId;
+    public final String host;
+    public final int port;
+
+    Peer(NodeId nodeId, String host, int port) {
+      this.nodeId = nodeId;
+      this.host = host;
+      this.port = port;
+    }
+
+    @Override
+    public String toString() {
+      return "[" + nodeId + ", " + host + ", " + port + "]";
+    }
+  }
+
+  private final ActorSystem<?> system;
+  private final NodeId self;
+  private final UserApiSettings settings;
+  private final UserApiMetrics metrics;
+  private final ActorRef<PubSubNode.Command> pubsub;
+  private final ActorRef<Inbox.Command> inbox;
+  private final ActorRef<ByteStreams.Command> streams;
+  private final ActorRefResolver resolver;
+
+  private UserApi(ActorSystem<?> system, NodeId self, UserApiSettings settings, CollectorRegistry registry) {
+    this.system = system;
+    this.self = self;
+    this.settings = settings;
+    this.metrics = UserApiMetrics.register(registry);
+    this.resolver = ActorRefResolver.get(system);
+    this.pubsub = system.systemActorOf(
+        keepState(PubSubNode.create(self, settings, metrics)), PubSubNode.NAME, Props.empty());
+    this.inbox = system.systemActorOf(
+        keepState(Inbox.create(settings.inboxSize, metrics.refused.labels("inbox"))), Inbox.NAME, Props.empty());
+    this.streams = system.systemActorOf(
+        keepState(ByteStreams.create(self.hex(), settings, metrics)), ByteStreams.NAME, Props.empty());
+  }
+
+  /**
+   * Starts the user API of this node.
+   *
+   * @param system the node's (clustered) actor system; its member must carry the role
+   *     {@link NodeRoles#roleOf(NodeId)}
+   * @param self this node's id
+   * @param config the {@code peer.userapi} section (or a root config that contains it)
+   * @param registry the node's metrics registry
+   */
+  public static UserApi create(ActorSystem<?> system, NodeId self, Config config, CollectorRegistry registry) {
+    Config section = config.hasPath("peer.userapi") ? config.getConfig("peer.userapi") : config;
+    return new UserApi(system, self, UserApiSettings.from(section), registry);
+  }
+
+  public UserApiSettings settings() {
+    return settings;
+  }
+
+  // ---- node
+
+  /** node_id */
+  public NodeId nodeId() {
+    return self;
+  }
+
+  /** node_peers: the other serving, reachable members of the cluster, by node id. */
+  public CompletionStage<List<Peer>> peers() {
+    List<Peer> out = new ArrayList<>();
+    CurrentClusterState state = Cluster.get(system).state();
+    for (Member m : state.getMembers()) {
+      if (!NodeRoles.isServing(m) || state.getUnreachable().contains(m)) {
+        continue;
+      }
+      Optional<NodeId> id = NodeRoles.nodeIdOf(m);
+      if (id.isPresent() && !id.get().equals(self)) {
+        Address a = m.address();
+        out.add(new Peer(id.get(), a.host().getOrElse(() -> ""), a.port().getOrElse(() -> 0)));
+      }
+    }
+    return CompletableFuture.completedFuture(out);
+  }
+
+  // ---- pubsub
+
+  /** pubsub_publish: the event goes to every matching subscription in the cluster, once. */
+  public CompletionStage<Void> publish(JsonNode event) {
+    try {
+      requireObject("event", event);
+      String canonical = CanonicalJson.of(event);
+      requireSize("event", canonical);
+      String digest = EventDigest.ofCanonical(canonical);
+      return ask(pubsub, (ActorRef<akka.Done> r) -> new PubSubNode.Publish(canonical, digest, r), settings.askTimeout)
+          .thenApply(done -> null);
+    } catch (UserApiException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** pubsub_subscribe: completes once the subscription is known to every node (or the index write timed out). */
+  public CompletionStage<Void> subscribe(JsonNode schema) {
+    try {
+      EventSchema compiled = compile(schema);
+      return ask(pubsub, (ActorRef<akka.Done> r) -> new PubSubNode.Subscribe(compiled, r),
+          settings.indexWriteTimeout.plus(settings.askTimeout)).thenApply(done -> null);
+    } catch (UserApiException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** pubsub_subscriptions: this node's schemas (keys sorted). */
+  public CompletionStage<List<JsonNode>> subscriptions() {
+    return ask(pubsub, PubSubNode.ListSubscriptions::new, settings.askTimeout);
+  }
+
+  /** pubsub_unsubscribe: drops the subscription and its unread events; a schema not subscribed is fine. */
+  public CompletionStage<Void> unsubscribe(JsonNode schema) {
+    try {
+      String key = schemaKey(schema);
+      return ask(pubsub, (ActorRef<akka.Done> r) -> new PubSubNode.Unsubscribe(key, r),
+          settings.indexWriteTimeout.plus(settings.askTimeout)).thenApply(done -> null);
+    } catch (UserApiException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** pubsub_events: the events of that subscription since the last call, oldest first. */
+  public CompletionStage<List<JsonNode>> events(JsonNode schema) {
+    try {
+      String key = schemaKey(schema);
+      return ask(pubsub, (ActorRef<Subscription.Events> r) -> new PubSubNode.DrainEvents(key, r), settings.askTimeout)
+          .thenApply(events -> {
+            if (!events.subscribed) {
+              throw UserApiException.notFound("no subscription for that schema on this node");
+            }
+            return events.events;
+          });
+    } catch (UserApiException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  // ---- direct messages
+
+  /**
+   * message_send: true when the target's inbox accepted the message; false for a wrong node id
+   * at that address, a node that is not (or no longer) a member, a full inbox, or no answer
+   * within {@code send-timeout}.
+   */
+  public CompletionStage<Boolean> messageSend(String nodeId, String ip, int port, JsonNode message) {
+    try {
+      NodeId target = parseNodeId(nodeId);
+      requireAddress(ip, port);
+      if (message == null || message.isMissingNode()) {
+        throw UserApiException.badParam("message", "is missing");
+      }
+      String text = CanonicalJson.mapper().writeValueAsString(message);
+      requireSize("message", text);
+      Optional<Address> address = resolve(target, ip, port);
+      if (address.isEmpty()) {
+        return CompletableFuture.completedFuture(false);
+      }
+      ActorRef<Inbox.Command> remoteInbox = resolver.resolveActorRef(address.get() + "/system/" + Inbox.NAME);
+      return AskPattern.<Inbox.Command, Inbox.Accepted>ask(
+              remoteInbox, r -> new Inbox.Deliver(self.hex(), text, r), settings.sendTimeout, system.scheduler())
+          .handle((accepted, failure) -> failure == null && accepted.accepted);
+    } catch (UserApiException e) {
+      return CompletableFuture.failedFuture(e);
+    } catch (JsonProcessingException e) {
+      return CompletableFuture.failedFuture(UserApiException.badParam("message", "cannot be written as JSON"));
+    }
+  }
+
+  /** message_list: messages since the last call, by sender node id, in arrival order per sender. */
+  public CompletionStage<Map<String, List<JsonNode>>> messageList() {
+    return ask(inbox, Inbox.Drain::new, settings.askTimeout);
+  }
+
+  // ---- byte streams
+
+  /** stream_list: open streams (and closed ones with bytes left) and their unread bytes. */
+  public CompletionStage<Map<String, Integer>> streamList() {
+    return ask(streams, ByteStreams.ListEndpoints::new, settings.askTimeout).thenCompose(endpoints -> {
+      Map<String, CompletableFuture<Integer>> counts = new TreeMap<>();
+      endpoints.forEach((id, ep) -> counts.put(id,
+          ask(ep, ByteStreamEndpoint.Unread::new, settings.askTimeout).toCompletableFuture()
+              .exceptionally(t -> -1)));
+      return CompletableFuture.allOf(counts.values().toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+        Map<String, Integer> out = new TreeMap<>();
+        counts.forEach((id, f) -> {
+          int n = f.join();
+          if (n >= 0) {
+            out.put(id, n);
+          }
+        });
+        return out;
+      });
+    });
+  }
+
+  /**
+   * stream_open: the new stream id, or empty (null) when the node id does not fit the address,
+   * the node is not a member, either node holds its maximum of streams, or the peer did not
+   * answer within {@code open-timeout}.
+   */
+  public CompletionStage<Optional<String>> streamOpen(String nodeId, String ip, int port) {
+    try {
+      NodeId target = parseNodeId(nodeId);
+      requireAddress(ip, port);
+      if (target.equals(self)) {
+        // Both ends would live here under one stream id, and reads could not tell them apart.
+        system.log().info("stream_open to this node itself refused: a stream connects two nodes");
+        return CompletableFuture.completedFuture(Optional.empty());
+      }
+      Optional<Address> address = resolve(target, ip, port);
+      if (address.isEmpty()) {
+        system.log().info("stream_open to {} at {}:{} refused: no such member at that address", target, ip, port);
+        return CompletableFuture.completedFuture(Optional.empty());
+      }
+      ActorRef<ByteStreams.Command> peerStreams = resolver.resolveActorRef(address.get() + "/system/" + ByteStreams.NAME);
+      return ask(streams, (ActorRef<Optional<String>> r) -> new ByteStreams.Open(peerStreams, r),
+          settings.openTimeout.plus(settings.askTimeout));
+    } catch (UserApiException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** stream_close: true when this call closed the stream (both sides), false when it was closed already. */
+  public CompletionStage<Boolean> streamClose(String streamId) {
+    return endpoint(streamId).thenCompose(ep -> ask(ep, ByteStreamEndpoint.Close::new, settings.askTimeout));
+  }
+
+  /**
+   * stream_read: up to {@code size} unread bytes (all when null; empty when none yet); empty
+   * Optional (null) once the stream is closed and every byte was read.
+   */
+  public CompletionStage<Optional<ByteString>> streamRead(String streamId, Integer size) {
+    if (size != null && size < 0) {
+      return CompletableFuture.failedFuture(UserApiException.badParam("size", "must not be negative, got " + size));
+    }
+    int max = size == null ? Integer.MAX_VALUE : size;
+    return endpoint(streamId).thenCompose(ep ->
+        ask(ep, (ActorRef<Optional<ByteString>> r) -> new ByteStreamEndpoint.Read(max, r), settings.askTimeout));
+  }
+
+  /** stream_read with hex data, as JSON-RPC carries it: hex or null. */
+  public CompletionStage<String> streamReadHex(String streamId, Integer size) {
+    return streamRead(streamId, size).thenApply(o -> o.map(b -> Hex.encode(b.toArray())).orElse(null));
+  }
+
+  /**
+   * stream_write: how many of the bytes the peer's buffer accepted (0 when full; the caller
+   * writes the rest later); empty Optional (null) when the stream is closed. Never waits for room.
+   */
+  public CompletionStage<Optional<Integer>> streamWrite(String streamId, ByteString data) {
+    if (data == null) {
+      return CompletableFuture.failedFuture(UserApiException.badParam("data", "is missing"));
+    }
+    if (data.size() > settings.maxMessageBytes) {
+      return CompletableFuture.failedFuture(UserApiException.badParam("data",
+          "is " + data.size() + " bytes, over the limit of " + settings.maxMessageBytes));
+    }
+    return endpoint(streamId).thenCompose(ep ->
+        ask(ep, (ActorRef<Optional<Integer>> r) -> new ByteStreamEndpoint.Write(data, r), settings.askTimeout));
+  }
+
+  /** stream_write with hex data, as JSON-RPC carries it. */
+  public CompletionStage<Optional<Integer>> streamWriteHex(String streamId, String hex) {
+    if (hex == null) {
+      return CompletableFuture.failedFuture(UserApiException.badParam("data", "is missing"));
+    }
+    if (hex.length() / 2 > settings.maxMessageBytes) {
+      return CompletableFuture.failedFuture(UserApiException.badParam("data",
+          "is " + hex.length() / 2 + " bytes, over the limit of " + settings.maxMessageBytes));
+    }
+    try {
+      return streamWrite(streamId, ByteString.fromArrayUnsafe(Hex.decode(hex)));
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(UserApiException.badParam("data", e.getMessage()));
+    }
+  }
+
+  /**
+   * The stream's incoming bytes as a back-pressured source: bytes are taken from the buffer
+   * only as fast as downstream pulls, so a slow consumer leaves the buffer full and the peer's
+   * writes accept 0. Completes when the stream is closed and drained. One reader per stream.
+   */
+  public Source<ByteString, NotUsed> streamSource(String streamId) {
+    return Source.completionStageSource(endpoint(streamId).thenApply(ep ->
+            ActorSource.<ByteStreamEndpoint.ReaderEvent, ByteStreamEndpoint.Command>actorRefWithBackpressure(
+                    ep,
+                    ByteStreamEndpoint.ReaderAck.INSTANCE,
+                    ev -> ev == ByteStreamEndpoint.ReaderEnd.INSTANCE ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
+                    ev -> Optional.empty())
+                .mapMaterializedValue(ref -> {
+                  ep.tell(new ByteStreamEndpoint.AttachReader(ref));
+                  return NotUsed.notUsed();
+                })
+                .map(ev -> ((ByteStreamEndpoint.ReaderData) ev).bytes)))
+        .mapMaterializedValue(f -> NotUsed.notUsed());
+  }
+
+  /**
+   * A back-pressured sink into the stream: each element is taken only when the peer's buffer
+   * has room for it, so a slow reader slows the writer. Completing the sink closes the stream.
+   */
+  public Sink<ByteString, NotUsed> streamSink(String streamId) {
+    return Sink.completionStageSink(endpoint(streamId).thenApply(ep ->
+            ActorSink.<ByteString, ByteStreamEndpoint.Command, ByteStreamEndpoint.Ack>actorRefWithBackpressure(
+                ep,
+                ByteStreamEndpoint.SinkChunk::new,
+                ByteStreamEndpoint.SinkInit::new,
+                ByteStreamEndpoint.Ack.INSTANCE,
+                ByteStreamEndpoint.SinkDone.INSTANCE,
+                ByteStreamEndpoint.SinkFailed::new)))
+        .mapMaterializedValue(f -> NotUsed.notUsed());
+  }
+
+  // ---- helpers
+
+  /**
+   * These actors hold users' queued data: an unexpected exception (say, a malformed message from
+   * another node) must not lose it, so they resume instead of the default stop.
+   */
+  static <T> akka.actor.typed.Behavior<T> keepState(akka.actor.typed.Behavior<T> behavior) {
+    return akka.actor.typed.javadsl.Behaviors.supervise(behavior)
+        .onFailure(Exception.class, akka.actor.typed.SupervisorStrategy.resume());
+  }
+
+  private CompletionStage<ActorRef<ByteStreamEndpoint.Command>> endpoint(String streamId) {
+    if (streamId == null || !STREAM_ID.matcher(streamId).matches()) {
+      return CompletableFuture.failedFuture(UserApiException.badParam("streamid", "a stream id is 32 lowercase hex characters"));
+    }
+    return ask(streams, (ActorRef<Optional<ActorRef<ByteStreamEndpoint.Command>>> r) -> new ByteStreams.Lookup(streamId, r),
+        settings.askTimeout)
+        .thenApply(found -> found.orElseThrow(() -> UserApiException.notFound("unknown stream id " + streamId)));
+  }
+
+  private Optional<Address> resolve(NodeId target, String ip, int port) {
+    CurrentClusterState state = Cluster.get(system).state();
+    return Members.resolve(state, target, ip, port);
+  }
+
+  private <Req, Res> CompletionStage<Res> ask(
+      RecipientRef<Req> ref, akka.japi.function.Function<ActorRef<Res>, Req> request, Duration timeout) {
+    return AskPattern.ask(ref, request, timeout, system.scheduler())
+        .handle((Res value, Throwable failure) -> {
+          if (failure == null) {
+            return value;
+          }
+          Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+          if (cause instanceof UserApiException) {
+            throw (UserApiException) cause;
+          }
+          if (cause instanceof TimeoutException) {
+            throw UserApiException.unavailable("the node did not answer within " + timeout, cause);
+          }
+          throw UserApiException.unavailable("the node could not serve the call: " + cause.getMessage(), cause);
+        });
+  }
+
+  private EventSchema compile(JsonNode schema) {
+    if (schema == null || schema.isMissingNode()) {
+      throw UserApiException.badParam("schema", "is missing");
+    }
+    requireSize("schema", CanonicalJson.of(schema));
+    try {
+      return EventSchema.compile(schema);
+    } catch (InvalidSchemaException e) {
+      throw UserApiException.badParam("schema", e.getMessage());
+    }
+  }
+
+  private String schemaKey(JsonNode schema) {
+    if (schema == null || !(schema.isObject() || schema.isBoolean())) {
+      throw UserApiException.badParam("schema", "a JSON Schema is an object or a boolean");
+    }
+    String canonical = CanonicalJson.of(schema);
+    requireSize("schema", canonical);
+    return canonical;
+  }
+
+  private void requireObject(String param, JsonNode value) {
+    if (value == null || !value.isObject()) {
+      String got = value == null || value.isMissingNode() ? "nothing" : value.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+      throw UserApiException.badParam(param, "must be a JSON object, got " + got);
+    }
+  }
+
+  private void requireSize(String param, String json) {
+    // UTF-8 length without encoding: cheap upper bound first.
+    if (json.length() > settings.maxMessageBytes / 3) {
+      int bytes = json.getBytes(StandardCharsets.UTF_8).length;
+      if (bytes > settings.maxMessageBytes) {
+        throw UserApiException.badParam(param, "is " + bytes + " bytes of JSON, over the limit of " + settings.maxMessageBytes);
+      }
+    }
+  }
+
+  private static NodeId parseNodeId(String nodeId) {
+    try {
+      return NodeId.parse(Objects.requireNonNull(nodeId, "node id"));
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw UserApiException.badParam("nodeid", e.getMessage());
+    }
+  }
+
+  private static void requireAddress(String ip, int port) {
+    if (ip == null || ip.isBlank()) {
+      throw UserApiException.badParam("ip", "is missing");
+    }
+    if (port < 1 || port > 65535) {
+      throw UserApiException.badParam("port", "must be 1..65535, got " + port);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+package io.peernode.actors.userapi;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/** The {@code peer.userapi} settings, read once (see peer-userapi.conf for meaning and defaults). */
+public final class UserApiSettings {
+
+  public final int maxEventsPerSubscription;
+  public final int inboxSize;
+  public final int maxOpenStreams;
+  public final int streamBuffer;
+  public final int streamChunk;
+  public final Duration closedStreamLinger;
+  public final int maxMessageBytes;
+  public final Duration sendTimeout;
+  public final Duration openTimeout;
+  public final Duration askTimeout;
+  public final int dedupHistory;
+  public final Duration indexWriteTimeout;
+
+  private UserApiSettings(Config c) {
+    maxEventsPerSubscription = positive(c, "max-events-per-subscription", c.getInt("max-events-per-subscription"));
+    inboxSize = positive(c, "inbox-size", c.getInt("inbox-size"));
+    maxOpenStreams = positive(c, "max-open-streams", c.getInt("max-open-streams"));
+    streamBuffer = positive(c, "stream-buffer", Math.toIntExact(c.getBytes("stream-buffer")));
+    streamChunk = positive(c, "stream-chunk", Math.toIntExact(c.getBytes("stream-chunk")));
+    closedStreamLinger = c.getDuration("closed-stream-linger");
+    maxMessageBytes = positive(c, "max-message-bytes", Math.toIntExact(c.getBytes("max-message-bytes")));
+    sendTimeout = c.getDuration("send-timeout");
+    openTimeout = c.getDuration("open-timeout");
+    askTimeout = c.getDuration("ask-timeout");
+    dedupHistory = positive(c, "dedup-history", c.getInt("dedup-history"));
+    indexWriteTimeout = c.getDuration("index-write-timeout");
+  }
+
+  /** Reads the settings from the {@code peer.userapi} section (pass that section, not the root). */
+  public static UserApiSettings from(Config peerUserApi) {
+    return new UserApiSettings(peerUserApi);
+  }
+
+  private static int positive(Config c, String path, int value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException("peer.userapi." + path + " must be positive, got " + value);
+    }
+    return value;
+  }
+}

@@ -1,0 +1,100 @@
+package io.peernode.actors.userapi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.javadsl.Adapter;
+import akka.serialization.Serialization;
+import akka.serialization.SerializationExtension;
+import akka.serialization.Serializer;
+import akka.serialization.Serializers;
+import akka.stream.Materializer;
+import akka.stream.SourceRef;
+import akka.stream.javadsl.Source;
+import akka.stream.javadsl.StreamRefs;
+import akka.util.ByteString;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Every user API message that crosses the cluster survives Akka serialization (Jackson CBOR). */
+class UserApiSerializationTest {
+
+  static ActorTestKit testKit;
+  static Serialization serialization;
+
+  @BeforeAll
+  static void start() {
+    testKit = Nodes.localTestKit();
+    serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
+  }
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  @SuppressWarnings("unchecked")
+  static <T> T roundTrip(T message) {
+    Serializer serializer = serialization.findSerializerFor(message);
+    assertEquals("akka.serialization.jackson.JacksonCborSerializer", serializer.getClass().getName(),
+        message.getClass() + " must use the Jackson CBOR binding");
+    byte[] bytes = serialization.serialize(message).get(); // sets the transport information ActorRefs need
+    String manifest = Serializers.manifestFor(serializer, message);
+    return (T) serialization.deserialize(bytes, serializer.identifier(), manifest).get();
+  }
+
+  @Test
+  void pubsubDeliver() {
+    PubSubNode.Deliver d = roundTrip(new PubSubNode.Deliver("ab12", "{\"a\":1}", List.of("{}", "{\"type\":\"object\"}")));
+    assertEquals("ab12", d.digest);
+    assertEquals("{\"a\":1}", d.event);
+    assertEquals(List.of("{}", "{\"type\":\"object\"}"), d.schemas);
+  }
+
+  @Test
+  void pubsubDeliverBatch() {
+    PubSubNode.DeliverBatch b = roundTrip(new PubSubNode.DeliverBatch(List.of(
+        new PubSubNode.Deliver("01", "{\"a\":1}", List.of("{}")),
+        new PubSubNode.Deliver("02", "{\"a\":2}", List.of("{}", "true")))));
+    assertEquals(2, b.events.size());
+    assertEquals("02", b.events.get(1).digest);
+    assertEquals("{\"a\":2}", b.events.get(1).event);
+    assertEquals(List.of("{}", "true"), b.events.get(1).schemas);
+  }
+
+  @Test
+  void inboxDeliverAndAccepted() {
+    TestProbe<Inbox.Accepted> probe = testKit.createTestProbe();
+    Inbox.Deliver d = roundTrip(new Inbox.Deliver("f".repeat(40), "[1,\"x\"]", probe.getRef()));
+    assertEquals("f".repeat(40), d.from);
+    assertEquals("[1,\"x\"]", d.message);
+    assertEquals(probe.getRef(), d.replyTo);
+    assertEquals(true, roundTrip(new Inbox.Accepted(true)).accepted);
+    assertEquals(false, roundTrip(new Inbox.Accepted(false)).accepted);
+  }
+
+  @Test
+  void streamHandshakeAndCredit() {
+    TestProbe<ByteStreamEndpoint.Command> endpoint = testKit.createTestProbe();
+    SourceRef<ByteString> ref = Source.<ByteString>empty().runWith(StreamRefs.sourceRef(), Materializer.matFromSystem(testKit.system()));
+
+    ByteStreams.OpenRequest open = roundTrip(new ByteStreams.OpenRequest("0".repeat(32), "e".repeat(40), endpoint.getRef(), ref, 1 << 20));
+    assertEquals("0".repeat(32), open.streamId);
+    assertEquals("e".repeat(40), open.from);
+    assertEquals(endpoint.getRef(), open.initiator);
+    assertNotNull(open.source);
+    assertEquals(1 << 20, open.initiatorBuffer);
+
+    ByteStreamEndpoint.Opened opened = roundTrip(new ByteStreamEndpoint.Opened(endpoint.getRef(), ref, 4096));
+    assertEquals(endpoint.getRef(), opened.peer);
+    assertNotNull(opened.source);
+    assertEquals(4096, opened.peerBuffer);
+
+    assertEquals("full", roundTrip(new ByteStreamEndpoint.Refused("full")).reason);
+    assertEquals(12345, roundTrip(new ByteStreamEndpoint.Credit(12345)).bytes);
+  }
+}
