@@ -1,0 +1,239 @@
+package io.peernode.actors.streams;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.pubsub.Topic;
+import akka.cluster.sharding.typed.ShardingEnvelope;
+import akka.stream.javadsl.Sink;
+import io.peernode.protocol.streamr.ServerMessages;
+import io.peernode.protocol.streamr.StreamMessage;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * One client's subscription to one stream partition, a child of its {@link ClientConnection}.
+ *
+ * <p>Owns its place on the partition's pub/sub topic and the offset it has delivered up to.
+ * Receives the partition's stored events. Guarantees: from the partition's next offset at the
+ * time of subscribing, each event goes to the client once, as a broadcast, in offset order.
+ * Pub/sub alone cannot promise that across nodes (a topic learns of a new remote subscriber
+ * through the receptionist, a little later; a partition may move), so: it answers
+ * {@code subscribed} once it knows the partition's next offset; a duplicate is dropped; and
+ * when an event arrives after a gap, the missing events are read from the store (through the
+ * partition) and sent first, while later events wait in a bounded buffer. If the client's
+ * outgoing buffer is full it tells the connection, which disconnects the client.
+ */
+public final class ClientSubscription extends AbstractBehavior<ClientSubscription.Command> {
+
+  public interface Command {}
+
+  private static final class Event implements Command {
+    final StreamMessage message;
+
+    Event(StreamMessage message) {
+      this.message = message;
+    }
+  }
+
+  private static final class Start implements Command {
+    final long nextOffset;
+
+    Start(long nextOffset) {
+      this.nextOffset = nextOffset;
+    }
+  }
+
+  private static final class FillReply implements Command {
+    final StreamPartition.ResendReply reply;
+    final String failure;
+
+    FillReply(StreamPartition.ResendReply reply, String failure) {
+      this.reply = reply;
+      this.failure = failure;
+    }
+  }
+
+  private static final class Filled implements Command {
+    final List<StreamMessage> missing;
+    final String failure;
+
+    Filled(List<StreamMessage> missing, String failure) {
+      this.missing = missing;
+      this.failure = failure;
+    }
+  }
+
+  /**
+   * @param stream the stream id as the client named it (echoed in {@code subscribed})
+   */
+  public static Behavior<Command> create(String stream, int partition,
+      ActorRef<Topic.Command<StreamMessage>> topic,
+      ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions, StreamsSettings settings,
+      Outgoing outgoing, ActorRef<ClientConnection.Command> connection) {
+    return Behaviors.setup(ctx -> new ClientSubscription(ctx, stream, partition, topic,
+        partitions, settings, outgoing, connection));
+  }
+
+  private final String stream;
+  private final int partition;
+  private final String entityId;
+  private final ActorRef<Topic.Command<StreamMessage>> topic;
+  private final ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions;
+  private final StreamsSettings settings;
+  private final ActorRef<StreamMessage> events;
+  private final Outgoing outgoing;
+  private final ActorRef<ClientConnection.Command> connection;
+  /** Highest offset delivered (or, before the first event, the one before the start). */
+  private long lastOffset = -1;
+  private boolean started;
+  /** Whether lastOffset is known (the partition told its next offset, or an event came). */
+  private boolean baseline;
+  private boolean filling;
+  /** Events that arrived while starting or filling a gap; at most outgoing-buffer of them. */
+  private final List<StreamMessage> waiting = new ArrayList<>();
+
+  private ClientSubscription(ActorContext<Command> ctx, String stream, int partition,
+      ActorRef<Topic.Command<StreamMessage>> topic,
+      ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions, StreamsSettings settings,
+      Outgoing outgoing, ActorRef<ClientConnection.Command> connection) {
+    super(ctx);
+    this.stream = stream;
+    this.partition = partition;
+    this.entityId = StreamPartition.entityId(stream, partition);
+    this.topic = topic;
+    this.partitions = partitions;
+    this.settings = settings;
+    this.outgoing = outgoing;
+    this.connection = connection;
+    this.events = ctx.messageAdapter(StreamMessage.class, Event::new);
+    topic.tell(Topic.subscribe(events));
+    ctx.ask(StreamPartition.NextOffset.class, partitions, settings.askTimeout,
+        replyTo -> new ShardingEnvelope<>(entityId, new StreamPartition.GetNextOffset(replyTo)),
+        (next, failure) -> new Start(failure == null ? next.offset : -1));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Start.class, this::onStart)
+        .onMessage(Event.class, e -> onEvent(e.message))
+        .onMessage(FillReply.class, this::onFillReply)
+        .onMessage(Filled.class, this::onFilled)
+        .onSignal(PostStop.class, s -> {
+          topic.tell(Topic.unsubscribe(events));
+          return this;
+        })
+        .build();
+  }
+
+  private Behavior<Command> onStart(Start s) {
+    started = true;
+    if (s.nextOffset < 0) {
+      // The partition did not answer in time: deliver from the first event that arrives.
+      getContext().getLog().info("partition {} did not tell its next offset; subscription "
+          + "starts at the first event it receives", entityId);
+    }
+    baseline = s.nextOffset >= 0;
+    lastOffset = s.nextOffset - 1;
+    send(ServerMessages.subscribed(stream, partition));
+    return drainWaiting();
+  }
+
+  private Behavior<Command> onEvent(StreamMessage m) {
+    if (!started || filling) {
+      return hold(m);
+    }
+    if (!baseline) {
+      baseline = true; // the start was unknown: this first event is the start
+    } else if (m.offset() <= lastOffset) {
+      return this; // already delivered
+    } else if (m.offset() > lastOffset + 1) {
+      fill(lastOffset + 1, m.offset() - 1);
+      return hold(m);
+    }
+    deliver(m);
+    return this;
+  }
+
+  private Behavior<Command> hold(StreamMessage m) {
+    if (waiting.size() >= settings.outgoingBuffer) {
+      connection.tell(ClientConnection.SlowConsumer.INSTANCE);
+      return this;
+    }
+    waiting.add(m);
+    return this;
+  }
+
+  /** Reads missed events [from, to] through the partition; at most outgoing-buffer of them. */
+  private void fill(long from, long to) {
+    filling = true;
+    long until = Math.min(to, from + settings.outgoingBuffer - 1);
+    if (until < to) {
+      getContext().getLog().info("a subscription to {} missed {} events; only the first {} "
+          + "are sent, the client sees a gap", entityId, to - from + 1, settings.outgoingBuffer);
+    }
+    getContext().ask(StreamPartition.ResendReply.class, partitions, settings.askTimeout,
+        replyTo -> new ShardingEnvelope<>(entityId,
+            new StreamPartition.Resend(EventRange.offsets(from, until), -1, replyTo)),
+        (reply, failure) -> new FillReply(reply,
+            failure == null ? null : String.valueOf(failure.getMessage())));
+  }
+
+  private Behavior<Command> onFillReply(FillReply r) {
+    if (r.failure != null) {
+      return onFilled(new Filled(List.of(), r.failure));
+    }
+    if (r.reply instanceof StreamPartition.ResendRejected) {
+      return onFilled(new Filled(List.of(), ((StreamPartition.ResendRejected) r.reply).error));
+    }
+    getContext().pipeToSelf(((StreamPartition.ResendStream) r.reply).events.getSource()
+            .take(settings.outgoingBuffer).runWith(Sink.seq(), getContext().getSystem()),
+        (list, t) -> new Filled(t == null ? list : List.of(),
+            t == null ? null : String.valueOf(t.getMessage())));
+    return this;
+  }
+
+  private Behavior<Command> onFilled(Filled f) {
+    filling = false;
+    if (f.failure != null) {
+      getContext().getLog().info("could not read the events missed by a subscription to {} "
+          + "({}); the client sees a gap", entityId, f.failure);
+    }
+    for (StreamMessage m : f.missing) {
+      if (m.offset() > lastOffset) deliver(m);
+    }
+    return drainWaiting();
+  }
+
+  private Behavior<Command> drainWaiting() {
+    List<StreamMessage> held = new ArrayList<>(waiting);
+    waiting.clear();
+    held.sort(Comparator.comparingLong(StreamMessage::offset));
+    for (int i = 0; i < held.size(); i++) {
+      if (filling) {
+        // a new gap: the rest waits again, in order
+        waiting.addAll(held.subList(i, held.size()));
+        break;
+      }
+      onEvent(held.get(i));
+    }
+    return this;
+  }
+
+  private void deliver(StreamMessage m) {
+    lastOffset = m.offset();
+    send(ServerMessages.broadcast(m));
+  }
+
+  private void send(String text) {
+    if (outgoing.offer(text) == Outgoing.Offer.FULL) {
+      connection.tell(ClientConnection.SlowConsumer.INSTANCE);
+    }
+  }
+}

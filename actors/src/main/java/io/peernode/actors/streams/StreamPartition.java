@@ -1,0 +1,421 @@
+package io.peernode.actors.streams;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.StashBuffer;
+import akka.actor.typed.pubsub.Topic;
+import akka.cluster.sharding.typed.ShardingEnvelope;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.cluster.sharding.typed.javadsl.Entity;
+import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
+import akka.stream.SourceRef;
+import akka.stream.StreamRefAttributes;
+import akka.stream.javadsl.Source;
+import akka.stream.javadsl.StreamRefs;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.peernode.actors.JsonSerializable;
+import io.peernode.protocol.streamr.StreamMessage;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One partition of a stream, a Cluster Sharding entity (id {@code streamId#partition}), so it
+ * lives in exactly one place in the cluster at a time.
+ *
+ * <p>Owns the partition's next offset. Receives publishes and resend requests. Guarantees:
+ * offsets are assigned in arrival order, strictly increasing without gaps, and never reused
+ * (it starts from the store's next offset, and re-reads it after any failed write); an event
+ * is durably stored before it is broadcast on the partition's {@link Topic} and before the
+ * publisher gets its offset; events are broadcast in offset order. Publishes arriving while a
+ * write is in flight go into the next write together (with the store's group commit across
+ * partitions, one fsync serves many events). Every queue is bounded; beyond it a publish is
+ * answered with an error instead.
+ */
+public final class StreamPartition extends AbstractBehavior<StreamPartition.Command> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "StreamPartition");
+
+  // ---- protocol -------------------------------------------------------------------------------
+
+  public interface Command extends JsonSerializable {}
+
+  /** Store and broadcast one event; the reply carries its offset. */
+  public static final class Publish implements Command {
+    public final String content;
+    public final long timestamp;
+    public final int ttl;
+    public final ActorRef<PublishReply> replyTo;
+
+    @JsonCreator
+    public Publish(@JsonProperty("content") String content,
+        @JsonProperty("timestamp") long timestamp,
+        @JsonProperty("ttl") int ttl,
+        @JsonProperty("replyTo") ActorRef<PublishReply> replyTo) {
+      this.content = content;
+      this.timestamp = timestamp;
+      this.ttl = ttl;
+      this.replyTo = replyTo;
+    }
+  }
+
+  public interface PublishReply extends JsonSerializable {}
+
+  public static final class Published implements PublishReply {
+    public final long offset;
+
+    @JsonCreator
+    public Published(@JsonProperty("offset") long offset) {
+      this.offset = offset;
+    }
+  }
+
+  /** The event was not stored; {@code error} says why (busy, store unavailable). */
+  public static final class PublishRejected implements PublishReply {
+    public final String error;
+
+    @JsonCreator
+    public PublishRejected(@JsonProperty("error") String error) {
+      this.error = error;
+    }
+  }
+
+  /**
+   * Stream stored events: those in {@code range}, or when {@code last >= 0} the last
+   * {@code last} events (range ignored). The reply is a stream reference the requester, on
+   * any node, consumes with back-pressure.
+   */
+  public static final class Resend implements Command {
+    public final EventRange range;
+    public final long last;
+    public final ActorRef<ResendReply> replyTo;
+
+    @JsonCreator
+    public Resend(@JsonProperty("range") EventRange range, @JsonProperty("last") long last,
+        @JsonProperty("replyTo") ActorRef<ResendReply> replyTo) {
+      this.range = range;
+      this.last = last;
+      this.replyTo = replyTo;
+    }
+  }
+
+  public interface ResendReply extends JsonSerializable {}
+
+  public static final class ResendStream implements ResendReply {
+    public final SourceRef<StreamMessage> events;
+
+    @JsonCreator
+    public ResendStream(@JsonProperty("events") SourceRef<StreamMessage> events) {
+      this.events = events;
+    }
+  }
+
+  public static final class ResendRejected implements ResendReply {
+    public final String error;
+
+    @JsonCreator
+    public ResendRejected(@JsonProperty("error") String error) {
+      this.error = error;
+    }
+  }
+
+  /** Asks for the offset the next stored event will get (subscriptions start from it). */
+  public static final class GetNextOffset implements Command {
+    public final ActorRef<NextOffset> replyTo;
+
+    @JsonCreator
+    public GetNextOffset(@JsonProperty("replyTo") ActorRef<NextOffset> replyTo) {
+      this.replyTo = replyTo;
+    }
+  }
+
+  public static final class NextOffset implements JsonSerializable {
+    public final long offset;
+
+    @JsonCreator
+    public NextOffset(@JsonProperty("offset") long offset) {
+      this.offset = offset;
+    }
+  }
+
+  /** Sent by sharding on passivation: stop once nothing is in flight. */
+  public static final class Stop implements Command {
+    @JsonCreator
+    public Stop() {}
+  }
+
+  // Internal messages: they never leave this node.
+  private static final class Recovered implements Command {
+    final long nextOffset;
+
+    Recovered(long nextOffset) {
+      this.nextOffset = nextOffset;
+    }
+  }
+
+  private static final class RecoveryFailed implements Command {
+    final String reason;
+
+    RecoveryFailed(String reason) {
+      this.reason = reason;
+    }
+  }
+
+  private static final class RetryRecovery implements Command {}
+
+  private static final class Stored implements Command {
+    final List<Publish> publishes;
+    final List<StreamMessage> events;
+
+    Stored(List<Publish> publishes, List<StreamMessage> events) {
+      this.publishes = publishes;
+      this.events = events;
+    }
+  }
+
+  private static final class StoreFailed implements Command {
+    final List<Publish> publishes;
+    final String reason;
+
+    StoreFailed(List<Publish> publishes, String reason) {
+      this.publishes = publishes;
+      this.reason = reason;
+    }
+  }
+
+  // ---- wiring ---------------------------------------------------------------------------------
+
+  public static String entityId(String streamId, int partition) {
+    return streamId + "#" + partition;
+  }
+
+  /**
+   * Starts sharding of partitions on this node (call once per node, on every node) and returns
+   * the region to send {@code ShardingEnvelope(entityId(stream, partition), command)} to.
+   */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(ActorSystem<?> system,
+      EventStore store, PartitionTopics topics, StreamsSettings settings, StreamsMetrics metrics) {
+    return ClusterSharding.get(system).init(
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), store, topics, settings, metrics))
+            .withStopMessage(new Stop())
+            .withSettings(akka.cluster.sharding.typed.ClusterShardingSettings.create(system)
+                // PassivationStrategySettings$.MODULE$: the Scala companion (no static forwarder).
+                .withPassivationStrategy(akka.cluster.sharding.typed.ClusterShardingSettings
+                    .PassivationStrategySettings$.MODULE$.defaults()
+                    .withIdleEntityPassivation(settings.passivateAfter))));
+  }
+
+  public static Behavior<Command> create(String entityId, EventStore store,
+      PartitionTopics topics, StreamsSettings settings, StreamsMetrics metrics) {
+    int hash = entityId.lastIndexOf('#');
+    if (hash < 0) {
+      throw new IllegalArgumentException("entity id must be streamId#partition: " + entityId);
+    }
+    String streamId = entityId.substring(0, hash);
+    int partition = Integer.parseInt(entityId.substring(hash + 1));
+    return Behaviors.withStash(settings.stashCapacity, stash -> Behaviors.setup(ctx ->
+        Behaviors.withTimers(timers -> new StreamPartition(ctx, stash, timers, streamId,
+            partition, store, topics.topic(streamId, partition), settings, metrics)
+            .recovering())));
+  }
+
+  // ---- state ----------------------------------------------------------------------------------
+
+  private final StashBuffer<Command> stash;
+  private final akka.actor.typed.javadsl.TimerScheduler<Command> timers;
+  private final String streamId;
+  private final int partition;
+  private final EventStore store;
+  private final ActorRef<Topic.Command<StreamMessage>> topic;
+  private final StreamsSettings settings;
+  private final StreamsMetrics metrics;
+
+  /** Next offset to assign; valid once recovered. */
+  private long nextOffset = -1;
+  /** Publishes waiting for the write in flight to finish. */
+  private final ArrayDeque<Publish> waiting = new ArrayDeque<>();
+  private boolean writing;
+  private boolean stopping;
+
+  private StreamPartition(ActorContext<Command> ctx, StashBuffer<Command> stash,
+      akka.actor.typed.javadsl.TimerScheduler<Command> timers, String streamId, int partition,
+      EventStore store, ActorRef<Topic.Command<StreamMessage>> topic, StreamsSettings settings,
+      StreamsMetrics metrics) {
+    super(ctx);
+    this.stash = stash;
+    this.timers = timers;
+    this.streamId = streamId;
+    this.partition = partition;
+    this.store = store;
+    this.topic = topic;
+    this.settings = settings;
+    this.metrics = metrics;
+  }
+
+  // ---- recovering: reading the next offset, everything else waits ---------------------------
+
+  private Behavior<Command> recovering() {
+    getContext().pipeToSelf(store.nextOffset(streamId, partition),
+        (next, failure) -> failure == null
+            ? new Recovered(next)
+            : new RecoveryFailed(String.valueOf(failure.getMessage())));
+    return Behaviors.receive(Command.class)
+        .onMessage(Recovered.class, r -> {
+          nextOffset = r.nextOffset;
+          return stash.unstashAll(this);
+        })
+        .onMessage(RecoveryFailed.class, f -> {
+          getContext().getLog().warn("partition {}#{} cannot read its next offset ({}); retrying",
+              streamId, partition, f.reason);
+          timers.startSingleTimer(new RetryRecovery(), settings.recoveryRetry);
+          return Behaviors.same();
+        })
+        .onMessage(RetryRecovery.class, r -> recovering())
+        .onMessage(Stop.class, s -> Behaviors.stopped())
+        .onAnyMessage(m -> {
+          if (stash.isFull()) {
+            rejectWhileUnavailable(m);
+          } else {
+            stash.stash(m);
+          }
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+  private void rejectWhileUnavailable(Command m) {
+    String error = "partition " + partition + " of stream " + streamId
+        + " is unavailable (its store cannot be read); retry later";
+    if (m instanceof Publish) {
+      metrics.publishesRejected.inc();
+      ((Publish) m).replyTo.tell(new PublishRejected(error));
+    } else if (m instanceof Resend) {
+      ((Resend) m).replyTo.tell(new ResendRejected(error));
+    }
+  }
+
+  // ---- running ------------------------------------------------------------------------------
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Publish.class, this::onPublish)
+        .onMessage(Stored.class, this::onStored)
+        .onMessage(StoreFailed.class, this::onStoreFailed)
+        .onMessage(Resend.class, this::onResend)
+        .onMessage(GetNextOffset.class, g -> {
+          // Offsets being written are not stored yet: they still count as "next".
+          g.replyTo.tell(new NextOffset(nextOffset));
+          return this;
+        })
+        .onMessage(Stop.class, s -> {
+          stopping = true;
+          return writing ? this : Behaviors.stopped();
+        })
+        .build();
+  }
+
+  private Behavior<Command> onPublish(Publish p) {
+    if (waiting.size() >= settings.maxPendingPublishes) {
+      metrics.publishesRejected.inc();
+      p.replyTo.tell(new PublishRejected("partition " + partition + " of stream " + streamId
+          + " is busy (" + waiting.size() + " publishes waiting); retry later"));
+      return this;
+    }
+    waiting.add(p);
+    if (!writing) {
+      write();
+    }
+    return this;
+  }
+
+  /** Hands everything waiting (up to max-batch) to the store as one append. */
+  private void write() {
+    int n = Math.min(waiting.size(), settings.maxBatch);
+    List<Publish> batch = new ArrayList<>(n);
+    List<StreamMessage> events = new ArrayList<>(n);
+    long offset = nextOffset;
+    for (int i = 0; i < n; i++) {
+      Publish p = waiting.poll();
+      batch.add(p);
+      events.add(new StreamMessage(streamId, partition, p.timestamp, p.ttl, offset,
+          offset == 0 ? null : offset - 1, p.content));
+      offset++;
+    }
+    writing = true;
+    getContext().pipeToSelf(store.append(streamId, partition, events),
+        (done, failure) -> failure == null
+            ? new Stored(batch, events)
+            : new StoreFailed(batch, String.valueOf(failure.getMessage())));
+  }
+
+  private Behavior<Command> onStored(Stored s) {
+    writing = false;
+    nextOffset += s.events.size();
+    for (int i = 0; i < s.events.size(); i++) {
+      StreamMessage e = s.events.get(i);
+      topic.tell(Topic.publish(e));
+      s.publishes.get(i).replyTo.tell(new Published(e.offset()));
+    }
+    metrics.eventsStored.inc(s.events.size());
+    if (!waiting.isEmpty()) {
+      write();
+    } else if (stopping) {
+      return Behaviors.stopped();
+    }
+    return this;
+  }
+
+  /**
+   * The write's outcome is unknown (it may even have committed), so the offsets cannot be
+   * trusted: everything in hand is refused and the next offset is read again from the store.
+   */
+  private Behavior<Command> onStoreFailed(StoreFailed f) {
+    writing = false;
+    getContext().getLog().warn("partition {}#{}: storing {} events failed ({}); re-reading offset",
+        streamId, partition, f.publishes.size(), f.reason);
+    String error = "storing the event failed (" + f.reason + "); it may be retried";
+    for (Publish p : f.publishes) {
+      p.replyTo.tell(new PublishRejected(error));
+    }
+    for (Publish p : waiting) {
+      p.replyTo.tell(new PublishRejected(error));
+    }
+    metrics.publishesRejected.inc(f.publishes.size() + waiting.size());
+    waiting.clear();
+    if (stopping) {
+      return Behaviors.stopped();
+    }
+    return recovering();
+  }
+
+  private Behavior<Command> onResend(Resend r) {
+    EventRange range;
+    long lastStored = nextOffset - 1;
+    if (r.last >= 0) {
+      range = EventRange.offsets(Math.max(0, nextOffset - r.last), lastStored);
+    } else {
+      // Only what is stored now: realtime events after this point reach subscribers anyway.
+      range = new EventRange(r.range.fromOffset, Math.min(r.range.toOffset, lastStored),
+          r.range.fromTimestamp, r.range.toTimestamp);
+    }
+    Source<StreamMessage, ?> events = range.fromOffset > range.toOffset || (r.last == 0)
+        // lazily: a stream ref whose source completes before the consumer connects logs a
+        // warning; this one completes only on the consumer's first demand.
+        ? Source.lazySource(Source::<StreamMessage>empty)
+        : store.source(streamId, partition, range, settings.resendPageSize);
+    SourceRef<StreamMessage> ref = events.runWith(
+        StreamRefs.<StreamMessage>sourceRef().addAttributes(
+            StreamRefAttributes.subscriptionTimeout(settings.resendSubscriptionTimeout)),
+        getContext().getSystem());
+    r.replyTo.tell(new ResendStream(ref));
+    return this;
+  }
+}

@@ -1,0 +1,203 @@
+package io.peernode.node.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import io.peernode.actors.streams.EventRange;
+import io.peernode.actors.streams.StreamsSettings.Durability;
+import io.peernode.protocol.streamr.StreamMessage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** What every EventStore backend must do; one subclass per backend supplies the URL. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class EventStoreContract {
+
+  protected ExecutorService blocking;
+  protected ActorTestKit testKit;
+
+  /** The JDBC URL of a fresh database for this class. */
+  protected abstract String url();
+
+  @BeforeAll
+  void startCommon() {
+    blocking = Executors.newFixedThreadPool(8);
+    testKit = ActorTestKit.create(com.typesafe.config.ConfigFactory
+        .parseString("akka.actor.provider = local"));
+  }
+
+  @AfterAll
+  void stopCommon() {
+    testKit.shutdownTestKit();
+    blocking.shutdownNow();
+  }
+
+  protected JdbcEventStore open(Duration window) throws Exception {
+    return JdbcEventStore.open(url(), Durability.FSYNC, window, 2000, blocking);
+  }
+
+  static String stream() {
+    return UUID.randomUUID().toString();
+  }
+
+  static List<StreamMessage> events(String stream, int partition, long from, int n, long ts) {
+    List<StreamMessage> out = new ArrayList<>();
+    for (long o = from; o < from + n; o++) {
+      out.add(new StreamMessage(stream, partition, ts + o, 60, o, o == 0 ? null : o - 1,
+          "{\"n\":" + o + "}"));
+    }
+    return out;
+  }
+
+  static <T> T join(java.util.concurrent.CompletionStage<T> s) {
+    return s.toCompletableFuture().join();
+  }
+
+  @Test
+  void appendedEventsReadBackInOffsetOrder() throws Exception {
+    try (JdbcEventStore store = open(Duration.ofMillis(1))) {
+      String s = stream();
+      assertEquals(0L, join(store.nextOffset(s, 0)));
+      List<StreamMessage> written = events(s, 0, 0, 10, 1000);
+      join(store.append(s, 0, written.subList(0, 4)));
+      join(store.append(s, 0, written.subList(4, 10)));
+      assertEquals(10L, join(store.nextOffset(s, 0)));
+      assertEquals(written, join(store.read(s, 0, EventRange.all(), 100)));
+      assertEquals(written.subList(3, 6), join(store.read(s, 0, EventRange.offsets(3, 5), 100)));
+      assertEquals(written.subList(0, 2), join(store.read(s, 0, EventRange.all(), 2)));
+      // by time: ts = 1000 + offset
+      assertEquals(written.subList(7, 10),
+          join(store.read(s, 0, EventRange.timestamps(1007, Long.MAX_VALUE), 100)));
+      // other partitions are separate
+      assertEquals(0L, join(store.nextOffset(s, 1)));
+      assertTrue(join(store.read(s, 1, EventRange.all(), 100)).isEmpty());
+    }
+  }
+
+  @Test
+  void offsetsContinueAcrossReopen() throws Exception {
+    String s = stream();
+    try (JdbcEventStore store = open(Duration.ofMillis(1))) {
+      join(store.append(s, 2, events(s, 2, 0, 5, 1)));
+    }
+    try (JdbcEventStore store = open(Duration.ofMillis(1))) {
+      assertEquals(5L, join(store.nextOffset(s, 2)));
+      assertEquals(5, join(store.read(s, 2, EventRange.all(), 100)).size());
+    }
+  }
+
+  @Test
+  void expiryDeletesEventsButKeepsTheNextOffset() throws Exception {
+    try (JdbcEventStore store = open(Duration.ofMillis(1))) {
+      String s = stream();
+      // ttl 60 s, timestamps 1000+offset ms: all expired long ago
+      join(store.append(s, 0, events(s, 0, 0, 3, 1000)));
+      long now = System.currentTimeMillis();
+      List<StreamMessage> fresh = List.of(new StreamMessage(s, 0, now, 60, 3, 2L, "{}"));
+      join(store.append(s, 0, fresh));
+      assertTrue(join(store.expire(now)) >= 3);
+      assertEquals(fresh, join(store.read(s, 0, EventRange.all(), 100)));
+      assertTrue(join(store.expire(now + 61_000)) >= 1);
+      assertTrue(join(store.read(s, 0, EventRange.all(), 100)).isEmpty());
+      assertEquals(4L, join(store.nextOffset(s, 0)), "next offset survives expiry");
+    }
+  }
+
+  @Test
+  void expiryOfManyEventsRunsInSlicesAndCountsThemAll() throws Exception {
+    try (JdbcEventStore store = open(Duration.ofMillis(1))) {
+      String s = stream();
+      for (int from = 0; from < 25_000; from += 5_000) {
+        join(store.append(s, 0, events(s, 0, from, 5_000, 1000)));
+      }
+      // other tests' events may expire too; at least ours must be counted
+      assertTrue(join(store.expire(System.currentTimeMillis())) >= 25_000);
+      assertTrue(join(store.read(s, 0, EventRange.all(), 10)).isEmpty());
+      assertEquals(25_000L, join(store.nextOffset(s, 0)));
+    }
+  }
+
+  @Test
+  void appendsWithinTheWindowShareOneCommit() throws Exception {
+    try (JdbcEventStore store = open(Duration.ofMillis(300))) {
+      String s = stream();
+      long before = store.commits();
+      List<CompletableFuture<?>> all = new ArrayList<>();
+      for (int p = 0; p < 20; p++) {
+        all.add(store.append(s, p, events(s, p, 0, 1, 1)).toCompletableFuture());
+      }
+      CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).join();
+      long commits = store.commits() - before;
+      assertTrue(commits <= 2, "20 appends within 300 ms took " + commits + " commits");
+      for (int p = 0; p < 20; p++) {
+        assertEquals(1L, join(store.nextOffset(s, p)));
+      }
+    }
+  }
+
+  @Test
+  void anOffsetIsNeverStoredTwiceAndOnlyTheBadAppendFails() throws Exception {
+    try (JdbcEventStore store = open(Duration.ofMillis(200))) {
+      String s = stream();
+      join(store.append(s, 0, events(s, 0, 0, 2, 1)));
+      CompletableFuture<?> dup = store.append(s, 0, events(s, 0, 1, 1, 99)).toCompletableFuture();
+      CompletableFuture<?> good = store.append(s, 1, events(s, 1, 0, 1, 1)).toCompletableFuture();
+      assertThrows(CompletionException.class, dup::join);
+      good.join();
+      assertEquals(2, join(store.read(s, 0, EventRange.all(), 100)).size());
+      assertEquals(1, join(store.read(s, 1, EventRange.all(), 100)).size());
+      assertEquals(2L, join(store.nextOffset(s, 0)));
+    }
+  }
+
+  @Test
+  void sourceReadsPageByPageInOrder() throws Exception {
+    try (JdbcEventStore store = open(Duration.ofMillis(1))) {
+      String s = stream();
+      join(store.append(s, 0, events(s, 0, 0, 1234, 1)));
+      ActorSystem<Void> system = testKit.system();
+      List<Long> offsets = join(store.source(s, 0, EventRange.all(), 100)
+          .map(StreamMessage::offset)
+          .runWith(akka.stream.javadsl.Sink.seq(), system));
+      assertEquals(1234, offsets.size());
+      for (int i = 0; i < offsets.size(); i++) assertEquals(i, offsets.get(i));
+      List<Long> range = join(store.source(s, 0, EventRange.offsets(1000, 1100), 30)
+          .map(StreamMessage::offset).runWith(akka.stream.javadsl.Sink.seq(), system));
+      assertEquals(101, range.size());
+      assertEquals(List.of(1000L, 1100L), List.of(range.get(0), range.get(100)));
+      assertTrue(join(store.source(s, 3, EventRange.all(), 30)
+          .runWith(akka.stream.javadsl.Sink.seq(), system)).isEmpty());
+    }
+  }
+
+  @Test
+  void deleteStreamRemovesEventsOfAllPartitions() throws Exception {
+    try (JdbcEventStore store = open(Duration.ofMillis(1))) {
+      String s = stream();
+      String other = stream();
+      join(store.append(s, 0, events(s, 0, 0, 3, 1)));
+      join(store.append(s, 1, events(s, 1, 0, 3, 1)));
+      join(store.append(other, 0, events(other, 0, 0, 3, 1)));
+      join(store.deleteStream(s));
+      assertTrue(join(store.read(s, 0, EventRange.all(), 10)).isEmpty());
+      assertTrue(join(store.read(s, 1, EventRange.all(), 10)).isEmpty());
+      assertEquals(3, join(store.read(other, 0, EventRange.all(), 10)).size());
+      assertEquals(List.of(0L, 1L, 2L), join(store.read(other, 0, EventRange.all(), 10))
+          .stream().map(StreamMessage::offset).collect(Collectors.toList()));
+    }
+  }
+}

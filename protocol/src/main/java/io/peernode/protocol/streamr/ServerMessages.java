@@ -1,0 +1,148 @@
+package io.peernode.protocol.streamr;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+
+/**
+ * Encodes what the node sends on the WebSocket: {@code [0, type, subId or "", payload]}.
+ * Payloads of control messages are objects with {@code stream} and {@code partition}; those
+ * answering a resend also carry {@code sub}, which clients route on. Errors have one shape:
+ * {@code {"error": "...", "request": "<request type>"}}.
+ */
+public final class ServerMessages {
+
+  public static final int BROADCAST = 0;
+  public static final int UNICAST = 1;
+  public static final int SUBSCRIBED = 2;
+  public static final int UNSUBSCRIBED = 3;
+  public static final int RESENDING = 4;
+  public static final int RESENT = 5;
+  public static final int NO_RESEND = 6;
+  public static final int ERROR = 7;
+
+  private static final JsonFactory JSON = new JsonFactory();
+
+  private ServerMessages() {}
+
+  public static String broadcast(StreamMessage m) {
+    return event(BROADCAST, "", m);
+  }
+
+  public static String unicast(String subId, StreamMessage m) {
+    return event(UNICAST, subId, m);
+  }
+
+  public static String subscribed(String stream, int partition) {
+    return control(SUBSCRIBED, stream, partition, null, null);
+  }
+
+  /** A failed subscribe, answered as {@code subscribed} with an {@code error} field. */
+  public static String subscribedWithError(String stream, int partition, String error) {
+    return control(SUBSCRIBED, stream, partition, null, error);
+  }
+
+  public static String unsubscribed(String stream, int partition) {
+    return control(UNSUBSCRIBED, stream, partition, null, null);
+  }
+
+  public static String resending(String stream, int partition, String sub) {
+    return control(RESENDING, stream, partition, sub, null);
+  }
+
+  public static String resent(String stream, int partition, String sub) {
+    return control(RESENT, stream, partition, sub, null);
+  }
+
+  public static String noResend(String stream, int partition, String sub) {
+    return control(NO_RESEND, stream, partition, sub, null);
+  }
+
+  /** @param requestType the request's type, or null when it could not be read */
+  public static String error(String error, String requestType) {
+    return write(g -> {
+      header(g, ERROR, "");
+      g.writeStartObject();
+      g.writeStringField("error", error);
+      if (requestType == null) {
+        g.writeNullField("request");
+      } else {
+        g.writeStringField("request", requestType);
+      }
+      g.writeEndObject();
+      g.writeEndArray();
+    });
+  }
+
+  /** The payload array alone: {@code [28, streamId, partition, ts, ttl, offset, prev, 27, content]}. */
+  public static String eventArray(StreamMessage m) {
+    return write(g -> writeEvent(g, m));
+  }
+
+  /** Writes the payload array of an event to a generator (REST responses reuse it). */
+  public static void writeEvent(JsonGenerator g, StreamMessage m) throws IOException {
+    g.writeStartArray();
+    g.writeNumber(StreamMessage.VERSION);
+    g.writeString(m.streamId());
+    g.writeNumber(m.partition());
+    g.writeNumber(m.timestamp());
+    g.writeNumber(m.ttl());
+    g.writeNumber(m.offset());
+    if (m.previousOffset() == null) {
+      g.writeNull();
+    } else {
+      g.writeNumber(m.previousOffset());
+    }
+    g.writeNumber(StreamMessage.CONTENT_TYPE_JSON);
+    g.writeString(m.content());
+    g.writeEndArray();
+  }
+
+  private static String event(int type, String subId, StreamMessage m) {
+    return write(g -> {
+      header(g, type, subId);
+      writeEvent(g, m);
+      g.writeEndArray();
+    });
+  }
+
+  private static String control(int type, String stream, int partition, String sub, String error) {
+    return write(g -> {
+      header(g, type, "");
+      g.writeStartObject();
+      g.writeStringField("stream", stream);
+      g.writeNumberField("partition", partition);
+      if (sub != null) {
+        g.writeStringField("sub", sub);
+      }
+      if (error != null) {
+        g.writeStringField("error", error);
+      }
+      g.writeEndObject();
+      g.writeEndArray();
+    });
+  }
+
+  private static void header(JsonGenerator g, int type, String subId) throws IOException {
+    g.writeStartArray();
+    g.writeNumber(0);
+    g.writeNumber(type);
+    g.writeString(subId == null ? "" : subId);
+  }
+
+  private interface Body {
+    void write(JsonGenerator g) throws IOException;
+  }
+
+  private static String write(Body body) {
+    StringWriter out = new StringWriter(128);
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      body.write(g);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing to a StringWriter cannot fail", e);
+    }
+    return out.toString();
+  }
+}

@@ -1,0 +1,119 @@
+package io.peernode.protocol.streamr;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.Objects;
+
+/**
+ * One stored event of a stream partition, as clients see it inside broadcast (0) and unicast (1)
+ * messages: {@code [28, streamId, partition, timestamp, ttl, offset, previousOffset, 27, content]}.
+ *
+ * <p>Immutable. The Jackson annotations let the actors module send it across the cluster
+ * (it is bound to Jackson CBOR there); this module itself never serializes it that way.
+ */
+public final class StreamMessage {
+
+  /** Message version of the payload array, as in the 2018 protocol. */
+  public static final int VERSION = 28;
+  /** Content type: {@link #content()} is JSON text. */
+  public static final int CONTENT_TYPE_JSON = 27;
+
+  private final String streamId;
+  private final int partition;
+  private final long timestamp;
+  private final int ttl;
+  private final long offset;
+  private final Long previousOffset;
+  private final String content;
+
+  /**
+   * @param timestamp epoch millis (publisher's {@code ts} or the node's clock)
+   * @param ttl seconds this event is kept
+   * @param previousOffset the offset before this one in the partition, null for the first event
+   * @param content the event as JSON text, exactly what the publisher sent in {@code msg}
+   */
+  @JsonCreator
+  public StreamMessage(
+      @JsonProperty("streamId") String streamId,
+      @JsonProperty("partition") int partition,
+      @JsonProperty("timestamp") long timestamp,
+      @JsonProperty("ttl") int ttl,
+      @JsonProperty("offset") long offset,
+      @JsonProperty("previousOffset") Long previousOffset,
+      @JsonProperty("content") String content) {
+    this.streamId = Objects.requireNonNull(streamId, "streamId");
+    this.partition = partition;
+    this.timestamp = timestamp;
+    this.ttl = ttl;
+    this.offset = offset;
+    this.previousOffset = previousOffset;
+    this.content = Objects.requireNonNull(content, "content");
+  }
+
+  @JsonProperty("streamId")
+  public String streamId() {
+    return streamId;
+  }
+
+  @JsonProperty("partition")
+  public int partition() {
+    return partition;
+  }
+
+  @JsonProperty("timestamp")
+  public long timestamp() {
+    return timestamp;
+  }
+
+  @JsonProperty("ttl")
+  public int ttl() {
+    return ttl;
+  }
+
+  @JsonProperty("offset")
+  public long offset() {
+    return offset;
+  }
+
+  /** Null for the first event of a partition. */
+  @JsonProperty("previousOffset")
+  public Long previousOffset() {
+    return previousOffset;
+  }
+
+  @JsonProperty("content")
+  public String content() {
+    return content;
+  }
+
+  /** Epoch millis after which the event may be deleted. */
+  public long expiresAt() {
+    return timestamp + ttl * 1000L;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) return true;
+    if (!(o instanceof StreamMessage)) return false;
+    StreamMessage m = (StreamMessage) o;
+    return partition == m.partition
+        && timestamp == m.timestamp
+        && ttl == m.ttl
+        && offset == m.offset
+        && streamId.equals(m.streamId)
+        && Objects.equals(previousOffset, m.previousOffset)
+        && content.equals(m.content);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(streamId, partition, offset, timestamp);
+  }
+
+  @Override
+  public String toString() {
+    return "StreamMessage[" + streamId + "#" + partition + " offset=" + offset
+        + " prev=" + previousOffset + " ts=" + timestamp + " ttl=" + ttl
+        + " content=" + content.length() + " chars]";
+  }
+}

@@ -1,0 +1,218 @@
+package io.peernode.protocol.streamr;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.peernode.protocol.streamr.StreamrRequest.ResendSpec;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Parses WebSocket text frames into {@link StreamrRequest}s. Never throws on bad input: every
+ * problem becomes a {@link Result.Invalid} whose message names it, ready to be sent back as a
+ * type 7 error while the connection stays open. Unknown fields are ignored (clients send their
+ * resend options along with {@code subscribe}).
+ */
+public final class StreamrRequests {
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private final int maxMessageBytes;
+
+  /** @param maxMessageBytes the largest {@code msg} accepted, in UTF-8 bytes */
+  public StreamrRequests(int maxMessageBytes) {
+    this.maxMessageBytes = maxMessageBytes;
+  }
+
+  /** Outcome of parsing one frame. */
+  public sealed interface Result {
+    record Ok(StreamrRequest request) implements Result {}
+
+    /**
+     * @param error what was wrong, for the client
+     * @param requestType the request's {@code type} if it could be read, else null
+     */
+    record Invalid(String error, String requestType) implements Result {}
+  }
+
+  /** Thrown inside the parser only, turned into {@link Result.Invalid} at its edge. */
+  private static final class Bad extends Exception {
+    Bad(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  public Result parse(String text) {
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(text);
+    } catch (JsonProcessingException e) {
+      return new Result.Invalid("request is not valid JSON: " + e.getOriginalMessage(), null);
+    }
+    if (root == null || root.isMissingNode()) {
+      return new Result.Invalid("request is empty", null);
+    }
+    if (!root.isObject()) {
+      return new Result.Invalid(
+          "request must be a JSON object, got " + root.getNodeType().name().toLowerCase(), null);
+    }
+    JsonNode typeNode = root.get("type");
+    if (typeNode == null || typeNode.isNull()) {
+      return new Result.Invalid("missing field 'type'", null);
+    }
+    if (!typeNode.isTextual()) {
+      return new Result.Invalid("field 'type' must be a string", null);
+    }
+    String type = typeNode.textValue();
+    try {
+      switch (type) {
+        case "publish":
+          return new Result.Ok(publish(root));
+        case "subscribe":
+          return new Result.Ok(
+              new StreamrRequest.Subscribe(stream(root), partition(root), authKey(root)));
+        case "unsubscribe":
+          return new Result.Ok(
+              new StreamrRequest.Unsubscribe(stream(root), partition(root), authKey(root)));
+        case "resend":
+          return new Result.Ok(resend(root));
+        default:
+          return new Result.Invalid(
+              "unknown request type '" + type
+                  + "' (expected publish, subscribe, unsubscribe or resend)",
+              type);
+      }
+    } catch (Bad e) {
+      return new Result.Invalid(e.getMessage(), type);
+    }
+  }
+
+  private StreamrRequest.Publish publish(JsonNode root) throws Bad {
+    String stream = stream(root);
+    JsonNode msg = root.get("msg");
+    if (msg == null || msg.isNull()) {
+      throw new Bad("missing field 'msg'");
+    }
+    if (!msg.isTextual()) {
+      throw new Bad(
+          "field 'msg' must be a JSON string (the event as stringified JSON), got "
+              + msg.getNodeType().name().toLowerCase());
+    }
+    String content = msg.textValue();
+    // Cheap bound first: a UTF-8 char is at most 3 bytes per UTF-16 unit.
+    if ((long) content.length() * 3 > maxMessageBytes) {
+      int bytes = content.getBytes(StandardCharsets.UTF_8).length;
+      if (bytes > maxMessageBytes) {
+        throw new Bad(
+            "field 'msg' is " + bytes + " bytes, more than the limit of " + maxMessageBytes);
+      }
+    }
+    OptionalLong ts = OptionalLong.empty();
+    JsonNode tsNode = root.get("ts");
+    if (tsNode != null && !tsNode.isNull()) {
+      if (!tsNode.canConvertToLong() || !tsNode.isIntegralNumber() || tsNode.longValue() < 0) {
+        throw new Bad("field 'ts' must be a non-negative integer (epoch milliseconds)");
+      }
+      ts = OptionalLong.of(tsNode.longValue());
+    }
+    Optional<String> pkey = Optional.empty();
+    JsonNode pkeyNode = root.get("pkey");
+    if (pkeyNode != null && !pkeyNode.isNull()) {
+      if (!pkeyNode.isValueNode()) {
+        throw new Bad("field 'pkey' must be a string or a number");
+      }
+      pkey = Optional.of(pkeyNode.asText());
+    }
+    return new StreamrRequest.Publish(stream, authKey(root), content, ts, pkey);
+  }
+
+  private StreamrRequest.Resend resend(JsonNode root) throws Bad {
+    String stream = stream(root);
+    int partition = partition(root);
+    JsonNode subNode = root.get("sub");
+    if (subNode == null || subNode.isNull()) {
+      throw new Bad("missing field 'sub' (the subscription id resent events are sent to)");
+    }
+    if (!subNode.isValueNode()) {
+      throw new Bad("field 'sub' must be a string");
+    }
+    String sub = subNode.asText();
+    ResendSpec spec;
+    JsonNode all = root.get("resend_all");
+    JsonNode last = root.get("resend_last");
+    JsonNode from = root.get("resend_from");
+    JsonNode fromTime = root.get("resend_from_time");
+    if (present(all)) {
+      if (!all.isBoolean() || !all.booleanValue()) {
+        throw new Bad("field 'resend_all' must be true");
+      }
+      spec = new ResendSpec.All();
+    } else if (present(last)) {
+      spec = new ResendSpec.Last(nonNegative(last, "resend_last"));
+    } else if (present(from)) {
+      long f = nonNegative(from, "resend_from");
+      JsonNode to = root.get("resend_to");
+      OptionalLong t = OptionalLong.empty();
+      if (present(to)) {
+        long tv = nonNegative(to, "resend_to");
+        if (tv < f) {
+          throw new Bad("field 'resend_to' (" + tv + ") is before 'resend_from' (" + f + ")");
+        }
+        t = OptionalLong.of(tv);
+      }
+      spec = new ResendSpec.FromOffset(f, t);
+    } else if (present(fromTime)) {
+      spec = new ResendSpec.FromTime(nonNegative(fromTime, "resend_from_time"));
+    } else {
+      throw new Bad(
+          "resend needs one of resend_all, resend_last, resend_from or resend_from_time");
+    }
+    return new StreamrRequest.Resend(stream, partition, sub, authKey(root), spec);
+  }
+
+  private static boolean present(JsonNode n) {
+    return n != null && !n.isNull();
+  }
+
+  private static long nonNegative(JsonNode n, String field) throws Bad {
+    if (!n.isIntegralNumber() || !n.canConvertToLong() || n.longValue() < 0) {
+      throw new Bad("field '" + field + "' must be a non-negative integer");
+    }
+    return n.longValue();
+  }
+
+  private static String stream(JsonNode root) throws Bad {
+    JsonNode s = root.get("stream");
+    if (s == null || s.isNull()) {
+      throw new Bad("missing field 'stream'");
+    }
+    if (!s.isTextual() || s.textValue().isEmpty()) {
+      throw new Bad("field 'stream' must be a non-empty string");
+    }
+    return s.textValue();
+  }
+
+  /** Optional, default 0; upper bound is the stream's, checked where the stream is known. */
+  private static int partition(JsonNode root) throws Bad {
+    JsonNode p = root.get("partition");
+    if (p == null || p.isNull()) {
+      return 0;
+    }
+    if (!p.isIntegralNumber() || !p.canConvertToInt() || p.intValue() < 0) {
+      throw new Bad("bad partition " + p + ": must be a non-negative integer");
+    }
+    return p.intValue();
+  }
+
+  private static Optional<String> authKey(JsonNode root) throws Bad {
+    JsonNode k = root.get("authKey");
+    if (k == null || k.isNull()) {
+      return Optional.empty();
+    }
+    if (!k.isTextual()) {
+      throw new Bad("field 'authKey' must be a string");
+    }
+    return k.textValue().isEmpty() ? Optional.empty() : Optional.of(k.textValue());
+  }
+}

@@ -1,0 +1,48 @@
+package io.peernode.protocol.streamr;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+class ServerMessagesTest {
+
+  private final StreamMessage first = new StreamMessage("s1", 0, 1000L, 604800, 0, null, "{\"a\":1}");
+  private final StreamMessage second = new StreamMessage("s1", 2, 1001L, 60, 1, 0L, "{}");
+
+  @Test
+  void broadcastIsTheSeedsArray() {
+    assertEquals("[0,0,\"\",[28,\"s1\",0,1000,604800,0,null,27,\"{\\\"a\\\":1}\"]]",
+        ServerMessages.broadcast(first));
+    assertEquals("[0,0,\"\",[28,\"s1\",2,1001,60,1,0,27,\"{}\"]]",
+        ServerMessages.broadcast(second));
+  }
+
+  @Test
+  void unicastCarriesTheSubscriptionId() {
+    assertEquals("[0,1,\"sub-7\",[28,\"s1\",2,1001,60,1,0,27,\"{}\"]]",
+        ServerMessages.unicast("sub-7", second));
+  }
+
+  @Test
+  void controlMessages() {
+    assertEquals("[0,2,\"\",{\"stream\":\"s\",\"partition\":1}]", ServerMessages.subscribed("s", 1));
+    assertEquals("[0,2,\"\",{\"stream\":\"s\",\"partition\":1,\"error\":\"no\"}]",
+        ServerMessages.subscribedWithError("s", 1, "no"));
+    assertEquals("[0,3,\"\",{\"stream\":\"s\",\"partition\":0}]",
+        ServerMessages.unsubscribed("s", 0));
+    assertEquals("[0,4,\"\",{\"stream\":\"s\",\"partition\":0,\"sub\":\"a\"}]",
+        ServerMessages.resending("s", 0, "a"));
+    assertEquals("[0,5,\"\",{\"stream\":\"s\",\"partition\":0,\"sub\":\"a\"}]",
+        ServerMessages.resent("s", 0, "a"));
+    assertEquals("[0,6,\"\",{\"stream\":\"s\",\"partition\":0,\"sub\":\"a\"}]",
+        ServerMessages.noResend("s", 0, "a"));
+  }
+
+  @Test
+  void errorsHaveOneShape() {
+    assertEquals("[0,7,\"\",{\"error\":\"missing field 'stream'\",\"request\":\"publish\"}]",
+        ServerMessages.error("missing field 'stream'", "publish"));
+    assertEquals("[0,7,\"\",{\"error\":\"bad \\\"x\\\"\",\"request\":null}]",
+        ServerMessages.error("bad \"x\"", null));
+  }
+}

@@ -1,0 +1,158 @@
+package io.peernode.protocol.streamr;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.peernode.protocol.streamr.StreamrRequest.ResendSpec;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+class StreamrRequestsTest {
+
+  private final StreamrRequests parser = new StreamrRequests(1024);
+
+  private StreamrRequest ok(String json) {
+    StreamrRequests.Result r = parser.parse(json);
+    assertInstanceOf(StreamrRequests.Result.Ok.class, r, () -> "expected Ok, got " + r);
+    return ((StreamrRequests.Result.Ok) r).request();
+  }
+
+  private StreamrRequests.Result.Invalid bad(String json) {
+    StreamrRequests.Result r = parser.parse(json);
+    assertInstanceOf(StreamrRequests.Result.Invalid.class, r, () -> "expected Invalid, got " + r);
+    return (StreamrRequests.Result.Invalid) r;
+  }
+
+  @Test
+  void publishAsInTheSeed() {
+    StreamrRequest r = ok("{\"type\":\"publish\",\"stream\":\"s1\",\"authKey\":\"k\","
+        + "\"msg\":\"{\\\"a\\\":1}\",\"ts\":1533924184016,\"pkey\":\"deviceId\"}");
+    assertEquals(new StreamrRequest.Publish("s1", Optional.of("k"), "{\"a\":1}",
+        OptionalLong.of(1533924184016L), Optional.of("deviceId")), r);
+  }
+
+  @Test
+  void publishWithoutOptionalFields() {
+    StreamrRequest r = ok("{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"{}\"}");
+    assertEquals(new StreamrRequest.Publish("s1", Optional.empty(), "{}", OptionalLong.empty(),
+        Optional.empty()), r);
+  }
+
+  @Test
+  void numericPkeyIsUsedAsText() {
+    StreamrRequest.Publish p = (StreamrRequest.Publish)
+        ok("{\"type\":\"publish\",\"stream\":\"s\",\"msg\":\"{}\",\"pkey\":42}");
+    assertEquals(Optional.of("42"), p.pkey());
+  }
+
+  @Test
+  void subscribeDefaultsToPartitionZeroAndIgnoresExtraFields() {
+    assertEquals(new StreamrRequest.Subscribe("s", 0, Optional.empty()),
+        ok("{\"type\":\"subscribe\",\"stream\":\"s\",\"resend_all\":true,\"x\":[1]}"));
+    assertEquals(new StreamrRequest.Subscribe("s", 3, Optional.of("key")),
+        ok("{\"type\":\"subscribe\",\"stream\":\"s\",\"partition\":3,\"authKey\":\"key\"}"));
+  }
+
+  @Test
+  void unsubscribe() {
+    assertEquals(new StreamrRequest.Unsubscribe("s", 2, Optional.empty()),
+        ok("{\"type\":\"unsubscribe\",\"stream\":\"s\",\"partition\":2}"));
+  }
+
+  @Test
+  void resendVariants() {
+    assertEquals(new StreamrRequest.Resend("s", 0, "sub1", Optional.empty(), new ResendSpec.All()),
+        ok("{\"type\":\"resend\",\"stream\":\"s\",\"sub\":\"sub1\",\"resend_all\":true}"));
+    assertEquals(new ResendSpec.Last(5), ((StreamrRequest.Resend)
+        ok("{\"type\":\"resend\",\"stream\":\"s\",\"sub\":\"x\",\"resend_last\":5}")).spec());
+    assertEquals(new ResendSpec.FromOffset(3, OptionalLong.empty()), ((StreamrRequest.Resend)
+        ok("{\"type\":\"resend\",\"stream\":\"s\",\"sub\":\"x\",\"resend_from\":3}")).spec());
+    assertEquals(new ResendSpec.FromOffset(3, OptionalLong.of(7)), ((StreamrRequest.Resend)
+        ok("{\"type\":\"resend\",\"stream\":\"s\",\"sub\":\"x\",\"resend_from\":3,"
+            + "\"resend_to\":7}")).spec());
+    assertEquals(new ResendSpec.FromTime(1533924184016L), ((StreamrRequest.Resend)
+        ok("{\"type\":\"resend\",\"stream\":\"s\",\"sub\":\"x\","
+            + "\"resend_from_time\":1533924184016}")).spec());
+    StreamrRequest.Resend numericSub = (StreamrRequest.Resend)
+        ok("{\"type\":\"resend\",\"stream\":\"s\",\"partition\":1,\"sub\":7,\"resend_last\":1}");
+    assertEquals("7", numericSub.sub());
+    assertEquals(1, numericSub.partition());
+  }
+
+  @Test
+  void notJson() {
+    StreamrRequests.Result.Invalid e = bad("{nope");
+    assertTrue(e.error().startsWith("request is not valid JSON"), e.error());
+    assertNull(e.requestType());
+  }
+
+  @Test
+  void notAnObject() {
+    assertEquals("request must be a JSON object, got array", bad("[1,2]").error());
+    assertEquals("request must be a JSON object, got string", bad("\"publish\"").error());
+  }
+
+  @Test
+  void unknownAndMissingType() {
+    StreamrRequests.Result.Invalid e = bad("{\"type\":\"teleport\",\"stream\":\"s\"}");
+    assertTrue(e.error().contains("unknown request type 'teleport'"), e.error());
+    assertEquals("teleport", e.requestType());
+    assertEquals("missing field 'type'", bad("{\"stream\":\"s\"}").error());
+  }
+
+  @Test
+  void missingFieldsAreNamed() {
+    StreamrRequests.Result.Invalid e = bad("{\"type\":\"publish\",\"msg\":\"{}\"}");
+    assertEquals("missing field 'stream'", e.error());
+    assertEquals("publish", e.requestType());
+    assertEquals("missing field 'msg'", bad("{\"type\":\"publish\",\"stream\":\"s\"}").error());
+    assertTrue(bad("{\"type\":\"resend\",\"stream\":\"s\",\"resend_all\":true}").error()
+        .startsWith("missing field 'sub'"));
+    assertTrue(bad("{\"type\":\"resend\",\"stream\":\"s\",\"sub\":\"x\"}").error()
+        .startsWith("resend needs one of"));
+  }
+
+  @Test
+  void badPartition() {
+    for (String p : new String[] {"-1", "\"zero\"", "1.5", "99999999999", "{}"}) {
+      StreamrRequests.Result.Invalid e =
+          bad("{\"type\":\"subscribe\",\"stream\":\"s\",\"partition\":" + p + "}");
+      assertTrue(e.error().startsWith("bad partition"), e.error());
+      assertEquals("subscribe", e.requestType());
+    }
+  }
+
+  @Test
+  void msgMustBeAJsonString() {
+    StreamrRequests.Result.Invalid e =
+        bad("{\"type\":\"publish\",\"stream\":\"s\",\"msg\":{\"a\":1}}");
+    assertTrue(e.error().startsWith("field 'msg' must be a JSON string"), e.error());
+    assertTrue(e.error().endsWith("got object"), e.error());
+  }
+
+  @Test
+  void oversizeMsgIsRefusedByBytesNotChars() {
+    String fits = "x".repeat(1024);
+    ok("{\"type\":\"publish\",\"stream\":\"s\",\"msg\":\"" + fits + "\"}");
+    String tooBig = "x".repeat(1025);
+    assertEquals("field 'msg' is 1025 bytes, more than the limit of 1024",
+        bad("{\"type\":\"publish\",\"stream\":\"s\",\"msg\":\"" + tooBig + "\"}").error());
+    // 400 three-byte characters: 400 chars but 1200 bytes.
+    String wide = "\u20ac".repeat(400);
+    assertTrue(bad("{\"type\":\"publish\",\"stream\":\"s\",\"msg\":\"" + wide + "\"}").error()
+        .contains("1200 bytes"));
+  }
+
+  @Test
+  void badResendValues() {
+    assertEquals("field 'resend_all' must be true",
+        bad("{\"type\":\"resend\",\"stream\":\"s\",\"sub\":\"x\",\"resend_all\":false}").error());
+    assertEquals("field 'resend_last' must be a non-negative integer",
+        bad("{\"type\":\"resend\",\"stream\":\"s\",\"sub\":\"x\",\"resend_last\":\"5\"}").error());
+    assertTrue(bad("{\"type\":\"resend\",\"stream\":\"s\",\"sub\":\"x\",\"resend_from\":5,"
+        + "\"resend_to\":2}").error().contains("before"));
+  }
+}
