@@ -27,6 +27,7 @@ import io.peernode.actors.cluster.NodeRoles;
 import io.peernode.actors.sync.SyncServer;
 import io.peernode.actors.sync.SyncSettings;
 import io.peernode.actors.sync.SyncTransfers;
+import io.peernode.node.streamr.StreamrApi;
 import io.peernode.node.sync.SyncRpc;
 import io.peernode.node.http.NodeRoutes;
 import io.peernode.actors.userapi.UserApi;
@@ -37,6 +38,7 @@ import io.peernode.protocol.NodeId;
 import io.prometheus.client.CollectorRegistry;
 import java.io.IOException;
 import java.net.BindException;
+import java.sql.SQLException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -78,6 +80,7 @@ public final class PeerNode implements AutoCloseable {
   private final Config config;
   private volatile ServerBinding httpBinding;
   private volatile SyncServer.Binding syncBinding;
+  private volatile StreamrApi streamr;
   private volatile boolean ready;
 
   private PeerNode(NodeSettings settings, NodeIdentity identity, String adminKey, ActorSystem<Void> system,
@@ -184,6 +187,13 @@ public final class PeerNode implements AutoCloseable {
     NodeRpc.register(rpc, system, identity.id());
     UserApiRpc.register(rpc, userApi);
     List<Route> protocolRoutes = new ArrayList<>();
+    try {
+      streamr = StreamrApi.start(system, config, settings.dataDir, settings.dbUrl, adminKey, metrics);
+    } catch (SQLException e) {
+      throw new NodeStartException("cannot open the event store "
+          + settings.dbUrl.orElse("in " + settings.dataDir) + ": " + rootMessage(e), e);
+    }
+    protocolRoutes.add(streamr.routes());
     NodeRoutes routes = new NodeRoutes(mapper, rpc, metrics, this::health, settings.maxRpcBodyBytes);
     try {
       httpBinding = Http.get(system).newServerAt(settings.httpHost, settings.httpPort)
@@ -292,6 +302,11 @@ public final class PeerNode implements AutoCloseable {
 
   public int syncPort() {
     return syncBinding.port();
+  }
+
+  /** The Streamr-compatible data API: its stores and the region of stream partitions. */
+  public StreamrApi streamr() {
+    return streamr;
   }
 
   /** The node's Prometheus registry, for applications that export their own figures beside the node's. */
