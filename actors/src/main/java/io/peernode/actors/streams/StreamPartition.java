@@ -1,5 +1,9 @@
 package io.peernode.actors.streams;
 
+import akka.actor.typed.BehaviorInterceptor;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.Signal;
+import akka.actor.typed.TypedActorContext;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
@@ -220,10 +224,37 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
     }
     String streamId = entityId.substring(0, hash);
     int partition = Integer.parseInt(entityId.substring(hash + 1));
-    return Behaviors.withStash(settings.stashCapacity, stash -> Behaviors.setup(ctx ->
+    Behavior<Command> partitionBehavior = Behaviors.withStash(settings.stashCapacity, stash -> Behaviors.setup(ctx ->
         Behaviors.withTimers(timers -> new StreamPartition(ctx, stash, timers, streamId,
             partition, store, topics.topic(streamId, partition), settings, metrics)
             .recovering())));
+    return Behaviors.setup(ctx -> {
+      metrics.partitionsActive.inc();
+      return Behaviors.intercept(() -> new CountedWhileAlive(metrics.partitionsActive), partitionBehavior);
+    });
+  }
+
+  /** Keeps {@code streamr_partitions_active} right whichever state the partition stops in. */
+  private static final class CountedWhileAlive extends BehaviorInterceptor<Command, Command> {
+    private final io.prometheus.client.Gauge gauge;
+
+    CountedWhileAlive(io.prometheus.client.Gauge gauge) {
+      super(Command.class);
+      this.gauge = gauge;
+    }
+
+    @Override
+    public Behavior<Command> aroundReceive(TypedActorContext<Command> ctx, Command msg, ReceiveTarget<Command> target) {
+      return target.apply(ctx, msg);
+    }
+
+    @Override
+    public Behavior<Command> aroundSignal(TypedActorContext<Command> ctx, Signal signal, SignalTarget<Command> target) {
+      if (signal instanceof PostStop) {
+        gauge.dec();
+      }
+      return target.apply(ctx, signal);
+    }
   }
 
   // ---- state ----------------------------------------------------------------------------------

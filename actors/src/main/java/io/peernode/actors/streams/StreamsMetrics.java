@@ -17,6 +17,7 @@ public final class StreamsMetrics {
   public final Counter resends;
   public final Gauge connections;
   public final Gauge subscriptions;
+  public final Gauge partitionsActive;
 
   public StreamsMetrics(CollectorRegistry registry) {
     eventsStored = Counter.build("streamr_events_stored_total",
@@ -34,5 +35,7 @@ public final class StreamsMetrics {
         .register(registry);
     subscriptions = Gauge.build("streamr_subscriptions", "Client subscriptions to partitions.")
         .register(registry);
+    partitionsActive = Gauge.build("streamr_partitions_active",
+        "Stream partitions this node hosts right now (sharded entities).").register(registry);
   }
 }
