@@ -32,6 +32,8 @@ public final class Main {
       switch (args[0]) {
         case "call":
           return io.peernode.node.cli.CallCommand.run(rest, out, err);
+        case "sync":
+          return io.peernode.node.sync.SyncCli.run(rest, out, err);
         default:
           err.println("peer-node: unknown command '" + args[0] + "' (see --help)");
           return 2;

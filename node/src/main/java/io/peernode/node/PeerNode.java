@@ -1,6 +1,8 @@
 package io.peernode.node;
 
 import akka.actor.Address;
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Props;
 import akka.actor.typed.javadsl.Adapter;
@@ -19,8 +21,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
 import io.peernode.actors.cluster.NodeDirectory;
 import io.peernode.actors.cluster.NodeRoles;
+import io.peernode.actors.sync.SyncServer;
+import io.peernode.actors.sync.SyncSettings;
+import io.peernode.actors.sync.SyncTransfers;
+import io.peernode.node.sync.SyncRpc;
 import io.peernode.node.http.NodeRoutes;
 import io.peernode.actors.userapi.UserApi;
 import io.peernode.node.rpc.NodeRpc;
@@ -68,12 +75,15 @@ public final class PeerNode implements AutoCloseable {
   private final RpcMethods rpc;
   private final UserApi userApi;
   private final ObjectMapper mapper;
+  private final Config config;
   private volatile ServerBinding httpBinding;
-  private volatile int syncPort;
+  private volatile SyncServer.Binding syncBinding;
   private volatile boolean ready;
 
-  private PeerNode(NodeSettings settings, NodeIdentity identity, String adminKey, ActorSystem<Void> system) {
+  private PeerNode(NodeSettings settings, NodeIdentity identity, String adminKey, ActorSystem<Void> system,
+                   Config config) {
     this.settings = settings;
+    this.config = config;
     this.identity = identity;
     this.adminKey = adminKey;
     this.system = system;
@@ -97,7 +107,7 @@ public final class PeerNode implements AutoCloseable {
     String adminKey = AdminKey.resolve(settings);
 
     ActorSystem<Void> system = createSystem(settings, identity.id(), full);
-    PeerNode node = new PeerNode(settings, identity, adminKey, system);
+    PeerNode node = new PeerNode(settings, identity, adminKey, system, full);
     try {
       node.joinCluster();
       node.bindServers();
@@ -186,9 +196,32 @@ public final class PeerNode implements AutoCloseable {
     } catch (InterruptedException | TimeoutException e) {
       throw new NodeStartException("HTTP server did not bind on " + settings.httpHost + ":" + settings.httpPort, e);
     }
-    syncPort = settings.syncPort;
+    bindSync();
     system.systemActorOf(NodeDirectory.create(new NodeDirectory.NodeInfo(
-        identity.id().hex(), settings.host, clusterPort(), httpPort(), syncPort)), "node-directory", Props.empty());
+        identity.id().hex(), settings.host, clusterPort(), httpPort(), syncPort())), "node-directory", Props.empty());
+  }
+
+  /** The block sync server on --sync-port, and the client side that sync_pull/sync_push drive. */
+  private void bindSync() {
+    Config syncConfig = config.getConfig("peer.sync");
+    if (syncConfig.getString("host").isEmpty()) {
+      syncConfig = syncConfig.withValue("host", ConfigValueFactory.fromAnyRef(settings.host));
+    }
+    SyncSettings sync = SyncSettings.fromConfig(syncConfig, settings.syncRoot, settings.syncPort);
+    try {
+      syncBinding = SyncServer.bind(system, sync, metrics).toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw new NodeStartException("cannot start sync on " + sync.host + ":" + settings.syncPort
+          + " (port in use, or sync root " + settings.syncRoot + " not writable?): " + rootMessage(e), e);
+    } catch (InterruptedException | TimeoutException e) {
+      throw new NodeStartException("sync server did not bind on " + sync.host + ":" + settings.syncPort, e);
+    }
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "sync-unbind",
+        () -> syncBinding.unbind());
+    ActorRef<SyncTransfers.Command> transfers =
+        system.systemActorOf(SyncTransfers.create(sync), "sync-transfers", Props.empty());
+    SyncRpc.register(rpc, system, transfers, sync, config.getDuration("peer.http.sync-rpc-wait"),
+        Duration.ofSeconds(5));
   }
 
   private void awaitMemberUp() {
@@ -258,7 +291,7 @@ public final class PeerNode implements AutoCloseable {
   }
 
   public int syncPort() {
-    return syncPort;
+    return syncBinding.port();
   }
 
   /** The node's Prometheus registry, for applications that export their own figures beside the node's. */

@@ -130,6 +130,24 @@ class NodeProcessIT {
   }
 
   @Test
+  void theSyncCommandPullsFromANodeProcess() throws Exception {
+    NodeProcess a = start("a");
+    byte[] data = new byte[300_000];
+    new java.util.Random(7).nextBytes(data);
+    Files.createDirectories(a.dataDir.resolve("sync"));
+    Files.write(a.dataDir.resolve("sync/file.bin"), data);
+    Path local = dir.resolve("local.bin");
+    NodeProcess.Result pull = NodeProcess.run(Duration.ofSeconds(60), "sync", "pull", "127.0.0.1:" + a.syncPort(),
+        "file.bin", local.toString(), "--block-size", "65536");
+    assertEquals(0, pull.exitCode, pull.toString());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(data, Files.readAllBytes(local));
+    NodeProcess.Result missing = NodeProcess.run(Duration.ofSeconds(60), "sync", "pull", "127.0.0.1:" + a.syncPort(),
+        "missing.bin", dir.resolve("m.bin").toString());
+    assertEquals(1, missing.exitCode, missing.toString());
+    assertTrue(missing.stderr.contains("404") || missing.stdout.contains("404"), missing.toString());
+  }
+
+  @Test
   void badCommandLinesExitTwoWithOneLineNamingTheProblem() throws Exception {
     NodeProcess.Result unknown = NodeProcess.run(Duration.ofSeconds(30), "--bogus");
     assertEquals(2, unknown.exitCode, unknown.toString());

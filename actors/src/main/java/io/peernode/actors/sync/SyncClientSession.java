@@ -1,0 +1,794 @@
+package io.peernode.actors.sync;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import akka.stream.Materializer;
+import akka.stream.javadsl.Keep;
+import akka.stream.javadsl.Tcp;
+import akka.stream.typed.javadsl.ActorSink;
+import io.peernode.actors.sync.FrameStreams.In;
+import io.peernode.actors.sync.FrameStreams.InBroken;
+import io.peernode.actors.sync.FrameStreams.InFrame;
+import io.peernode.actors.sync.FrameStreams.Out;
+import io.peernode.actors.sync.FrameStreams.OutClose;
+import io.peernode.actors.sync.FrameStreams.StreamAck;
+import io.peernode.protocol.Hex;
+import io.peernode.protocol.sync.CommandException;
+import io.peernode.protocol.sync.FrameException;
+import io.peernode.protocol.sync.HashTree;
+import io.peernode.protocol.sync.SyncMessage;
+import io.peernode.protocol.sync.SyncMessage.Action;
+import io.peernode.protocol.sync.SyncMessage.DataType;
+import io.peernode.protocol.sync.TreeWalk;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One client-side sync transfer (a pull or a push of one file over one TCP connection).
+ *
+ * <p>Owns: the connection's streams, the local file (read for hashing and pushing), and for a pull
+ * the local staging copy ({@code .<name>.peer-sync-<uuid>.part} beside the file).
+ *
+ * <p>Receives: the server's responses (one outstanding request at a time), acks of its outbound
+ * stream, and results of file work done on the blocking dispatcher.
+ *
+ * <p>Guarantees: walks the trees top-down a whole level per round, moves only the blocks that
+ * differ, and for a pull replaces the local file only by an atomic rename after the staging copy
+ * hashes to the server's root; on any failure the local file is untouched and the staging copy
+ * removed. Completes its future exactly once, then stops.
+ */
+public final class SyncClientSession extends AbstractBehavior<SyncClientSession.Command> {
+
+  public interface Command {}
+
+  /** What to do. {@code remotePath} is the server-side name, {@code localPath} the local file. */
+  public record Request(Action action, String host, int port, String remotePath, Path localPath,
+      int blockSize, SyncSettings settings, SyncProgress progress) {}
+
+  private record InInit(ActorRef<StreamAck> ack) implements Command {}
+
+  private record InElem(ActorRef<StreamAck> ack, In item) implements Command {}
+
+  private enum InDone implements Command { INSTANCE }
+
+  private record InFailed(Throwable cause) implements Command {}
+
+  private enum OutReady implements Command { INSTANCE }
+
+  private enum Connected implements Command { INSTANCE }
+
+  private record ConnectFailed(Throwable cause) implements Command {}
+
+  /** {@code version}: the file's identity, size and mtime while hashed; null if it changed meanwhile. */
+  private record LocalReady(HashTree tree, long size, boolean exists, FileChannel channel,
+      Object version) implements Command {}
+
+  /** {@code copyIsHashed}: the copied bytes are the ones hashed at the start. */
+  private record StagingReady(Path staging, FileChannel channel, boolean copyIsHashed)
+      implements Command {}
+
+  private record Written(int[] blocks, byte[] hashes) implements Command {}
+
+  private enum Committed implements Command { INSTANCE }
+
+  private record IoFailed(String msg) implements Command {}
+
+  private enum Timeout implements Command { INSTANCE }
+
+  private enum State { HASHING, AWAIT_INIT, WALK, STAGING, DATA, VERIFY, AWAIT_END, DONE }
+
+  public static Behavior<Command> create(Request request, CompletableFuture<SyncResult> result,
+      Executor blocking) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new SyncClientSession(ctx, timers, request, result, blocking)));
+  }
+
+  private final TimerScheduler<Command> timers;
+  private final Request req;
+  private final SyncSettings settings;
+  private final CompletableFuture<SyncResult> result;
+  private final Executor blocking;
+  private final ActorRef<Out> out;
+  private final akka.stream.javadsl.Source<akka.util.ByteString, akka.NotUsed> outSource;
+  private final akka.stream.javadsl.Sink<akka.util.ByteString, akka.NotUsed> inSink;
+  private final ArrayDeque<Out> outQueue = new ArrayDeque<>();
+  private final AtomicLong sent = new AtomicLong();
+  private final AtomicLong received = new AtomicLong();
+  private final long startNanos = System.nanoTime();
+  private boolean outReady = true;
+  private boolean outClosed;
+  private ActorRef<StreamAck> pendingAck;
+  private boolean busy;
+  private long wireAtLastTick;
+  private State state = State.HASHING;
+
+  private HashTree localTree;
+  private long localSize;
+  private boolean localExists;
+  private Object localVersion;
+  /** Leaf hashes of the staging copy in the server's layout, when they can be known without re-reading it. */
+  private byte[] stagingLeaves;
+  private FileChannel localChannel;
+  private long remoteSize;
+  private long remoteBlocks;
+  private String remoteRoot;
+  private TreeWalk walk;
+  private int[] level;
+  private int levelPos;
+  private int[] inFlight;
+  /** Data batches asked for (pull) or sent (push) and not yet answered, oldest first. */
+  private final ArrayDeque<int[]> batches = new ArrayDeque<>();
+  private int[] todo = new int[0];
+  private int todoPos;
+  private long blocksTransferred;
+  private long levels;
+  private Path staging;
+  private FileChannel stagingChannel;
+
+  private SyncClientSession(ActorContext<Command> ctx, TimerScheduler<Command> timers,
+      Request req, CompletableFuture<SyncResult> result, Executor blocking) {
+    super(ctx);
+    this.timers = timers;
+    this.req = req;
+    this.settings = req.settings();
+    this.result = result;
+    this.blocking = blocking;
+    Materializer mat = Materializer.matFromSystem(ctx.getSystem());
+    var outbound = FrameStreams.outbound(ctx.getSelf(), OutReady.INSTANCE, mat, sent::addAndGet);
+    this.out = outbound.first();
+    var inbound = FrameStreams.decoder(settings.maxJsonBytes, settings.maxBinBytes, received::addAndGet)
+        .to(ActorSink.<In, Command, StreamAck>actorRefWithBackpressure(
+            ctx.getSelf(), InElem::new, InInit::new, StreamAck.INSTANCE, InDone.INSTANCE,
+            InFailed::new));
+    this.outSource = outbound.second();
+    this.inSink = inbound;
+    arm();
+    hashLocal();
+  }
+
+  /** Connects once the local file is hashed, so the server's idle timer does not run meanwhile. */
+  private void connect() {
+    var connection = Tcp.get(getContext().getSystem()).outgoingConnection(
+        InetSocketAddress.createUnresolved(req.host(), req.port()), Optional.empty(), List.of(),
+        true, Optional.of(settings.clientTimeout), Optional.empty());
+    var connected = outSource.viaMat(connection, Keep.right()).to(inSink)
+        .run(Materializer.matFromSystem(getContext().getSystem()));
+    getContext().pipeToSelf(connected, (c, t) -> t == null ? Connected.INSTANCE : new ConnectFailed(t));
+  }
+
+  /** (Re)starts the answer timer; answers that may need the server to hash a whole file get longer. */
+  private void arm() {
+    if (state == State.DONE) {
+      return; // finish() set the short timer that stops us
+    }
+    timers.startSingleTimer(Timeout.INSTANCE,
+        state == State.AWAIT_INIT || state == State.AWAIT_END ? settings.clientHashTimeout
+            : settings.clientTimeout);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(InInit.class, m -> {
+          pendingAck = m.ack();
+          maybeAckInbound();
+          return this;
+        })
+        .onMessage(InElem.class, this::onInbound)
+        .onMessageEquals(OutReady.INSTANCE, this::onOutReady)
+        .onMessageEquals(InDone.INSTANCE, this::onInboundDone)
+        .onMessage(InFailed.class, m -> fail(0, "connection failed: " + m.cause().getMessage()))
+        .onMessageEquals(Connected.INSTANCE, () -> this)
+        .onMessage(ConnectFailed.class, m -> fail(0, "cannot connect to " + req.host() + ":"
+            + req.port() + ": " + m.cause().getMessage()))
+        .onMessage(LocalReady.class, this::onLocalReady)
+        .onMessage(StagingReady.class, this::onStagingReady)
+        .onMessage(Written.class, this::onWritten)
+        .onMessageEquals(Committed.INSTANCE, this::onCommitted)
+        .onMessage(IoFailed.class, m -> {
+          busy = false; // the work that failed is over
+          return fail(0, m.msg());
+        })
+        .onMessageEquals(Timeout.INSTANCE, this::onTimeout)
+        .onSignal(PostStop.class, s -> cleanUp())
+        .build();
+  }
+
+  // ---- local file ----
+
+  private void hashLocal() {
+    Path path = req.localPath();
+    int bs = req.blockSize();
+    boolean push = req.action() == Action.PUSH;
+    int maxLeaves = settings.maxTreeLeaves;
+    busy = true;
+    CompletableFuture<LocalReady> f = CompletableFuture.supplyAsync(() -> {
+      try {
+        if (!Files.isRegularFile(path)) {
+          if (push || Files.exists(path)) {
+            throw new IOException("not a regular file: " + path);
+          }
+          return new LocalReady(HashTree.fromLeafHashes(0, new byte[0]), 0, false, null, null);
+        }
+        Object before = version(path);
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+        long size = ch.size();
+        if (HashTree.blockCount(size, bs) > maxLeaves) {
+          ch.close();
+          throw new IOException("too many blocks at block size " + bs + "; use a larger one");
+        }
+        HashTree t = SyncStore.hash(ch, size, bs, settings.ioChunkBytes);
+        if (!push) {
+          ch.close();
+          ch = null;
+        }
+        Object after = version(path);
+        return new LocalReady(t, size, true, ch, before.equals(after) ? after : null);
+      } catch (IOException e) {
+        throw new CompletionException(e);
+      }
+    }, blocking);
+    getContext().pipeToSelf(f, (r, t) -> t == null ? r : new IoFailed(message(t)));
+  }
+
+  private Behavior<Command> onLocalReady(LocalReady r) {
+    localChannel = r.channel(); // closed at stop in any case
+    busy = false;
+    if (state == State.DONE) {
+      return this;
+    }
+    localTree = r.tree();
+    localSize = r.size();
+    localExists = r.exists();
+    localVersion = r.version();
+    req.progress().onProgress(SyncProgress.Phase.HASH, localTree.blockCount(),
+        localTree.blockCount(), wire());
+    state = State.AWAIT_INIT;
+    connect();
+    arm();
+    send(new SyncMessage.Init(SyncMessage.VERSION, req.action(), req.remotePath(),
+        req.blockSize(), localTree.blockCount(), localSize));
+    return this;
+  }
+
+  // ---- inbound ----
+
+  private Behavior<Command> onInbound(InElem m) {
+    pendingAck = m.ack();
+    if (state == State.DONE) {
+      return this;
+    }
+    if (m.item() instanceof InBroken b) {
+      return fail(0, "bad frame from the server: " + b.reason());
+    }
+    SyncMessage msg;
+    try {
+      msg = SyncMessage.parseResponse(((InFrame) m.item()).frame());
+    } catch (FrameException | CommandException e) {
+      return fail(0, "bad response from the server: " + e.getMessage());
+    }
+    if (msg instanceof SyncMessage.Deny d) {
+      return fail(d.status(), "refused (" + d.status() + "): " + d.msg(), d.retry());
+    }
+    if (msg instanceof SyncMessage.Err e) {
+      return fail(0, "server error: " + e.msg());
+    }
+    Behavior<Command> next = switch (state) {
+      case AWAIT_INIT -> msg instanceof SyncMessage.InitReply r ? onInitReply(r) : unexpected(msg);
+      case WALK -> msg instanceof SyncMessage.Send s && s.dataType() == DataType.HASH
+          ? onHashes(s) : unexpected(msg);
+      case DATA -> req.action() == Action.PULL
+          ? (msg instanceof SyncMessage.Send s && s.dataType() == DataType.DATA ? onData(s) : unexpected(msg))
+          : (msg instanceof SyncMessage.Ack ? onAck() : unexpected(msg));
+      case AWAIT_END -> msg instanceof SyncMessage.EndReply ? onEndReply() : unexpected(msg);
+      default -> unexpected(msg);
+    };
+    arm();
+    maybeAckInbound();
+    return next;
+  }
+
+  private Behavior<Command> unexpected(SyncMessage msg) {
+    return fail(0, "unexpected " + msg.command() + " from the server in state " + state);
+  }
+
+  private Behavior<Command> onInitReply(SyncMessage.InitReply r) {
+    if (r.version()[0] != SyncMessage.VERSION[0]) {
+      return fail(426, "the server speaks an incompatible version " + r.version()[0]);
+    }
+    if (r.blockSize() != req.blockSize()) {
+      return fail(0, "the server answered with block size " + r.blockSize());
+    }
+    remoteSize = r.size();
+    remoteBlocks = r.blockCount();
+    remoteRoot = r.root();
+    byte[] root;
+    try {
+      root = Hex.decode(remoteRoot);
+      if (root.length != HashTree.HASH_BYTES
+          || HashTree.blockCount(remoteSize, req.blockSize()) != remoteBlocks
+          || remoteBlocks > settings.maxTreeLeaves) {
+        throw new IllegalArgumentException("inconsistent");
+      }
+    } catch (IllegalArgumentException e) {
+      return fail(0, "the server's init is inconsistent (size, blockCount, root)");
+    }
+    int remoteLeaves = HashTree.leafCount(remoteBlocks);
+    boolean pull = req.action() == Action.PULL;
+    // Lay our leaves out in the server's tree shape so heap indices mean the same on both sides.
+    long keep = pull ? Math.min(localTree.blockCount(), remoteBlocks) : localTree.blockCount();
+    if (pull ? keep == 0 : remoteBlocks == 0) {
+      // Nothing in common to compare: every block of the source moves, no tree walk needed.
+      long count = pull ? remoteBlocks : localTree.blockCount();
+      int[] all = new int[(int) count];
+      for (int j = 0; j < all.length; j++) {
+        all[j] = j;
+      }
+      return transfer(all);
+    }
+    walk = new TreeWalk(localTree.project(remoteLeaves, keep), root);
+    state = State.WALK;
+    return nextHashes();
+  }
+
+  private Behavior<Command> nextHashes() {
+    if (level == null || levelPos == level.length) {
+      if (walk.done()) {
+        return walkDone();
+      }
+      level = walk.nextLevel();
+      levelPos = 0;
+      levels++;
+      req.progress().onProgress(SyncProgress.Phase.COMPARE, levels, 0, wire());
+    }
+    inFlight = Arrays.copyOfRange(level, levelPos, Math.min(level.length, levelPos + settings.maxIndices));
+    send(new SyncMessage.Req(DataType.HASH, inFlight));
+    return this;
+  }
+
+  private Behavior<Command> onHashes(SyncMessage.Send s) {
+    if (!Arrays.equals(s.index(), inFlight) || s.payload().length != inFlight.length * HashTree.HASH_BYTES) {
+      return fail(0, "the server sent hashes for other nodes than asked");
+    }
+    walk.onHashes(inFlight, s.payload());
+    levelPos += inFlight.length;
+    return nextHashes();
+  }
+
+  private Behavior<Command> walkDone() {
+    level = null;
+    boolean pull = req.action() == Action.PULL;
+    int remoteLeaves = HashTree.leafCount(remoteBlocks);
+    List<Integer> blocks = new ArrayList<>();
+    for (int j : walk.differingLeaves()) {
+      if (j < (pull ? remoteBlocks : localTree.blockCount())) {
+        blocks.add(j);
+      }
+    }
+    if (!pull) {
+      // Blocks beyond the server's tree shape are new to it: all of them go.
+      for (long j = remoteLeaves; j < localTree.blockCount(); j++) {
+        blocks.add((int) j);
+      }
+    }
+    return transfer(blocks.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  /** Moves {@code blocks} (ascending): the data phase of a pull or a push. */
+  private Behavior<Command> transfer(int[] blocks) {
+    boolean pull = req.action() == Action.PULL;
+    todo = blocks;
+    todoPos = 0;
+    if (pull) {
+      if (todo.length == 0 && localSize == remoteSize && localExists) {
+        return end(); // identical
+      }
+      state = State.STAGING;
+      busy = true;
+      stage();
+      return this;
+    }
+    state = State.DATA;
+    return nextPushBatch();
+  }
+
+  // ---- pull: staging, data, verify ----
+
+  private void stage() {
+    Path local = req.localPath().toAbsolutePath();
+    long size = remoteSize;
+    boolean exists = localExists;
+    Object hashedVersion = localVersion;
+    CompletableFuture<StagingReady> f = CompletableFuture.supplyAsync(() -> {
+      Path s = null;
+      try {
+        Files.createDirectories(local.getParent());
+        s = local.resolveSibling("." + local.getFileName() + ".peer-sync-" + UUID.randomUUID() + ".part");
+        boolean copyIsHashed = !exists;
+        if (exists) {
+          Files.copy(local, s, StandardCopyOption.COPY_ATTRIBUTES);
+          copyIsHashed = hashedVersion != null && hashedVersion.equals(version(local));
+        } else {
+          Files.createFile(s);
+        }
+        FileChannel ch = FileChannel.open(s, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        if (ch.size() > size) {
+          ch.truncate(size);
+        } else if (ch.size() < size) {
+          ch.write(ByteBuffer.wrap(new byte[1]), size - 1);
+        }
+        return new StagingReady(s, ch, copyIsHashed);
+      } catch (IOException e) {
+        SyncStore.deleteQuietly(s);
+        throw new CompletionException(e);
+      }
+    }, blocking);
+    getContext().pipeToSelf(f, (r, t) -> t == null ? r : new IoFailed("cannot stage the local copy: " + message(t)));
+  }
+
+  private Behavior<Command> onStagingReady(StagingReady r) {
+    staging = r.staging();
+    stagingChannel = r.channel();
+    if (state == State.DONE) {
+      cleanUpStaging();
+      return this;
+    }
+    busy = false;
+    state = State.DATA;
+    if (r.copyIsHashed() && !settings.clientFullVerify) {
+      // Blocks not transferred are the local ones, whose hashes we have; transferred ones are
+      // hashed as they are written. So the result's root needs no second read of the file.
+      stagingLeaves = new byte[Math.toIntExact(remoteBlocks * HashTree.HASH_BYTES)];
+      long keep = Math.min(localTree.blockCount(), remoteBlocks);
+      for (int j = 0; j < keep; j++) {
+        localTree.copyNode(localTree.leafCount() - 1 + j, stagingLeaves, j * HashTree.HASH_BYTES);
+      }
+    }
+    Behavior<Command> b = nextPullBatch();
+    maybeAckInbound();
+    return b;
+  }
+
+  /** The next run of blocks that fits in one req/send: max-indices and client batch-bytes. */
+  private int[] nextBatch(long fileSize) {
+    int start = todoPos;
+    long bytes = 0;
+    while (todoPos < todo.length && todoPos - start < settings.maxIndices) {
+      int len = HashTree.blockLength(fileSize, req.blockSize(), todo[todoPos]);
+      if (todoPos > start && bytes + len > settings.clientBatchBytes) {
+        break;
+      }
+      bytes += len;
+      todoPos++;
+    }
+    return Arrays.copyOfRange(todo, start, todoPos);
+  }
+
+  private Behavior<Command> nextPullBatch() {
+    req.progress().onProgress(SyncProgress.Phase.TRANSFER, blocksTransferred, todo.length, wire());
+    // Keep a few requests outstanding so the server reads the next batch while we write this one.
+    while (batches.size() < settings.clientPipeline && todoPos < todo.length) {
+      int[] batch = nextBatch(remoteSize);
+      batches.add(batch);
+      send(new SyncMessage.Req(DataType.DATA, batch));
+    }
+    if (batches.isEmpty()) {
+      return verifyAndCommit();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onData(SyncMessage.Send s) {
+    int[] idx = batches.peek();
+    if (idx == null) {
+      return fail(0, "the server sent blocks nobody asked for");
+    }
+    long expected = 0;
+    for (int i : idx) {
+      expected += HashTree.blockLength(remoteSize, req.blockSize(), i);
+    }
+    if (!Arrays.equals(s.index(), idx) || s.payload().length != expected) {
+      return fail(0, "the server sent other blocks than asked");
+    }
+    busy = true;
+    byte[] payload = s.payload();
+    FileChannel ch = stagingChannel;
+    long size = remoteSize;
+    int bs = req.blockSize();
+    CompletableFuture<Written> f = CompletableFuture.supplyAsync(() -> {
+      try {
+        int off = 0;
+        byte[] hashes = new byte[idx.length * HashTree.HASH_BYTES];
+        for (int k = 0; k < idx.length; k++) {
+          int i = idx[k];
+          int len = HashTree.blockLength(size, bs, i);
+          System.arraycopy(HashTree.sha256(payload, off, len), 0, hashes, k * HashTree.HASH_BYTES,
+              HashTree.HASH_BYTES);
+          ByteBuffer b = ByteBuffer.wrap(payload, off, len);
+          long pos = (long) i * bs;
+          while (b.hasRemaining()) {
+            pos += ch.write(b, pos);
+          }
+          off += len;
+        }
+        return new Written(idx, hashes);
+      } catch (IOException e) {
+        throw new CompletionException(e);
+      }
+    }, blocking);
+    getContext().pipeToSelf(f, (w, t) -> t == null ? w : new IoFailed("cannot write the staging copy: " + message(t)));
+    return this;
+  }
+
+  private Behavior<Command> onWritten(Written w) {
+    busy = false;
+    if (state == State.DONE) {
+      return this;
+    }
+    batches.poll();
+    blocksTransferred += w.blocks().length;
+    if (stagingLeaves != null) {
+      for (int k = 0; k < w.blocks().length; k++) {
+        System.arraycopy(w.hashes(), k * HashTree.HASH_BYTES, stagingLeaves,
+            w.blocks()[k] * HashTree.HASH_BYTES, HashTree.HASH_BYTES);
+      }
+    }
+    Behavior<Command> b = nextPullBatch();
+    maybeAckInbound();
+    return b;
+  }
+
+  private Behavior<Command> verifyAndCommit() {
+    state = State.VERIFY;
+    busy = true;
+    req.progress().onProgress(SyncProgress.Phase.VERIFY, 0, 1, wire());
+    FileChannel ch = stagingChannel;
+    Path s = staging;
+    Path local = req.localPath().toAbsolutePath();
+    long size = remoteSize;
+    int bs = req.blockSize();
+    String root = remoteRoot;
+    byte[] leaves = stagingLeaves;
+    long blocks = remoteBlocks;
+    CompletableFuture<Committed> f = CompletableFuture.supplyAsync(() -> {
+      try {
+        ch.force(true);
+        HashTree t = leaves != null ? HashTree.fromLeafHashes(blocks, leaves)
+            : SyncStore.hash(ch, size, bs, settings.ioChunkBytes);
+        if (!t.rootHex().equalsIgnoreCase(root)) {
+          throw new IOException("the transferred copy does not hash to the server's root; local file left as it was");
+        }
+        ch.close();
+        Files.move(s, local, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return Committed.INSTANCE;
+      } catch (IOException e) {
+        throw new CompletionException(e);
+      }
+    }, blocking);
+    getContext().pipeToSelf(f, (c, t) -> t == null ? c : new IoFailed(message(t)));
+    return this;
+  }
+
+  private Behavior<Command> onCommitted() {
+    busy = false;
+    staging = null;
+    stagingChannel = null;
+    if (state == State.DONE) {
+      return this;
+    }
+    req.progress().onProgress(SyncProgress.Phase.VERIFY, 1, 1, wire());
+    Behavior<Command> b = end();
+    maybeAckInbound();
+    return b;
+  }
+
+  // ---- push: data ----
+
+  private Behavior<Command> nextPushBatch() {
+    req.progress().onProgress(SyncProgress.Phase.TRANSFER, blocksTransferred, todo.length, wire());
+    while (batches.size() < settings.clientPipeline && todoPos < todo.length) {
+      int[] batch = nextBatch(localSize);
+      batches.add(batch);
+      long[] offsets = new long[batch.length];
+      int[] lengths = new int[batch.length];
+      long total = 0;
+      for (int i = 0; i < batch.length; i++) {
+        offsets[i] = (long) batch[i] * req.blockSize();
+        lengths[i] = HashTree.blockLength(localSize, req.blockSize(), batch[i]);
+        total += lengths[i];
+      }
+      // The blocks are read from disk chunk by chunk as the socket drains.
+      sendOut(FrameStreams.frame(SyncMessage.Send.header(DataType.DATA, batch), total,
+          FrameStreams.fileRanges(localChannel, offsets, lengths, settings.ioChunkBytes, blocking)));
+    }
+    if (batches.isEmpty()) {
+      state = State.AWAIT_END;
+      send(new SyncMessage.End(true, localSize, localTree.rootHex()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onAck() {
+    int[] batch = batches.poll();
+    if (batch == null) {
+      return fail(0, "an ack for nothing sent");
+    }
+    blocksTransferred += batch.length;
+    return nextPushBatch();
+  }
+
+  // ---- end ----
+
+  private Behavior<Command> end() {
+    state = State.AWAIT_END;
+    send(new SyncMessage.End(false, -1, null));
+    return this;
+  }
+
+  private Behavior<Command> onEndReply() {
+    boolean pull = req.action() == Action.PULL;
+    SyncResult r = new SyncResult(req.action().wire(), req.remotePath(), req.localPath(),
+        pull ? remoteSize : localSize, req.blockSize(),
+        pull ? remoteBlocks : localTree.blockCount(), walk == null ? 0 : walk.hashesFetched(),
+        blocksTransferred, sent.get(), received.get(),
+        Duration.ofNanos(System.nanoTime() - startNanos));
+    result.complete(r);
+    finish();
+    return this;
+  }
+
+  private Behavior<Command> onInboundDone() {
+    if (state != State.DONE) {
+      return fail(0, "the server closed the connection");
+    }
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onTimeout() {
+    if (state == State.DONE) {
+      return Behaviors.stopped();
+    }
+    long seen = received.get() + sent.get();
+    if (busy || seen != wireAtLastTick) {
+      // Local file work, or a large frame still moving, is not a silent server.
+      wireAtLastTick = seen;
+      arm();
+      return this;
+    }
+    return fail(0, "timed out waiting for the server (" + state + ")");
+  }
+
+  private Behavior<Command> fail(int status, String msg) {
+    return fail(status, msg, 0);
+  }
+
+  private Behavior<Command> fail(int status, String msg, int retry) {
+    result.completeExceptionally(new SyncFailedException(status, retry, msg));
+    if (busy) {
+      // File work is still running; let it land, then PostStop cleans up.
+      finish();
+      return this;
+    }
+    return Behaviors.stopped();
+  }
+
+  private void finish() {
+    state = State.DONE;
+    sendOut(new OutClose());
+    // The server closes after end; if it does not, give up after a short while.
+    timers.startSingleTimer(Timeout.INSTANCE, Duration.ofSeconds(5));
+  }
+
+  // ---- outbound ----
+
+  private void send(SyncMessage m) {
+    sendOut(FrameStreams.frame(m));
+  }
+
+  private void sendOut(Out o) {
+    if (outClosed) {
+      return;
+    }
+    if (o instanceof OutClose) {
+      outClosed = true;
+    }
+    if (outReady && outQueue.isEmpty()) {
+      outReady = false;
+      out.tell(o);
+    } else {
+      outQueue.add(o);
+    }
+  }
+
+  private Behavior<Command> onOutReady() {
+    outReady = true;
+    Out next = outQueue.poll();
+    if (next != null) {
+      outReady = false;
+      out.tell(next);
+    }
+    return this;
+  }
+
+  private void maybeAckInbound() {
+    if (pendingAck != null && !busy) {
+      pendingAck.tell(StreamAck.INSTANCE);
+      pendingAck = null;
+    }
+  }
+
+  private long wire() {
+    return sent.get() + received.get();
+  }
+
+  // ---- clean-up ----
+
+  private Behavior<Command> cleanUp() {
+    if (!result.isDone()) {
+      result.completeExceptionally(new SyncFailedException(0, 0, "the transfer was stopped"));
+    }
+    if (!outClosed) {
+      outClosed = true;
+      out.tell(new OutClose());
+    }
+    if (localChannel != null) {
+      try {
+        localChannel.close();
+      } catch (IOException ignored) {
+        // read-only
+      }
+    }
+    cleanUpStaging();
+    return this;
+  }
+
+  private void cleanUpStaging() {
+    if (stagingChannel != null) {
+      try {
+        stagingChannel.close();
+      } catch (IOException ignored) {
+        // deleted next
+      }
+      stagingChannel = null;
+    }
+    if (staging != null) {
+      Path s = staging;
+      staging = null;
+      SyncStore.runOrInline(blocking, () -> SyncStore.deleteQuietly(s));
+    }
+  }
+
+  /** Identity, size and mtime: what tells us a file did not change between two looks. */
+  private static Object version(Path p) throws IOException {
+    var a = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
+    return List.of(String.valueOf(a.fileKey()), a.size(), a.lastModifiedTime().toMillis());
+  }
+
+  private static String message(Throwable t) {
+    Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+  }
+}

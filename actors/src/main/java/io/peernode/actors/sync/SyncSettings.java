@@ -1,0 +1,110 @@
+package io.peernode.actors.sync;
+
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Every bound of the sync server and client, read once from {@code peer.sync} (defaults and
+ * comments in {@code peer-sync.conf}). Immutable.
+ */
+public final class SyncSettings {
+
+  public final Path root;
+  public final String host;
+  public final int port;
+  public final int maxJsonBytes;
+  public final int maxBinBytes;
+  public final int maxIndices;
+  public final long maxAnswerBytes;
+  public final int maxSessions;
+  public final Duration busyRetry;
+  public final Duration idleTimeout;
+  public final int minBlockSize;
+  public final int maxBlockSize;
+  public final int maxTreeLeaves;
+  public final int treeCacheEntries;
+  public final long treeCacheBytes;
+  public final int ioChunkBytes;
+  public final String stagingDir;
+  public final int clientDefaultBlockSize;
+  public final int clientBatchBytes;
+  public final Duration clientTimeout;
+  public final int clientRecentTransfers;
+  public final int clientPipeline;
+  public final boolean clientFullVerify;
+  public final Duration clientHashTimeout;
+
+  private SyncSettings(Config c, Path root) {
+    this.root = root == null ? null : root.toAbsolutePath().normalize();
+    this.host = c.getString("host");
+    this.port = c.getInt("port");
+    this.maxJsonBytes = intBytes(c, "max-json-bytes");
+    this.maxBinBytes = intBytes(c, "max-bin-bytes");
+    this.maxIndices = c.getInt("max-indices");
+    this.maxAnswerBytes = c.getBytes("max-answer-bytes");
+    this.maxSessions = c.getInt("max-sessions");
+    this.busyRetry = c.getDuration("busy-retry");
+    this.idleTimeout = c.getDuration("idle-timeout");
+    this.minBlockSize = intBytes(c, "min-block-size");
+    this.maxBlockSize = intBytes(c, "max-block-size");
+    this.maxTreeLeaves = c.getInt("max-tree-leaves");
+    this.treeCacheEntries = c.getInt("tree-cache-entries");
+    this.treeCacheBytes = c.getBytes("tree-cache-bytes");
+    this.ioChunkBytes = intBytes(c, "io-chunk-bytes");
+    this.stagingDir = c.getString("staging-dir");
+    this.clientDefaultBlockSize = intBytes(c, "client.default-block-size");
+    this.clientBatchBytes = intBytes(c, "client.batch-bytes");
+    this.clientTimeout = c.getDuration("client.timeout");
+    this.clientRecentTransfers = c.getInt("client.recent-transfers");
+    this.clientPipeline = Math.max(1, c.getInt("client.pipeline"));
+    this.clientFullVerify = c.getBoolean("client.full-verify");
+    this.clientHashTimeout = c.getDuration("client.hash-timeout");
+    if (maxIndices < 1 || maxSessions < 1 || ioChunkBytes < 1 || maxJsonBytes < 256) {
+      throw new IllegalArgumentException("peer.sync: limits must be positive (max-json-bytes >= 256)");
+    }
+    if (maxBlockSize > maxBinBytes) {
+      throw new IllegalArgumentException("peer.sync: max-block-size must fit in max-bin-bytes");
+    }
+  }
+
+  /**
+   * @param peerSync the {@code peer.sync} section
+   * @param syncRoot the directory served (may be null for a client-only use)
+   */
+  public static SyncSettings fromConfig(Config peerSync, Path syncRoot) {
+    return new SyncSettings(peerSync, syncRoot);
+  }
+
+  /**
+   * As {@link #fromConfig(Config, Path)} with the port given apart (the node's {@code --sync-port}).
+   */
+  public static SyncSettings fromConfig(Config peerSync, Path syncRoot, int port) {
+    return new SyncSettings(
+        peerSync.withValue("port", com.typesafe.config.ConfigValueFactory.fromAnyRef(port)), syncRoot);
+  }
+
+  /** As {@link #fromConfig(Config, Path, int)}, also binding to the node's {@code host}. */
+  public static SyncSettings fromConfig(Config peerSync, Path syncRoot, String host, int port) {
+    return fromConfig(peerSync.withValue("host", com.typesafe.config.ConfigValueFactory.fromAnyRef(host)),
+        syncRoot, port);
+  }
+
+  /** Client-only settings (CLI, Java client). */
+  public static SyncSettings clientFromConfig(Config peerSync) {
+    return new SyncSettings(peerSync, null);
+  }
+
+  /** True when {@code blockSize} is a power of two within the configured bounds. */
+  public boolean validBlockSize(long blockSize) {
+    return blockSize >= minBlockSize && blockSize <= maxBlockSize && Long.bitCount(blockSize) == 1;
+  }
+
+  private static int intBytes(Config c, String path) {
+    long v = c.getBytes(path);
+    if (v <= 0 || v > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("peer.sync." + path + " must be between 1 and 2 GiB");
+    }
+    return (int) v;
+  }
+}

@@ -1,0 +1,221 @@
+package io.peernode.node.sync;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.peernode.actors.sync.SyncClient;
+import io.peernode.actors.sync.SyncFailedException;
+import io.peernode.actors.sync.SyncProgress;
+import io.peernode.actors.sync.SyncResult;
+import io.peernode.actors.sync.SyncSettings;
+import io.peernode.protocol.sync.SyncMessage.Action;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code peer-node sync pull|push HOST:PORT REMOTE_PATH LOCAL_PATH [--block-size N]}: syncs one
+ * file with a node's sync server. A progress bar on a terminal, plain progress lines otherwise,
+ * and a summary (blocks compared, blocks transferred, bytes on the wire, time).
+ * Exit codes: 0 done, 1 refused or failed (with the server's status and message), 2 usage.
+ */
+public final class SyncCli {
+
+  static final String USAGE =
+      "usage: peer-node sync pull|push HOST:PORT REMOTE_PATH LOCAL_PATH [--block-size N]\n"
+          + "  pull: make LOCAL_PATH equal to the node's REMOTE_PATH; push: the other way round.\n"
+          + "  --block-size N  bytes (suffix K or M allowed), a power of two from 1K to 16M; default 1M";
+
+  private SyncCli() {}
+
+  /** {@code args} may start with the word {@code sync} or directly with {@code pull}/{@code push}. */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    return run(args, out, err, System.console() != null);
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err, boolean tty) {
+    java.util.List<String> positional = new java.util.ArrayList<>();
+    Long blockSizeArg = null;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (a.equals("--help") || a.equals("-h")) {
+        out.println(USAGE);
+        return 0;
+      } else if (a.equals("--block-size") || a.startsWith("--block-size=")) {
+        String v = a.contains("=") ? a.substring(a.indexOf('=') + 1) : (i + 1 < args.length ? args[++i] : null);
+        blockSizeArg = v == null ? -1L : parseSize(v);
+        if (blockSizeArg < 0) {
+          err.println("peer-node sync: bad --block-size '" + v + "'\n" + USAGE);
+          return 2;
+        }
+      } else if (a.startsWith("--")) {
+        err.println("peer-node sync: unknown option " + a + "\n" + USAGE);
+        return 2;
+      } else {
+        positional.add(a);
+      }
+    }
+    if (!positional.isEmpty() && positional.get(0).equals("sync")) {
+      positional.remove(0);
+    }
+    if (positional.size() != 4) {
+      err.println("peer-node sync: expected 4 arguments, got " + positional.size() + "\n" + USAGE);
+      return 2;
+    }
+    Action action;
+    switch (positional.get(0)) {
+      case "pull" -> action = Action.PULL;
+      case "push" -> action = Action.PUSH;
+      default -> {
+        err.println("peer-node sync: the first argument must be pull or push\n" + USAGE);
+        return 2;
+      }
+    }
+    String hostPort = positional.get(1);
+    int colon = hostPort.lastIndexOf(':');
+    int port;
+    try {
+      port = colon < 1 ? -1 : Integer.parseInt(hostPort.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      port = -1;
+    }
+    if (port < 1 || port > 65535) {
+      err.println("peer-node sync: expected HOST:PORT, got '" + hostPort + "'\n" + USAGE);
+      return 2;
+    }
+    String host = hostPort.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    String remote = positional.get(2);
+    Path local = Path.of(positional.get(3));
+
+    Config config = ConfigFactory.parseString(
+            "akka.actor.provider = local\n"
+                + "akka.loglevel = ERROR\n"
+                + "akka.stdout-loglevel = OFF\n"
+                + "akka.log-dead-letters = off\n"
+                + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n")
+        .withFallback(ConfigFactory.load());
+    SyncSettings settings = SyncSettings.clientFromConfig(config.getConfig("peer.sync"));
+    int blockSize = blockSizeArg == null ? settings.clientDefaultBlockSize : (int) Math.min(Integer.MAX_VALUE, blockSizeArg);
+    if (!settings.validBlockSize(blockSize)) {
+      err.println("peer-node sync: --block-size must be a power of two from " + settings.minBlockSize
+          + " to " + settings.maxBlockSize);
+      return 2;
+    }
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "peer-sync-cli", config);
+    Progress progress = new Progress(out, tty);
+    try {
+      SyncResult r = SyncClient.run(system, settings, action, host, port, remote, local, blockSize, progress)
+          .toCompletableFuture().get(7, TimeUnit.DAYS);
+      progress.finish();
+      out.println(summary(r));
+      return 0;
+    } catch (ExecutionException e) {
+      progress.finish();
+      Throwable c = e.getCause();
+      if (c instanceof SyncFailedException f) {
+        err.println("peer-node sync: " + action.wire() + " failed"
+            + (f.status() != 0 ? " (status " + f.status() + (f.retrySeconds() > 0 ? ", retry in " + f.retrySeconds() + "s" : "") + ")" : "")
+            + ": " + f.getMessage());
+      } else {
+        err.println("peer-node sync: " + action.wire() + " failed: " + c);
+      }
+      return 1;
+    } catch (Exception e) {
+      err.println("peer-node sync: " + e);
+      return 1;
+    } finally {
+      system.terminate();
+      try {
+        system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        // exiting anyway
+      }
+    }
+  }
+
+  static String summary(SyncResult r) {
+    return String.format(Locale.ROOT,
+        "%s %s: %d bytes, block size %d%nblocks compared: %d%nblocks transferred: %d%n"
+            + "bytes on the wire: %d (sent %d, received %d)%ntime: %.3f s",
+        r.action(), r.remotePath(), r.size(), r.blockSize(), r.blocksCompared(), r.blocksTransferred(),
+        r.bytesOnWire(), r.bytesSent(), r.bytesReceived(), r.elapsed().toNanos() / 1e9);
+  }
+
+  static long parseSize(String v) {
+    String s = v.trim().toUpperCase(Locale.ROOT);
+    long mult = 1;
+    if (s.endsWith("IB")) {
+      s = s.substring(0, s.length() - 2);
+    } else if (s.endsWith("B")) {
+      s = s.substring(0, s.length() - 1);
+    }
+    if (s.endsWith("K")) {
+      mult = 1024;
+      s = s.substring(0, s.length() - 1);
+    } else if (s.endsWith("M")) {
+      mult = 1024 * 1024;
+      s = s.substring(0, s.length() - 1);
+    }
+    try {
+      long n = Long.parseLong(s);
+      return n <= 0 || n > (1L << 31) / mult ? -1 : n * mult;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /** A bar redrawn in place on a terminal; otherwise a line per phase and per 10% of transfer. */
+  static final class Progress implements SyncProgress {
+    private final PrintStream out;
+    private final boolean tty;
+    private Phase lastPhase;
+    private long lastDecile = -1;
+    private boolean drawn;
+
+    Progress(PrintStream out, boolean tty) {
+      this.out = out;
+      this.tty = tty;
+    }
+
+    @Override
+    public synchronized void onProgress(Phase phase, long done, long total, long bytesOnWire) {
+      if (tty && phase == Phase.COMPARE) {
+        out.printf(Locale.ROOT, "\r%-8s tree level %d, %d bytes on the wire%s", "compare", done, bytesOnWire,
+            " ".repeat(30));
+        out.flush();
+        drawn = true;
+        return;
+      }
+      if (tty) {
+        int width = 30;
+        int filled = total > 0 ? (int) (width * Math.min(done, total) / total) : (phase == Phase.COMPARE ? 0 : width);
+        String bar = "#".repeat(filled) + "-".repeat(width - filled);
+        out.printf(Locale.ROOT, "\r%-8s [%s] %d/%d blocks, %d bytes on the wire ",
+            phase.name().toLowerCase(Locale.ROOT), bar, done, total, bytesOnWire);
+        out.flush();
+        drawn = true;
+        return;
+      }
+      long decile = total > 0 ? done * 10 / total : 0;
+      if (phase != lastPhase || (phase == Phase.TRANSFER && decile != lastDecile)) {
+        out.printf(Locale.ROOT, "%s: %d/%d, %d bytes on the wire%n",
+            phase.name().toLowerCase(Locale.ROOT), done, total, bytesOnWire);
+        lastPhase = phase;
+        lastDecile = decile;
+      }
+    }
+
+    synchronized void finish() {
+      if (tty && drawn) {
+        out.println();
+        drawn = false;
+      }
+    }
+  }
+}

@@ -1,0 +1,193 @@
+package io.peernode.protocol.sync;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/**
+ * Incremental decoder for {@code json-length: J\nbin-length: B\n<J bytes JSON><B bytes>} frames.
+ *
+ * <p>Bytes may arrive split anywhere. Both header lines are checked byte by byte (exact prefix,
+ * 1 to 10 ASCII digits, {@code \n}) and both lengths against the limits before any body buffer
+ * exists; the JSON buffer is allocated at its exact size ({@code <= maxJsonBytes}) and the binary
+ * buffer grows only as bytes actually arrive, never past {@code B <= maxBinBytes}. So a peer
+ * announcing a large frame and then going silent costs nothing. After the first error the decoder
+ * is poisoned: a byte stream that broke framing cannot be resynchronised.
+ *
+ * <p>Not thread-safe; one instance per connection direction.
+ */
+public final class FrameDecoder {
+
+  private static final byte[] JSON_PREFIX = "json-length: ".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] BIN_PREFIX = "bin-length: ".getBytes(StandardCharsets.US_ASCII);
+  private static final int MAX_DIGITS = 10;
+  private static final int FIRST_BIN_CHUNK = 64 * 1024;
+
+  private enum State { JSON_HEADER, BIN_HEADER, JSON_BODY, BIN_BODY, FAILED }
+
+  private final int maxJsonBytes;
+  private final int maxBinBytes;
+
+  private State state = State.JSON_HEADER;
+  private int prefixPos;
+  private int digits;
+  private long value;
+  private int jsonLength;
+  private int binLength;
+  private byte[] json;
+  private int jsonFilled;
+  private byte[] bin;
+  private int binFilled;
+  private String failure;
+
+  public FrameDecoder(int maxJsonBytes, int maxBinBytes) {
+    if (maxJsonBytes < 1 || maxBinBytes < 0) {
+      throw new IllegalArgumentException("limits must be positive");
+    }
+    this.maxJsonBytes = maxJsonBytes;
+    this.maxBinBytes = maxBinBytes;
+  }
+
+  /** Bytes of buffer this decoder holds now (JSON plus binary arrays); for limits tests and metrics. */
+  public long heldBytes() {
+    return (json == null ? 0 : json.length) + (bin == null ? 0 : bin.length);
+  }
+
+  /** True while no frame is partly received (used to tell a clean close from a cut frame). */
+  public boolean atFrameBoundary() {
+    return state == State.JSON_HEADER && prefixPos == 0;
+  }
+
+  /**
+   * Consumes all of {@code in}, handing each complete frame to {@code out} in order.
+   *
+   * @throws FrameException at the first malformed byte; frames completed before it were delivered
+   */
+  public void feed(ByteBuffer in, Consumer<Frame> out) throws FrameException {
+    if (state == State.FAILED) {
+      throw new FrameException(failure);
+    }
+    while (in.hasRemaining()) {
+      switch (state) {
+        case JSON_HEADER -> header(in, JSON_PREFIX, "json-length", maxJsonBytes);
+        case BIN_HEADER -> header(in, BIN_PREFIX, "bin-length", maxBinBytes);
+        case JSON_BODY -> {
+          int n = Math.min(in.remaining(), jsonLength - jsonFilled);
+          in.get(json, jsonFilled, n);
+          jsonFilled += n;
+          if (jsonFilled == jsonLength) {
+            state = State.BIN_BODY;
+            if (binLength == 0) {
+              emit(out);
+            }
+          }
+        }
+        case BIN_BODY -> {
+          int n = Math.min(in.remaining(), binLength - binFilled);
+          ensureBinCapacity(binFilled + n);
+          in.get(bin, binFilled, n);
+          binFilled += n;
+          if (binFilled == binLength) {
+            emit(out);
+          }
+        }
+        default -> throw new FrameException(failure);
+      }
+    }
+  }
+
+  /** Convenience for tests and blocking callers. */
+  public void feed(byte[] bytes, Consumer<Frame> out) throws FrameException {
+    feed(ByteBuffer.wrap(bytes), out);
+  }
+
+  private void header(ByteBuffer in, byte[] prefix, String name, int limit) throws FrameException {
+    while (in.hasRemaining()) {
+      byte b = in.get();
+      if (prefixPos < prefix.length) {
+        if (b != prefix[prefixPos]) {
+          fail("malformed header: expected '" + name + ": ' at byte " + prefixPos + " of the line");
+        }
+        prefixPos++;
+      } else if (b >= '0' && b <= '9') {
+        if (++digits > MAX_DIGITS) {
+          fail(name + " has more than " + MAX_DIGITS + " digits");
+        }
+        value = value * 10 + (b - '0');
+      } else if (b == '\n') {
+        if (digits == 0) {
+          fail(name + " is empty");
+        }
+        if (value > limit) {
+          fail(name + " " + value + " exceeds the limit of " + limit);
+        }
+        int v = (int) value;
+        prefixPos = 0;
+        digits = 0;
+        value = 0;
+        if (state == State.JSON_HEADER) {
+          jsonLength = v;
+          state = State.BIN_HEADER;
+        } else {
+          binLength = v;
+          // Both lengths are known and within the limits: only now may a buffer exist.
+          json = new byte[jsonLength];
+          jsonFilled = 0;
+          bin = null;
+          binFilled = 0;
+          state = State.JSON_BODY;
+          if (jsonLength == 0) {
+            fail("json-length is 0: the JSON object is missing");
+          }
+        }
+        return;
+      } else {
+        fail(name + " is not a decimal number (byte 0x" + Integer.toHexString(b & 0xff) + ")");
+      }
+    }
+  }
+
+  private void ensureBinCapacity(int needed) {
+    if (bin == null) {
+      bin = new byte[Math.min(binLength, Math.max(FIRST_BIN_CHUNK, needed))];
+    } else if (bin.length < needed) {
+      long grown = Math.max((long) bin.length * 2, needed);
+      byte[] next = new byte[(int) Math.min(binLength, grown)];
+      System.arraycopy(bin, 0, next, 0, binFilled);
+      bin = next;
+    }
+  }
+
+  private void emit(Consumer<Frame> out) throws FrameException {
+    byte[] payload = binLength == 0 ? new byte[0] : bin;
+    byte[] jsonBytes = json;
+    json = null;
+    bin = null;
+    state = State.JSON_HEADER;
+    var obj = parse(jsonBytes);
+    out.accept(new Frame(obj, payload));
+  }
+
+  private com.fasterxml.jackson.databind.node.ObjectNode parse(byte[] jsonBytes)
+      throws FrameException {
+    try {
+      var obj = SyncJson.parseObject(jsonBytes);
+      var cmd = obj.get("command");
+      if (cmd == null || !cmd.isTextual()) {
+        throw new FrameException("the JSON object has no string field 'command'");
+      }
+      return obj;
+    } catch (FrameException e) {
+      fail(e.getMessage());
+      throw e; // unreachable
+    }
+  }
+
+  private void fail(String message) throws FrameException {
+    state = State.FAILED;
+    failure = message;
+    json = null;
+    bin = null;
+    throw new FrameException(message);
+  }
+}
