@@ -5,11 +5,11 @@
 #   3. NATS: a 3-server nats-server cluster, one client JVM with jnats connections to A, B, C.
 # Prints delivered events/s (B + C), p50/p99 publish->deliver latency, and the ratios to NATS.
 # The publisher keeps at most WINDOW events in flight to the slower subscriber (same for all three).
-# Usage: bench/pubsub.sh     env: EVENTS=100000 WARMUP=10000 WINDOW=1000 RPC_CONCURRENCY=8
+# Usage: bench/pubsub.sh     env: EVENTS=50000 WARMUP=5000 WINDOW=1000 RPC_CONCURRENCY=8
 #                                 RPC_BATCH=1 SIZE=256 HEAP=512m REBUILD=0 (1: rebuild the jars)
 . "$(dirname "$0")/common.sh"
-EVENTS=${EVENTS:-100000}
-WARMUP=${WARMUP:-10000}
+EVENTS=${EVENTS:-50000}
+WARMUP=${WARMUP:-5000}
 WINDOW=${WINDOW:-1000}
 SIZE=${SIZE:-256}
 RPC_CONCURRENCY=${RPC_CONCURRENCY:-8}
@@ -29,16 +29,25 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 COMMON=(--events "$EVENTS" --warmup "$WARMUP" --size "$SIZE" --window "$WINDOW")
-bench() { exec java -Xmx$HEAP -cp "$BENCH_JAR" io.peernode.bench.PubSubBench "$@"; }
+bench() { exec java -Xmx$HEAP ${JAVA_OPTS:-} -cp "$BENCH_JAR" io.peernode.bench.PubSubBench "$@"; }
 wait_line() { # file pattern [pid]
   local i=0
   until grep -q "$2" "$1" 2>/dev/null; do
     if [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; then echo "process for $1 died:" >&2; tail -20 "${1%.out}.err" >&2; exit 1; fi
-    i=$((i + 1)); [ $i -lt 6000 ] || { echo "timed out waiting for '$2' in $1" >&2; tail -20 "${1%.out}.err" >&2; exit 1; }
+    i=$((i + 1)); [ $i -lt $((20 * ${WAIT_SECS:-900})) ] || { echo "timed out waiting for '$2' in $1" >&2; tail -20 "${1%.out}.err" >&2; exit 1; }
     sleep 0.05
   done
 }
 val() { grep -o "$1=[0-9.]*" | head -1 | cut -d= -f2; }
+# CPU seconds (user + system) used so far by all the given processes, from /proc.
+cpu_of() { for p in "$@"; do cut -d' ' -f14,15 "/proc/$p/stat" 2>/dev/null; done |
+  awk -v hz="$(getconf CLK_TCK)" '{ s += $1 + $2 } END { printf "%.2f", s / hz }'; }
+# cpu_report CPU_BEFORE: CPU seconds of every process of the phase since CPU_BEFORE, per 100k delivered
+cpu_report() {
+  local used; used=$(awk -v a="$(cpu_of "${PIDS[@]}")" -v b="$1" 'BEGIN { printf "%.2f", a - b }')
+  awk -v u="$used" -v n="$((2 * EVENTS + 2 * WARMUP))" 'BEGIN {
+    printf "  CPU of all its processes (nodes/servers and clients) during the run: %.1f s, %.2f s per 100k delivered\n", u, u / n * 100000 }'
+}
 stop_all() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -71,10 +80,11 @@ bench node-sub --data "$WORK/jc" --seed "127.0.0.1:$CA" --name C --progress "$WO
   > "$WORK/jc.out" 2> "$WORK/jc.err" &
 PC=$!; PIDS+=($PC)
 wait_line "$WORK/jb.out" '^SUBSCRIBED' $PB; wait_line "$WORK/jc.out" '^SUBSCRIBED' $PC
-touch "$WORK/go"
-wait $PB || true; wait $PC || true
+CPU0=$(cpu_of "${PIDS[@]}"); touch "$WORK/go"
+wait_line "$WORK/jb.out" '^RESULT' $PB; wait_line "$WORK/jc.out" '^RESULT' $PC
 grep -h '^PUBLISHED' "$WORK/ja.out" | sed 's/^/  publisher A: /' || true
 summary "node, Java API (3 JVMs embedding a node):" "$WORK/jb.out" "$WORK/jc.out"; JAVA_RATE=$RATE
+cpu_report "$CPU0"
 stop_all
 
 # ---- 2. node, JSON-RPC
@@ -88,12 +98,15 @@ node_proc rb --seed "127.0.0.1:$CA" > "$WORK/rb.out" 2> "$WORK/rb.err" & PIDS+=(
 node_proc rc --seed "127.0.0.1:$CA" > "$WORK/rc.out" 2> "$WORK/rc.err" & PIDS+=($!)
 wait_line "$WORK/rb.out" '^READY'; wait_line "$WORK/rc.out" '^READY'
 http() { echo "http://127.0.0.1:$(grep '^READY' "$WORK/$1.out" | val http)"; }
-bench rpc --pub "$(http ra)" --subs "$(http rb),$(http rc)" --concurrency "$RPC_CONCURRENCY" --batch "$RPC_BATCH" "${COMMON[@]}" \
+bench rpc --pub "$(http ra)" --subs "$(http rb),$(http rc)" --go "$WORK/go-rpc" --concurrency "$RPC_CONCURRENCY" --batch "$RPC_BATCH" "${COMMON[@]}" \
   > "$WORK/rpc.out" 2> "$WORK/rpc.err" &
 PR=$!; PIDS+=($PR)
-wait $PR || { echo "JSON-RPC client failed:" >&2; tail -20 "$WORK/rpc.err" >&2; }
+wait_line "$WORK/rpc.out" '^SUBSCRIBED' $PR
+CPU0=$(cpu_of "${PIDS[@]}"); touch "$WORK/go-rpc"
+wait_line "$WORK/rpc.out" '^DONE' $PR
 grep -h '^PUBLISHED' "$WORK/rpc.out" | sed 's/^/  publisher A: /' || true
 summary "node, JSON-RPC (3 node processes, $RPC_CONCURRENCY concurrent publish requests of $RPC_BATCH event(s), B and C drained by pubsub_events):" "$WORK/rpc.out"; RPC_RATE=$RATE
+cpu_report "$CPU0"
 stop_all
 
 # ---- 3. NATS
@@ -105,12 +118,15 @@ for i in 1 2 3; do
   PIDS+=($!)
 done
 i=0; until [ "$(grep -c 'Route connection created' "$WORK"/nats*.log 2>/dev/null | awk -F: '{s+=$NF} END {print s}')" -ge 6 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-bench nats --pub "nats://127.0.0.1:$N1" --subs "nats://127.0.0.1:$N2,nats://127.0.0.1:$N3" "${COMMON[@]}" \
+bench nats --pub "nats://127.0.0.1:$N1" --subs "nats://127.0.0.1:$N2,nats://127.0.0.1:$N3" --go "$WORK/go-nats" "${COMMON[@]}" \
   > "$WORK/nats.out" 2> "$WORK/nats.err" &
 PN=$!; PIDS+=($PN)
-wait $PN || { echo "NATS client failed:" >&2; tail -20 "$WORK/nats.err" >&2; }
+wait_line "$WORK/nats.out" '^SUBSCRIBED' $PN
+CPU0=$(cpu_of "${PIDS[@]}"); touch "$WORK/go-nats"
+wait_line "$WORK/nats.out" '^DONE' $PN
 grep -h '^PUBLISHED' "$WORK/nats.out" | sed 's/^/  publisher A: /' || true
 summary "NATS (3 nats-server $(nats-server --version | awk '{print $NF}') in one cluster, jnats):" "$WORK/nats.out"; NATS_RATE=$RATE
+cpu_report "$CPU0"
 stop_all
 
 echo "load after: $(uptime)"

@@ -21,12 +21,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-bench() { exec java -Xmx$HEAP -cp "$BENCH_JAR" io.peernode.bench.StreamBench "$@"; }
+bench() { exec java -Xmx$HEAP ${JAVA_OPTS:-} -cp "$BENCH_JAR" io.peernode.bench.StreamBench "$@"; }
 wait_line() { # file pattern [pid]
   local i=0
   until grep -q "$2" "$1" 2>/dev/null; do
     if [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; then echo "process for $1 died:" >&2; tail -20 "${1%.out}.err" >&2; exit 1; fi
-    i=$((i + 1)); [ $i -lt 6000 ] || { echo "timed out waiting for '$2' in $1" >&2; tail -20 "${1%.out}.err" >&2; exit 1; }
+    i=$((i + 1)); [ $i -lt $((20 * ${WAIT_SECS:-900})) ] || { echo "timed out waiting for '$2' in $1" >&2; tail -20 "${1%.out}.err" >&2; exit 1; }
     sleep 0.05
   done
 }
@@ -73,7 +73,8 @@ PIDS+=($!)
 sleep 0.5
 iperf3 -c 127.0.0.1 -p "$PORT" -n "${MIB}M" -J > "$WORK/iperf.json"
 IPERF_MBS=$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 8e6, 1))' "$WORK/iperf.json")
-echo "iperf3 single stream loopback ($MIB MiB): $IPERF_MBS MB/s"
+IPERF_CPU=$(python3 -c 'import json,sys; c = json.load(open(sys.argv[1]))["end"]["cpu_utilization_percent"]; print(f"client {c[\"host_total\"]:.0f}% / server {c[\"remote_total\"]:.0f}% of one core")' "$WORK/iperf.json")
+echo "iperf3 single stream loopback ($MIB MiB): $IPERF_MBS MB/s, CPU $IPERF_CPU"
 echo "load after: $(uptime)"
 awk -v n="$NODE_MBS" -v i="$IPERF_MBS" 'BEGIN {
   printf "ratio node stream / iperf3: %.3f (target >= 0.25: %s)\n", n / i, (n / i >= 0.25 ? "met" : "MISSED") }'

@@ -92,6 +92,12 @@ final class BenchSupport {
     }
   }
 
+  /** CPU time this process used so far, all threads, in seconds. */
+  static double cpuSeconds() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime() / 1e9;
+  }
+
   /** Latency histogram in microseconds (up to 10 minutes). */
   static Histogram histogram() {
     return new Histogram(600_000_000L, 3);

@@ -283,7 +283,7 @@ public final class PubSubBench {
     Double refused = node.metrics().getSampleValue("peer_userapi_refused_total", new String[] {"queue"}, new String[] {"subscription"});
     System.out.println(t.result(" refused=" + (refused == null ? 0 : refused.longValue())));
     System.out.flush();
-    Runtime.getRuntime().halt(0);
+    Thread.sleep(Long.MAX_VALUE); // the script reads this process's CPU time, then stops it
   }
 
   // ---- JSON-RPC path: one client JVM, three node processes
@@ -355,6 +355,9 @@ public final class PubSubBench {
         }
       }, "drain-" + t.name));
     }
+    System.out.println("SUBSCRIBED");
+    System.out.flush();
+    BenchSupport.waitForFile(Path.of(BenchSupport.need(a, "go")), 300_000);
     drains.forEach(Thread::start);
     Window w = new Window(window, tallies.stream().map(t -> (LongSupplier) () -> t.received).toArray(LongSupplier[]::new));
     long total = warmup + events;
@@ -419,7 +422,9 @@ public final class PubSubBench {
       }
       System.out.println(tallies.get(i).result(" refused=" + refused));
     }
+    System.out.println("DONE");
     System.out.flush();
+    Thread.sleep(Long.MAX_VALUE); // the script reads the CPU time of every process, then stops them
   }
 
   // ---- NATS: one client JVM, a connection to each of three servers
@@ -465,10 +470,13 @@ public final class PubSubBench {
         }
       }, "drain-" + t.name));
     }
-    drains.forEach(Thread::start);
     Connection p = Nats.connect(new Options.Builder().server(pub).build());
     // Interest crosses the routes asynchronously (within a few ms on loopback): give it a second.
     Thread.sleep(1000);
+    System.out.println("SUBSCRIBED");
+    System.out.flush();
+    BenchSupport.waitForFile(Path.of(BenchSupport.need(a, "go")), 300_000);
+    drains.forEach(Thread::start);
     Window w = new Window(window, tallies.stream().map(t -> (LongSupplier) () -> t.received).toArray(LongSupplier[]::new));
     long total = warmup + events;
     long t0 = System.nanoTime();
@@ -489,10 +497,8 @@ public final class PubSubBench {
     for (Tally t : tallies) {
       System.out.println(t.result(""));
     }
+    System.out.println("DONE");
     System.out.flush();
-    p.close();
-    for (Connection c : conns) {
-      c.close();
-    }
+    Thread.sleep(Long.MAX_VALUE); // the script reads the CPU time of every process, then stops them
   }
 }

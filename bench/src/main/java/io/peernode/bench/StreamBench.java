@@ -61,6 +61,7 @@ public final class StreamBench {
       }
     }
     long opened = System.nanoTime();
+    double cpu0 = BenchSupport.cpuSeconds();
     System.out.println("STREAM " + id);
     System.out.flush();
     AtomicLong bytes = new AtomicLong();
@@ -75,8 +76,9 @@ public final class StreamBench {
     long end = System.nanoTime();
     double secs = (end - first.get()) / 1e9;
     System.out.println(String.format(
-        "RESULT bytes=%d secs=%.3f mb_per_s=%.1f mib_per_s=%.1f secs_from_open=%.3f %s",
-        bytes.get(), secs, bytes.get() / secs / 1e6, bytes.get() / secs / 1048576.0, (end - opened) / 1e9, heap(heap)));
+        "RESULT bytes=%d secs=%.3f mb_per_s=%.1f mib_per_s=%.1f secs_from_open=%.3f cpu_secs=%.2f %s",
+        bytes.get(), secs, bytes.get() / secs / 1e6, bytes.get() / secs / 1048576.0, (end - opened) / 1e9,
+        BenchSupport.cpuSeconds() - cpu0, heap(heap)));
     System.out.flush();
     Runtime.getRuntime().halt(0);
   }
@@ -100,13 +102,14 @@ public final class StreamBench {
     ByteString chunk = ByteString.fromArrayUnsafe(data);
     long chunks = mib * 1048576L / CHUNK;
     long t0 = System.nanoTime();
+    double cpu0 = BenchSupport.cpuSeconds();
     CompletionStage<Done> written = Source.repeat(chunk).take(chunks)
         .watchTermination((NotUsed m, CompletionStage<Done> d) -> d)
         .toMat(api.streamSink(id.get()), Keep.left())
         .run(node.system());
     written.toCompletableFuture().get(30, TimeUnit.MINUTES);
     double secs = (System.nanoTime() - t0) / 1e9;
-    System.out.println(String.format("SENT bytes=%d secs=%.3f", chunks * CHUNK, secs));
+    System.out.println(String.format("SENT bytes=%d secs=%.3f cpu_secs=%.2f", chunks * CHUNK, secs, BenchSupport.cpuSeconds() - cpu0));
     System.out.flush();
     BenchSupport.waitForFile(Path.of(BenchSupport.need(a, "done")), 1_800_000);
     System.out.println("RESULT " + heap(heap));
