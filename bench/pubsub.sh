@@ -7,6 +7,7 @@
 # The publisher keeps at most WINDOW events in flight to the slower subscriber (same for all three).
 # Usage: bench/pubsub.sh     env: EVENTS=50000 WARMUP=5000 WINDOW=1000 RPC_CONCURRENCY=8
 #                                 RPC_BATCH=1 SIZE=256 HEAP=512m REBUILD=0 (1: rebuild the jars)
+#                                 PHASES="java rpc nats" (a subset runs only those)
 . "$(dirname "$0")/common.sh"
 EVENTS=${EVENTS:-50000}
 WARMUP=${WARMUP:-5000}
@@ -15,6 +16,9 @@ SIZE=${SIZE:-256}
 RPC_CONCURRENCY=${RPC_CONCURRENCY:-8}
 RPC_BATCH=${RPC_BATCH:-1}
 HEAP=${HEAP:-512m}
+PHASES=${PHASES:-java rpc nats}
+phase() { [[ " $PHASES " == *" $1 "* ]]; }
+JAVA_RATE=0; RPC_RATE=0; NATS_RATE=0
 need_packages nats-server
 if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$NODE_JAR" ] || [ ! -f "$BENCH_JAR" ]; then build_jars; fi
 WORK=$(mktemp -d /tmp/bench-pubsub.XXXXXX)
@@ -68,6 +72,7 @@ echo "load before: $(uptime)"
 echo "events: $EVENTS measured (+ $WARMUP warm-up) of $SIZE bytes, window $WINDOW"
 
 # ---- 1. node, Java API
+if phase java; then
 bench node-pub --data "$WORK/ja" --go "$WORK/go" --progress "$WORK/prog-b,$WORK/prog-c" "${COMMON[@]}" \
   > "$WORK/ja.out" 2> "$WORK/ja.err" &
 PA=$!; PIDS+=($PA)
@@ -86,8 +91,10 @@ grep -h '^PUBLISHED' "$WORK/ja.out" | sed 's/^/  publisher A: /' || true
 summary "node, Java API (3 JVMs embedding a node):" "$WORK/jb.out" "$WORK/jc.out"; JAVA_RATE=$RATE
 cpu_report "$CPU0"
 stop_all
+fi
 
 # ---- 2. node, JSON-RPC
+if phase rpc; then
 node_proc() { # name [seed]
   local name=$1; shift
   exec java -Xmx$HEAP -jar "$NODE_JAR" --data-dir "$WORK/$name" --http-port 0 --sync-port 0 --cluster-port 0 "$@"
@@ -108,8 +115,10 @@ grep -h '^PUBLISHED' "$WORK/rpc.out" | sed 's/^/  publisher A: /' || true
 summary "node, JSON-RPC (3 node processes, $RPC_CONCURRENCY concurrent publish requests of $RPC_BATCH event(s), B and C drained by pubsub_events):" "$WORK/rpc.out"; RPC_RATE=$RATE
 cpu_report "$CPU0"
 stop_all
+fi
 
 # ---- 3. NATS
+if phase nats; then
 N1=$(free_port); N2=$(free_port); N3=$(free_port); R1=$(free_port); R2=$(free_port); R3=$(free_port)
 ROUTES="nats://127.0.0.1:$R1,nats://127.0.0.1:$R2,nats://127.0.0.1:$R3"
 for i in 1 2 3; do
@@ -128,8 +137,10 @@ grep -h '^PUBLISHED' "$WORK/nats.out" | sed 's/^/  publisher A: /' || true
 summary "NATS (3 nats-server $(nats-server --version | awk '{print $NF}') in one cluster, jnats):" "$WORK/nats.out"; NATS_RATE=$RATE
 cpu_report "$CPU0"
 stop_all
+fi
 
 echo "load after: $(uptime)"
+[ "$NATS_RATE" != 0 ] || exit 0
 awk -v j="$JAVA_RATE" -v r="$RPC_RATE" -v n="$NATS_RATE" 'BEGIN {
   printf "ratio node Java API / NATS: %.3f (target >= 0.5: %s)\n", j / n, (j / n >= 0.5 ? "met" : "MISSED")
   printf "ratio node JSON-RPC / NATS: %.3f\n", r / n }'
