@@ -4,14 +4,21 @@
 #   2. node, JSON-RPC: 3 plain node processes (peer-node.jar), one client JVM (java.net.http);
 #   3. NATS: a 3-server nats-server cluster, one client JVM with jnats connections to A, B, C.
 # Prints delivered events/s (B + C), p50/p99 publish->deliver latency, and the ratios to NATS.
-# The publisher keeps at most WINDOW events in flight to the slower subscriber (same for all three).
-# Usage: bench/pubsub.sh     env: EVENTS=50000 WARMUP=5000 WINDOW=1000 RPC_CONCURRENCY=8
+# The publisher keeps at most a window of events in flight to the slower subscriber (published,
+# not yet drained), so no queue overflows; each system gets the window that gives its highest
+# rate without failures (node: 200, more only adds queueing latency and, from ~4096, publish ask
+# timeouts; NATS: 4096, its rate still grows with the window). NATS runs more events (it is ~100x
+# faster) so that its phase lasts long enough to give a stable rate.
+# Usage: bench/pubsub.sh     env: EVENTS=50000 WARMUP=5000 NODE_WINDOW=200 RPC_CONCURRENCY=8
+#                                 NATS_EVENTS=500000 NATS_WINDOW=4096
 #                                 RPC_BATCH=1 SIZE=256 HEAP=512m REBUILD=0 (1: rebuild the jars)
 #                                 PHASES="java rpc nats" (a subset runs only those)
 . "$(dirname "$0")/common.sh"
 EVENTS=${EVENTS:-50000}
 WARMUP=${WARMUP:-5000}
-WINDOW=${WINDOW:-1000}
+NODE_WINDOW=${NODE_WINDOW:-200}
+NATS_EVENTS=${NATS_EVENTS:-500000}
+NATS_WINDOW=${NATS_WINDOW:-4096}
 SIZE=${SIZE:-256}
 RPC_CONCURRENCY=${RPC_CONCURRENCY:-8}
 RPC_BATCH=${RPC_BATCH:-1}
@@ -32,7 +39,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-COMMON=(--events "$EVENTS" --warmup "$WARMUP" --size "$SIZE" --window "$WINDOW")
+COMMON=(--events "$EVENTS" --warmup "$WARMUP" --size "$SIZE" --window "$NODE_WINDOW")
+NATS_ARGS=(--events "$NATS_EVENTS" --warmup "$WARMUP" --size "$SIZE" --window "$NATS_WINDOW")
 bench() { exec java -Xmx$HEAP ${JAVA_OPTS:-} -cp "$BENCH_JAR" io.peernode.bench.PubSubBench "$@"; }
 wait_line() { # file pattern [pid]
   local i=0
@@ -49,7 +57,7 @@ cpu_of() { for p in "$@"; do cut -d' ' -f14,15 "/proc/$p/stat" 2>/dev/null; done
 # cpu_report CPU_BEFORE: CPU seconds of every process of the phase since CPU_BEFORE, per 100k delivered
 cpu_report() {
   local used; used=$(awk -v a="$(cpu_of "${PIDS[@]}")" -v b="$1" 'BEGIN { printf "%.2f", a - b }')
-  awk -v u="$used" -v n="$((2 * EVENTS + 2 * WARMUP))" 'BEGIN {
+  awk -v u="$used" -v n="$((2 * ${2:-$EVENTS} + 2 * WARMUP))" 'BEGIN {
     printf "  CPU of all its processes (nodes/servers and clients) during the run: %.1f s, %.2f s per 100k delivered\n", u, u / n * 100000 }'
 }
 stop_all() {
@@ -69,7 +77,7 @@ summary() {
 }
 
 echo "load before: $(uptime)"
-echo "events: $EVENTS measured (+ $WARMUP warm-up) of $SIZE bytes, window $WINDOW"
+echo "events: node $EVENTS measured (+ $WARMUP warm-up), window $NODE_WINDOW; NATS $NATS_EVENTS (+ $WARMUP), window $NATS_WINDOW; $SIZE bytes each"
 
 # ---- 1. node, Java API
 if phase java; then
@@ -127,7 +135,7 @@ for i in 1 2 3; do
   PIDS+=($!)
 done
 i=0; until [ "$(grep -c 'Route connection created' "$WORK"/nats*.log 2>/dev/null | awk -F: '{s+=$NF} END {print s}')" -ge 6 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-bench nats --pub "nats://127.0.0.1:$N1" --subs "nats://127.0.0.1:$N2,nats://127.0.0.1:$N3" --go "$WORK/go-nats" "${COMMON[@]}" \
+bench nats --pub "nats://127.0.0.1:$N1" --subs "nats://127.0.0.1:$N2,nats://127.0.0.1:$N3" --go "$WORK/go-nats" "${NATS_ARGS[@]}" \
   > "$WORK/nats.out" 2> "$WORK/nats.err" &
 PN=$!; PIDS+=($PN)
 wait_line "$WORK/nats.out" '^SUBSCRIBED' $PN
@@ -135,7 +143,7 @@ CPU0=$(cpu_of "${PIDS[@]}"); touch "$WORK/go-nats"
 wait_line "$WORK/nats.out" '^DONE' $PN
 grep -h '^PUBLISHED' "$WORK/nats.out" | sed 's/^/  publisher A: /' || true
 summary "NATS (3 nats-server $(nats-server --version | awk '{print $NF}') in one cluster, jnats):" "$WORK/nats.out"; NATS_RATE=$RATE
-cpu_report "$CPU0"
+cpu_report "$CPU0" "$NATS_EVENTS"
 stop_all
 fi
 
