@@ -73,7 +73,7 @@ PIDS+=($!)
 sleep 0.5
 iperf3 -c 127.0.0.1 -p "$PORT" -n "${MIB}M" -J > "$WORK/iperf.json"
 IPERF_MBS=$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 8e6, 1))' "$WORK/iperf.json")
-IPERF_CPU=$(python3 -c 'import json,sys; c = json.load(open(sys.argv[1]))["end"]["cpu_utilization_percent"]; print(f"client {c[\"host_total\"]:.0f}% / server {c[\"remote_total\"]:.0f}% of one core")' "$WORK/iperf.json")
+IPERF_CPU=$(python3 -c 'import json,sys; c = json.load(open(sys.argv[1]))["end"]["cpu_utilization_percent"]; print("client %.0f%% / server %.0f%% of one core" % (c["host_total"], c["remote_total"]))' "$WORK/iperf.json")
 echo "iperf3 single stream loopback ($MIB MiB): $IPERF_MBS MB/s, CPU $IPERF_CPU"
 echo "load after: $(uptime)"
 awk -v n="$NODE_MBS" -v i="$IPERF_MBS" 'BEGIN {
