@@ -4,9 +4,13 @@
 # it through streamSource. Beside it, in the same run, iperf3's single-stream loopback.
 # Prints MB/s (10^6 bytes/s) of both, the ratio, and the heap used of both node JVMs (sampled
 # in-process every 50 ms, and with jcmd GC.heap_info every second).
-# Usage: bench/streams.sh     env: MIB=1024 HEAP=256m REBUILD=0 (1: rebuild the jars)
+# Before it, a WARMUP_MIB transfer over a first stream warms the JIT up (the JVMs are cold; in a
+# 1 GiB transfer from cold, C1/C2 compilation took ~45% of the node CPU in the first seconds).
+# Usage: bench/streams.sh     env: MIB=1024 WARMUP_MIB=256 HEAP=256m REBUILD=0 (1: rebuild jars)
 . "$(dirname "$0")/common.sh"
 MIB=${MIB:-1024}
+WARMUP_MIB=${WARMUP_MIB:-256}
+STREAMS=1; [ "$WARMUP_MIB" = 0 ] || STREAMS=2
 HEAP=${HEAP:-256m}
 need_packages iperf3
 if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$NODE_JAR" ] || [ ! -f "$BENCH_JAR" ]; then build_jars; fi
@@ -35,12 +39,12 @@ val() { grep -o "$1=[0-9.]*" | head -1 | cut -d= -f2; }
 heap_used_k() { jcmd "$1" GC.heap_info 2>/dev/null | grep -o 'used [0-9]*K' | head -1 | grep -o '[0-9]*'; }
 
 echo "load before: $(uptime)"
-bench recv --data "$WORK/b" > "$WORK/b.out" 2> "$WORK/b.err" &
+bench recv --data "$WORK/b" --streams "$STREAMS" > "$WORK/b.out" 2> "$WORK/b.err" &
 PB=$!; PIDS+=($PB)
 wait_line "$WORK/b.out" '^READY' $PB
 BID=$(grep '^READY' "$WORK/b.out" | grep -o 'node=[0-9a-f]*' | cut -d= -f2)
 BC=$(grep '^READY' "$WORK/b.out" | val cluster)
-bench send --data "$WORK/a" --seed "127.0.0.1:$BC" --to "$BID" --port "$BC" --mib "$MIB" --done "$WORK/done" \
+bench send --data "$WORK/a" --seed "127.0.0.1:$BC" --to "$BID" --port "$BC" --mib "$MIB" --warmup-mib "$WARMUP_MIB" --done "$WORK/done" \
   > "$WORK/a.out" 2> "$WORK/a.err" &
 PA=$!; PIDS+=($PA)
 wait_line "$WORK/a.out" '^READY' $PA
@@ -55,10 +59,11 @@ touch "$WORK/done"
 wait $PA || true
 RECV=$(grep '^RESULT' "$WORK/b.out" || true)
 [ -n "$RECV" ] || { echo "receiver gave no result:" >&2; tail -20 "$WORK/b.err" >&2; tail -20 "$WORK/a.err" >&2; exit 1; }
-SENT=$(grep '^SENT' "$WORK/a.out" || true)
+SENT=$(grep '^SENT ' "$WORK/a.out" || true)
 SEND=$(grep '^RESULT' "$WORK/a.out" || true)
 NODE_MBS=$(val mb_per_s <<<"$RECV")
-echo "node stream, Java API ($MIB MiB, streamSink on A -> streamSource on B, -Xmx$HEAP each):"
+echo "node stream, Java API ($MIB MiB, streamSink on A -> streamSource on B, -Xmx$HEAP each; after a $WARMUP_MIB MiB warm-up stream):"
+grep -h '^WARMUP' "$WORK/b.out" | sed 's/^WARMUP /  warm-up stream at B: /' || true
 echo "  receiver B: ${RECV#RESULT }"
 echo "  sender A:   ${SENT#SENT } ${SEND#RESULT }"
 echo "  jcmd GC.heap_info max used (1 s samples): A $((MAXA / 1024)) MiB, B $((MAXB / 1024)) MiB"

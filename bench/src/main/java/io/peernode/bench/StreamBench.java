@@ -48,38 +48,47 @@ public final class StreamBench {
     PeerNode node = BenchSupport.startNode(BenchSupport.need(a, "data"), a.get("seed"));
     BenchSupport.HeapSampler heap = new BenchSupport.HeapSampler();
     UserApi api = node.userApi();
-    String id = null;
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
-    while (id == null) {
-      Map<String, Integer> open = api.streamList().toCompletableFuture().get();
-      if (!open.isEmpty()) {
-        id = open.keySet().iterator().next();
-      } else if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("no stream was opened to this node");
-      } else {
-        Thread.sleep(5);
+    int streams = Integer.parseInt(a.getOrDefault("streams", "1"));
+    java.util.Set<String> done = new java.util.HashSet<>();
+    for (int k = 1; k <= streams; k++) {
+      boolean measured = k == streams; // earlier streams only warm the JIT up
+      String id = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+      while (id == null) {
+        for (String open : api.streamList().toCompletableFuture().get().keySet()) {
+          if (!done.contains(open)) {
+            id = open;
+          }
+        }
+        if (id == null) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("no stream was opened to this node");
+          }
+          Thread.sleep(5);
+        }
       }
+      done.add(id);
+      long opened = System.nanoTime();
+      double cpu0 = BenchSupport.cpuSeconds();
+      System.out.println("STREAM " + id + (measured ? "" : " (warm-up)"));
+      System.out.flush();
+      AtomicLong bytes = new AtomicLong();
+      AtomicLong first = new AtomicLong();
+      CompletionStage<Done> finished = api.streamSource(id).runWith(Sink.foreach(b -> {
+        if (first.get() == 0) {
+          first.set(System.nanoTime());
+        }
+        bytes.addAndGet(b.size());
+      }), node.system());
+      finished.toCompletableFuture().get(30, TimeUnit.MINUTES);
+      long end = System.nanoTime();
+      double secs = (end - first.get()) / 1e9;
+      System.out.println(String.format(
+          "%s bytes=%d secs=%.3f mb_per_s=%.1f mib_per_s=%.1f secs_from_open=%.3f cpu_secs=%.2f %s",
+          measured ? "RESULT" : "WARMUP", bytes.get(), secs, bytes.get() / secs / 1e6, bytes.get() / secs / 1048576.0,
+          (end - opened) / 1e9, BenchSupport.cpuSeconds() - cpu0, heap(heap)));
+      System.out.flush();
     }
-    long opened = System.nanoTime();
-    double cpu0 = BenchSupport.cpuSeconds();
-    System.out.println("STREAM " + id);
-    System.out.flush();
-    AtomicLong bytes = new AtomicLong();
-    AtomicLong first = new AtomicLong();
-    CompletionStage<Done> done = api.streamSource(id).runWith(Sink.foreach(b -> {
-      if (first.get() == 0) {
-        first.set(System.nanoTime());
-      }
-      bytes.addAndGet(b.size());
-    }), node.system());
-    done.toCompletableFuture().get(30, TimeUnit.MINUTES);
-    long end = System.nanoTime();
-    double secs = (end - first.get()) / 1e9;
-    System.out.println(String.format(
-        "RESULT bytes=%d secs=%.3f mb_per_s=%.1f mib_per_s=%.1f secs_from_open=%.3f cpu_secs=%.2f %s",
-        bytes.get(), secs, bytes.get() / secs / 1e6, bytes.get() / secs / 1048576.0, (end - opened) / 1e9,
-        BenchSupport.cpuSeconds() - cpu0, heap(heap)));
-    System.out.flush();
     Runtime.getRuntime().halt(0);
   }
 
@@ -93,13 +102,27 @@ public final class StreamBench {
     while (api.peers().toCompletableFuture().get().stream().noneMatch(p -> p.nodeId.hex().equals(to))) {
       Thread.sleep(10);
     }
+    long warmupMib = Long.parseLong(a.getOrDefault("warmup-mib", "0"));
+    byte[] data = new byte[CHUNK];
+    new Random(42).nextBytes(data);
+    ByteString chunk = ByteString.fromArrayUnsafe(data);
+    if (warmupMib > 0) {
+      transfer(api, node, to, port, chunk, warmupMib, "SENT-WARMUP");
+    }
+    transfer(api, node, to, port, chunk, mib, "SENT");
+    BenchSupport.waitForFile(Path.of(BenchSupport.need(a, "done")), 1_800_000);
+    System.out.println("RESULT " + heap(heap));
+    System.out.flush();
+    Runtime.getRuntime().halt(0);
+  }
+
+  /** Opens a stream to {@code to} and writes {@code mib} MiB through its sink; prints a line. */
+  private static void transfer(UserApi api, PeerNode node, String to, int port, ByteString chunk, long mib, String label)
+      throws Exception {
     Optional<String> id = api.streamOpen(to, "127.0.0.1", port).toCompletableFuture().get();
     if (id.isEmpty()) {
       throw new IllegalStateException("stream_open returned null");
     }
-    byte[] data = new byte[CHUNK];
-    new Random(42).nextBytes(data);
-    ByteString chunk = ByteString.fromArrayUnsafe(data);
     long chunks = mib * 1048576L / CHUNK;
     long t0 = System.nanoTime();
     double cpu0 = BenchSupport.cpuSeconds();
@@ -109,11 +132,7 @@ public final class StreamBench {
         .run(node.system());
     written.toCompletableFuture().get(30, TimeUnit.MINUTES);
     double secs = (System.nanoTime() - t0) / 1e9;
-    System.out.println(String.format("SENT bytes=%d secs=%.3f cpu_secs=%.2f", chunks * CHUNK, secs, BenchSupport.cpuSeconds() - cpu0));
+    System.out.println(String.format("%s bytes=%d secs=%.3f cpu_secs=%.2f", label, chunks * CHUNK, secs, BenchSupport.cpuSeconds() - cpu0));
     System.out.flush();
-    BenchSupport.waitForFile(Path.of(BenchSupport.need(a, "done")), 1_800_000);
-    System.out.println("RESULT " + heap(heap));
-    System.out.flush();
-    Runtime.getRuntime().halt(0);
   }
 }
