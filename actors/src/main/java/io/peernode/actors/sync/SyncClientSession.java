@@ -111,8 +111,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private final SyncSettings settings;
   private final CompletableFuture<SyncResult> result;
   private final Executor blocking;
-  private final FrameStreams.Outbound outbound;
-  private final akka.stream.javadsl.Source<akka.util.ByteString, akka.NotUsed> outSource;
+  /** Made when connecting: a stream made earlier would time out while the local file is hashed. */
+  private FrameStreams.Outbound outbound;
   private final akka.stream.javadsl.Sink<akka.util.ByteString, akka.NotUsed> inSink;
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong received = new AtomicLong();
@@ -154,14 +154,10 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     this.settings = req.settings();
     this.result = result;
     this.blocking = blocking;
-    Materializer mat = Materializer.matFromSystem(ctx.getSystem());
-    var outStream = FrameStreams.outbound(ctx.getSelf(), OutReady.INSTANCE, mat, sent::addAndGet);
-    this.outbound = new FrameStreams.Outbound(outStream.first());
     var inbound = FrameStreams.decoder(settings.maxJsonBytes, settings.maxBinBytes, received::addAndGet)
         .to(ActorSink.<In, Command, StreamAck>actorRefWithBackpressure(
             ctx.getSelf(), InElem::new, InInit::new, StreamAck.INSTANCE, InDone.INSTANCE,
             InFailed::new));
-    this.outSource = outStream.second();
     this.inSink = inbound;
     arm();
     hashLocal();
@@ -176,8 +172,10 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     var connection = Tcp.get(getContext().getSystem()).outgoingConnection(
         InetSocketAddress.createUnresolved(req.host(), req.port()), Optional.empty(), List.of(),
         true, Optional.of(settings.clientTimeout), Optional.empty());
-    var connected = outSource.viaMat(connection, Keep.right()).to(inSink)
-        .run(Materializer.matFromSystem(getContext().getSystem()));
+    Materializer mat = Materializer.matFromSystem(getContext().getSystem());
+    var outStream = FrameStreams.outbound(getContext().getSelf(), OutReady.INSTANCE, mat, sent::addAndGet);
+    outbound = new FrameStreams.Outbound(outStream.first());
+    var connected = outStream.second().viaMat(connection, Keep.right()).to(inSink).run(mat);
     getContext().pipeToSelf(connected, (c, t) -> t == null ? Connected.INSTANCE : new ConnectFailed(t));
   }
 
@@ -704,7 +702,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private void finish() {
     state = State.DONE;
-    outbound.send(new OutClose());
+    if (outbound != null) {
+      outbound.send(new OutClose());
+    }
     // The server closes after end; if it does not, give up after a short while.
     timers.startSingleTimer(Timeout.INSTANCE, Duration.ofSeconds(5));
   }
@@ -737,7 +737,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     if (!result.isDone()) {
       result.completeExceptionally(new SyncFailedException(0, 0, "the transfer was stopped"));
     }
-    outbound.closeNow();
+    if (outbound != null) {
+      outbound.closeNow();
+    }
     if (localChannel != null) {
       try {
         localChannel.close();

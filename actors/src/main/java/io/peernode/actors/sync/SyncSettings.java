@@ -28,6 +28,7 @@ public final class SyncSettings {
   public final int ioChunkBytes;
   public final String stagingDir;
   public final int clientDefaultBlockSize;
+  public final int clientMinAutoBlockSize;
   public final int clientBatchBytes;
   public final Duration clientTimeout;
   public final int clientRecentTransfers;
@@ -54,6 +55,7 @@ public final class SyncSettings {
     this.ioChunkBytes = intBytes(c, "io-chunk-bytes");
     this.stagingDir = c.getString("staging-dir");
     this.clientDefaultBlockSize = intBytes(c, "client.default-block-size");
+    this.clientMinAutoBlockSize = intBytes(c, "client.min-auto-block-size");
     this.clientBatchBytes = intBytes(c, "client.batch-bytes");
     this.clientTimeout = c.getDuration("client.timeout");
     this.clientRecentTransfers = c.getInt("client.recent-transfers");
@@ -106,5 +108,24 @@ public final class SyncSettings {
       throw new IllegalArgumentException("peer.sync." + path + " must be between 1 and 2 GiB");
     }
     return (int) v;
+  }
+
+  /**
+   * The block size when none is given, for a local copy of {@code localSize} bytes (negative: no
+   * local copy). As rsync does, the power of two nearest the square root of the size, so a delta
+   * moves little more than what changed, between {@code client.min-auto-block-size} and
+   * {@code client.default-block-size}; with no local copy nothing can be reused, and the largest
+   * block size costs the fewest hashes.
+   */
+  public int blockSizeFor(long localSize) {
+    if (localSize < 0) {
+      return clientDefaultBlockSize;
+    }
+    long root = (long) Math.ceil(Math.sqrt((double) localSize));
+    long size = Long.highestOneBit(Math.max(1, root));
+    if (size < root && root - size > size * 2 - root) {
+      size *= 2;
+    }
+    return (int) Math.max(clientMinAutoBlockSize, Math.min(clientDefaultBlockSize, size));
   }
 }

@@ -101,7 +101,8 @@ public final class SyncCli {
                 + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n")
         .withFallback(ConfigFactory.load());
     SyncSettings settings = SyncSettings.clientFromConfig(config.getConfig("peer.sync"));
-    int blockSize = blockSizeArg == null ? settings.clientDefaultBlockSize : (int) Math.min(Integer.MAX_VALUE, blockSizeArg);
+    int blockSize = blockSizeArg == null ? settings.blockSizeFor(localSize(local))
+        : (int) Math.min(Integer.MAX_VALUE, blockSizeArg);
     if (!settings.validBlockSize(blockSize)) {
       err.println("peer-node sync: --block-size must be a power of two from " + settings.minBlockSize
           + " to " + settings.maxBlockSize);
@@ -216,6 +217,15 @@ public final class SyncCli {
         out.println();
         drawn = false;
       }
+    }
+  }
+
+  /** The size of the local copy, or -1 when there is none (then no block can be reused). */
+  static long localSize(Path local) {
+    try {
+      return java.nio.file.Files.isRegularFile(local) ? java.nio.file.Files.size(local) : -1;
+    } catch (java.io.IOException e) {
+      return -1;
     }
   }
 }

@@ -45,11 +45,11 @@ public final class SyncRpc {
   private final Path syncRoot;
   private final Duration rpcWait;
   private final Duration lookupTimeout;
-  private final int defaultBlockSize;
+  private final SyncSettings settings;
 
   private SyncRpc(ActorSystem<?> system, ActorRef<SyncTransfers.Command> transfers, Path syncRoot,
-                  Duration rpcWait, Duration lookupTimeout, int defaultBlockSize) {
-    this.defaultBlockSize = defaultBlockSize;
+                  Duration rpcWait, Duration lookupTimeout, SyncSettings settings) {
+    this.settings = settings;
     this.system = system;
     this.transfers = transfers;
     this.syncRoot = syncRoot;
@@ -59,7 +59,7 @@ public final class SyncRpc {
 
   public static void register(RpcMethods methods, ActorSystem<?> system, ActorRef<SyncTransfers.Command> transfers,
                               SyncSettings settings, Duration rpcWait, Duration lookupTimeout) {
-    SyncRpc rpc = new SyncRpc(system, transfers, settings.root, rpcWait, lookupTimeout, settings.clientDefaultBlockSize);
+    SyncRpc rpc = new SyncRpc(system, transfers, settings.root, rpcWait, lookupTimeout, settings);
     methods.register("sync_pull", List.of("nodeid", "remote_path", "local_path", "block_size"),
         p -> rpc.transfer(Action.PULL, p, p.text("remote_path"), p.text("local_path")));
     methods.register("sync_push", List.of("nodeid", "local_path", "remote_path", "block_size"),
@@ -72,7 +72,7 @@ public final class SyncRpc {
     checkName("remote_path", remotePath);
     Path local = confined(checkName("local_path", localPath));
     Long blockSize = params.optionalInteger("block_size", 1024, 16L << 20);
-    int block = blockSize == null ? defaultBlockSize : blockSize.intValue();
+    int block = blockSize == null ? this.settings.blockSizeFor(SyncCli.localSize(local)) : blockSize.intValue();
     if (Long.bitCount(block) != 1) {
       throw RpcException.invalidParams("block_size", "must be a power of two, got " + block);
     }
