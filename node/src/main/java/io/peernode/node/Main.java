@@ -1,0 +1,96 @@
+package io.peernode.node;
+
+import com.typesafe.config.ConfigException;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import sun.misc.Signal;
+
+/**
+ * {@code java -jar peer-node.jar}: runs a node until SIGTERM/SIGINT, or runs a client
+ * subcommand. Exit codes: 0 clean stop, 1 the node could not start or was removed from its
+ * cluster, 2 a bad command line or configuration.
+ */
+public final class Main {
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "peer-logback.xml");
+    }
+    // Initialise logging before the actor system's threads log concurrently.
+    org.slf4j.LoggerFactory.getILoggerFactory();
+    System.exit(run(args, System.out, System.err));
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length > 0 && !args[0].startsWith("-")) {
+      String[] rest = Arrays.copyOfRange(args, 1, args.length);
+      switch (args[0]) {
+        case "call":
+          return io.peernode.node.cli.CallCommand.run(rest, out, err);
+        default:
+          err.println("peer-node: unknown command '" + args[0] + "' (see --help)");
+          return 2;
+      }
+    }
+    NodeOptions options;
+    try {
+      options = NodeOptions.parse(args);
+    } catch (NodeOptions.UsageException e) {
+      err.println("peer-node: " + e.getMessage());
+      return 2;
+    }
+    if (options.help) {
+      out.println(NodeOptions.USAGE);
+      return 0;
+    }
+    PeerNode node;
+    try {
+      node = PeerNode.start(options.toConfig());
+    } catch (ConfigException e) {
+      err.println("peer-node: bad configuration: " + e.getMessage());
+      return 2;
+    } catch (NodeStartException e) {
+      err.println("peer-node: " + e.getMessage());
+      return e.getMessage().startsWith("bad value") || e.getMessage().startsWith("bad configuration") ? 2 : 1;
+    }
+    return serve(node, out, err);
+  }
+
+  /** Prints the admin key and READY, then waits for a signal or for the node to be removed. */
+  private static int serve(PeerNode node, PrintStream out, PrintStream err) {
+    AtomicBoolean stopRequested = new AtomicBoolean();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runnable stop = () -> {
+      if (stopRequested.compareAndSet(false, true)) {
+        node.stop();
+      }
+      stopped.countDown();
+    };
+    // Handling the signals ourselves (rather than only through shutdown hooks) lets a
+    // requested stop leave the cluster gracefully and still exit 0.
+    for (String signal : new String[] {"TERM", "INT"}) {
+      Signal.handle(new Signal(signal), s -> new Thread(stop, "peer-node-stop").start());
+    }
+    node.system().getWhenTerminated().thenRun(stopped::countDown);
+
+    out.println("ADMIN_KEY " + node.adminKey());
+    out.println(node.readyLine());
+    out.flush();
+    try {
+      stopped.await();
+      if (stopRequested.get()) {
+        node.system().getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        return 0;
+      }
+    } catch (Exception e) {
+      Thread.currentThread().interrupt();
+    }
+    err.println("peer-node: the node was removed from its cluster and stopped");
+    return 1;
+  }
+}
