@@ -6,6 +6,10 @@ import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
+import akka.http.javadsl.model.ws.Message;
+import akka.http.javadsl.server.Directives;
+import akka.http.javadsl.server.PathMatchers;
+import akka.stream.javadsl.Flow;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.peernode.node.streamr.StreamrApi;
@@ -59,7 +63,10 @@ public final class DataApiNode {
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     StreamrApi api = StreamrApi.start(system, system.settings().config(), dataDir,
         Optional.empty(), adminKey, new CollectorRegistry());
-    ServerBinding binding = Http.get(system).newServerAt("127.0.0.1", 0).bind(api.routes())
+    ServerBinding binding = Http.get(system).newServerAt("127.0.0.1", 0).bind(Directives.concat(api.routes(),
+            // Akka HTTP's own cost of a WebSocket, for ws-idle's baseline: an echo.
+            Directives.path(PathMatchers.segment("bench").slash("echo"),
+                () -> Directives.handleWebSocketMessages(Flow.<Message>create()))))
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
     System.out.println("ADMIN_KEY " + adminKey);
     System.out.println("READY node=bench http=" + binding.localAddress().getPort()

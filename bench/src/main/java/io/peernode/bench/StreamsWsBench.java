@@ -334,7 +334,9 @@ public final class StreamsWsBench {
       }, false, PushSubscribeOptions.builder().ordered(true).build());
       subs.add(c);
     }
-    JetStream js = pubConn.jetStream();
+    // Acks may take long on a loaded machine: wait for them rather than count them as failed.
+    JetStream js = pubConn.jetStream(
+        io.nats.client.JetStreamOptions.builder().requestTimeout(Duration.ofSeconds(60)).build());
     AtomicLong errorsShown = new AtomicLong();
     run(label, event -> js.publishAsync(subject, event.getBytes(StandardCharsets.US_ASCII))
         .whenComplete((ack, err) -> {

@@ -106,10 +106,13 @@ public final class WsIdleBench {
     int port = Integer.parseInt(args[1]);
     String key = args[2];
     int n = Integer.parseInt(args[3]);
+    // Another WebSocket path (the stand-in's /bench/echo): connected stage only.
+    String path = args.length > 4 ? args[4] : "/api/v1/ws";
+    boolean api = path.equals("/api/v1/ws");
     HttpClient http = HttpClient.newHttpClient();
     String stream = StreamsWsBench.createStream(http, "http://127.0.0.1:" + port + "/api/v1",
         key, "idle-" + System.nanoTime());
-    URI uri = URI.create("ws://127.0.0.1:" + port + "/api/v1/ws");
+    URI uri = URI.create("ws://127.0.0.1:" + port + path);
     String subscribe = "{\"type\":\"subscribe\",\"stream\":\"" + stream + "\",\"partition\":0,"
         + "\"authKey\":\"" + key + "\"}";
     AtomicInteger subscribed = new AtomicInteger();
@@ -118,11 +121,11 @@ public final class WsIdleBench {
     // partition and the permission cache exist before "before" is taken.
     for (int i = 0; i < 20; i++) {
       WebSocket w = http.newWebSocketBuilder().buildAsync(uri, new Listener(subscribed)).get();
-      w.sendText(subscribe, true).get();
+      if (api) w.sendText(subscribe, true).get();
       w.sendClose(WebSocket.NORMAL_CLOSURE, "").get();
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (subscribed.get() < 20 && System.nanoTime() < deadline) Thread.sleep(10);
+    while (api && subscribed.get() < 20 && System.nanoTime() < deadline) Thread.sleep(10);
     Thread.sleep(2000);
     subscribed.set(0);
     Listener.closed.set(0);
@@ -152,7 +155,11 @@ public final class WsIdleBench {
         (System.nanoTime() - t0) / 1e9, failed);
     Thread.sleep(2000);
     long connected = heapAfterGc(pid);
-    print("connected", open, before, connected);
+    print(api ? "connected" : "echo-baseline", open, before, connected);
+    if (!api) {
+      for (WebSocket w : sockets) w.abort();
+      System.exit(0);
+    }
 
     t0 = System.nanoTime();
     for (WebSocket w : sockets) {
