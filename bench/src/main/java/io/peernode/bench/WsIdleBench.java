@@ -94,6 +94,17 @@ public final class WsIdleBench {
     }
   }
 
+  static void printGrowth(java.util.Map<String, Long> before, java.util.Map<String, Long> after,
+      int open) {
+    System.out.println("top heap growth by class (bytes per connection):");
+    after.entrySet().stream()
+        .map(e -> java.util.Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+        .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+        .limit(Integer.parseInt(System.getenv().getOrDefault("HISTO_TOP", "20")))
+        .forEach(e -> System.out.printf(Locale.ROOT, "  %9.0f  %s%n",
+            e.getValue() / (double) open, e.getKey()));
+  }
+
   static void print(String stage, int n, long before, long after) {
     System.out.printf(Locale.ROOT,
         "RESULT stage=%s connections=%d heap_before_kib=%d heap_after_kib=%d "
@@ -157,6 +168,7 @@ public final class WsIdleBench {
     long connected = heapAfterGc(pid);
     print(api ? "connected" : "echo-baseline", open, before, connected);
     if (!api) {
+      printGrowth(histoBefore, histogram(pid), open);
       for (WebSocket w : sockets) w.abort();
       System.exit(0);
     }
@@ -172,14 +184,7 @@ public final class WsIdleBench {
     Thread.sleep(2000);
     long subscribedHeap = heapAfterGc(pid);
     print("subscribed", open, before, subscribedHeap);
-    java.util.Map<String, Long> histoAfter = histogram(pid);
-    System.out.println("top heap growth by class (bytes per connection, subscribed stage):");
-    histoAfter.entrySet().stream()
-        .map(e -> java.util.Map.entry(e.getKey(), e.getValue() - histoBefore.getOrDefault(e.getKey(), 0L)))
-        .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
-        .limit(Integer.parseInt(System.getenv().getOrDefault("HISTO_TOP", "20")))
-        .forEach(e -> System.out.printf(Locale.ROOT, "  %9.0f  %s%n",
-            e.getValue() / (double) open, e.getKey()));
+    printGrowth(histoBefore, histogram(pid), open);
     System.err.printf("closed by the node meanwhile: %d%n", Listener.closed.get());
     for (WebSocket w : sockets) w.abort();
     System.exit(0);
