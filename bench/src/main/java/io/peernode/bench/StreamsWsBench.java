@@ -51,12 +51,13 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  * java -cp peer-bench.jar io.peernode.bench.StreamsWsBench jetstream NATS_PORT LABEL
  * java -cp peer-bench.jar io.peernode.bench.StreamsWsBench mosquitto MQTT_PORT LABEL
  * </pre>
- * Environment: COUNT (200000), WINDOW (2000), SUBS (10), SIZE (200), WARMUP (20000).
+ * Environment: COUNT (200000), WINDOW (1000: at most the node's per-connection outgoing buffer,
+ * peer.streams.connection.outgoing-buffer, which disconnects a subscriber that lags more), SUBS (10), SIZE (200), WARMUP (20000).
  */
 public final class StreamsWsBench {
 
   static final int COUNT = intEnv("COUNT", 200_000);
-  static final int WINDOW = intEnv("WINDOW", 2000);
+  static final int WINDOW = intEnv("WINDOW", 1000);
   static final int SUBS = intEnv("SUBS", 10);
   static final int SIZE = intEnv("SIZE", 200);
   static final int WARMUP = intEnv("WARMUP", 20_000);
@@ -281,14 +282,17 @@ public final class StreamsWsBench {
         if (r != null && m.length() > 4 && m.charAt(3) == '0') r.delivered(sub, parse(m));
         else if (m.length() > 4 && m.charAt(3) == '7') System.err.println("subscriber: " + m);
       });
-      WebSocket w = http.newWebSocketBuilder().buildAsync(ws, l).get(10, TimeUnit.SECONDS);
+      // One HttpClient (so one selector thread) per connection, as each NATS or MQTT client
+      // connection has its own reader thread: one selector for 11 sockets cannot keep up.
+      WebSocket w = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(ws, l)
+          .get(10, TimeUnit.SECONDS);
       w.sendText("{\"type\":\"subscribe\",\"stream\":\"" + stream + "\",\"partition\":0,"
           + "\"authKey\":\"" + adminKey + "\"}", true).get();
       l.subscribed.get(10, TimeUnit.SECONDS);
       sockets.add(w);
     }
     AtomicLong errorsShown = new AtomicLong();
-    WebSocket pub = http.newWebSocketBuilder().buildAsync(ws, new WsListener(m -> {
+    WebSocket pub = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(ws, new WsListener(m -> {
       if (m.length() > 4 && m.charAt(3) == '7') {
         if (errorsShown.incrementAndGet() <= 3) System.err.println("publisher: " + m);
         Round r = current[0];
