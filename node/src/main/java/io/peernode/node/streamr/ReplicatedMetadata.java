@@ -120,7 +120,7 @@ public final class ReplicatedMetadata implements MetadataStore, PartitionHomes {
           s.ttlSeconds(), s.owner(), s.created(), s.updated(), home, version, false);
     }
 
-    StreamEntry tombstone(long version) {
+    public StreamEntry tombstone(long version) {
       return new StreamEntry(id, name, description, config, partitions, ttl, owner, created,
           updated, home, version, true);
     }
@@ -302,12 +302,18 @@ public final class ReplicatedMetadata implements MetadataStore, PartitionHomes {
       Config config, Consumer<String> onStreamDeleted) {
     akka.cluster.Cluster cluster =
         akka.cluster.Cluster.get(akka.actor.typed.javadsl.Adapter.toClassic(system));
-    NodeId self = NodeRoles.nodeIdOf(cluster.selfMember()).orElseThrow(() ->
-        new IllegalStateException("this node has no node-<id> role"));
+    // A PeerNode always has its node-<id> role; a bare ActorSystem (tests, embedding) has
+    // none: its streams get no home, and its partitions are not pinned (see isPinning).
+    NodeId self = NodeRoles.nodeIdOf(cluster.selfMember()).orElse(null);
     ReplicatedMetadata m = new ReplicatedMetadata(system, local, self, config, onStreamDeleted);
     m.load().toCompletableFuture().join();
     system.systemActorOf(m.mirror(), "streamr-metadata-mirror", Props.empty());
     return m;
+  }
+
+  /** Whether partitions are placed on their home nodes (this node has a node id). */
+  public boolean isPinning() {
+    return self != null;
   }
 
   /** Called after a change from another node reached this node's copy. */
@@ -328,7 +334,7 @@ public final class ReplicatedMetadata implements MetadataStore, PartitionHomes {
               Map<String, PermissionEntry> p = new HashMap<>();
               for (StreamRecord r : streams) {
                 Replicated v = byId.remove(STREAM + "|" + r.id());
-                s.put(r.id(), StreamEntry.of(r, v == null ? self.hex() : v.home(),
+                s.put(r.id(), StreamEntry.of(r, v == null ? selfHex() : v.home(),
                     v == null ? Math.max(1, r.updated()) : v.version()));
               }
               for (KeyRecord r : keys) {
@@ -485,7 +491,7 @@ public final class ReplicatedMetadata implements MetadataStore, PartitionHomes {
   @Override
   public CompletionStage<StreamRecord> createStream(StreamRecord s) {
     return write(STREAMS, STREAM, s.id(),
-        StreamEntry.of(s, self.hex(), nextVersion(STREAM, s.id()))).thenApply(x -> s);
+        StreamEntry.of(s, selfHex(), nextVersion(STREAM, s.id()))).thenApply(x -> s);
   }
 
   @Override
@@ -617,6 +623,10 @@ public final class ReplicatedMetadata implements MetadataStore, PartitionHomes {
   }
 
   // ---- homes ----------------------------------------------------------------------------------
+
+  private String selfHex() {
+    return self == null ? null : self.hex();
+  }
 
   @Override
   public NodeId self() {

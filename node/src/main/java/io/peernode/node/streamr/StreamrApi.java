@@ -90,7 +90,8 @@ public final class StreamrApi {
     StreamsMetrics metrics = new StreamsMetrics(registry);
     PartitionTopics topics = new PartitionTopics(system);
     ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions =
-        StreamPartition.initSharding(system, events, topics, settings, metrics, replicated);
+        StreamPartition.initSharding(system, events, topics, settings, metrics,
+            replicated != null && replicated.isPinning() ? replicated : null);
     MetadataAccess access = new MetadataAccess(metadata, adminKey, settings);
     if (replicated != null) {
       replicated.onChange(access::invalidate);
