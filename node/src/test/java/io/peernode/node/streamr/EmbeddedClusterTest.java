@@ -137,6 +137,11 @@ class EmbeddedClusterTest {
         Reply r = call(node, "GET", "/streams/" + id, key, null);
         assertEquals(200, r.status(), () -> "on node " + node + ": " + r.body());
         assertEquals("replicated", r.body().get("name").asText());
+        // The owner's three permissions are entries of their own: they may arrive a little
+        // apart from the stream (reading the permissions needs the share one).
+        Reply perms = call(node, "GET", "/streams/" + id + "/permissions", key, null);
+        assertEquals(200, perms.status(), () -> "permissions on node " + node + ": " + perms.body());
+        assertEquals(3, perms.body().size(), () -> "permissions on node " + node + ": " + perms.body());
       });
     }
 
@@ -166,15 +171,28 @@ class EmbeddedClusterTest {
     subC.next(2);
     Ws pubB = Ws.connect(B);
     Ws pubC = Ws.connect(C);
-    int events = 20;
-    for (int i = 0; i < events; i++) {
-      (i % 2 == 0 ? pubB : pubC).send(publish(id, key, "{\"i\":" + i + "}"));
-    }
     List<String> seenA = new ArrayList<>();
     List<String> seenC = new ArrayList<>();
+    // Pub/sub reaches C's subscriber only once the partition's node has learnt of C's topic
+    // (receptionist gossip); a subscriber notices what it missed before that only when a later
+    // event arrives. Warm up until C has seen an event; everything is still checked below.
+    int warmups = 0;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    JsonNode firstC = null;
+    while (firstC == null) {
+      assertTrue(System.nanoTime() < deadline, "C's subscriber saw no event within 60 s");
+      pubB.send(publish(id, key, "{\"warmup\":" + warmups + "}"));
+      warmups++;
+      firstC = subC.received.poll(2, TimeUnit.SECONDS);
+    }
+    assertEquals(0, firstC.get(1).asInt(), "a broadcast on C: " + firstC);
+    int events = warmups + 20;
+    for (int i = warmups; i < events; i++) {
+      (i % 2 == 0 ? pubB : pubC).send(publish(id, key, "{\"i\":" + i + "}"));
+    }
     for (int i = 0; i < events; i++) {
       JsonNode a = subA.next(0).get(3);
-      JsonNode c = subC.next(0).get(3);
+      JsonNode c = (i == 0 ? firstC : subC.next(0)).get(3);
       assertEquals(i, a.get(5).asLong(), () -> "offset on A: " + a);
       assertEquals(i, c.get(5).asLong(), () -> "offset on C: " + c);
       seenA.add(a.get(8).asText());
@@ -185,10 +203,19 @@ class EmbeddedClusterTest {
     assertTrue(subA.received.poll(1, TimeUnit.SECONDS) == null, "nothing more on A");
     subA.close();
 
+    // A stream that A knows, deleted while A is down: A's stale copy must not bring it back.
+    Reply doomed = call(B, "POST", "/streams", key, "{\"name\":\"doomed\"}");
+    assertEquals(200, doomed.status(), () -> "create doomed: " + doomed.body());
+    String doomedId = doomed.body().get("id").asText();
+    Eventually.await(CONVERGE, () -> assertEquals(200,
+        call(A, "GET", "/streams/" + doomedId, key, null).status()));
+
     // The home node goes away: the partition is unavailable through B (REST) and C (WS).
     String home = cluster.node(A).nodeId().hex();
     cluster.stopNode(A);
     cluster.awaitMembersUp(2, CONVERGE);
+    Reply gone = call(C, "DELETE", "/streams/" + doomedId, key, null);
+    assertEquals(200, gone.status(), () -> "delete doomed: " + gone.body());
     Eventually.await(CONVERGE, () -> {
       Reply r = call(B, "POST", "/streams/" + id + "/data", key, "{\"late\":1}");
       assertEquals(503, r.status(), () -> "publish while the home is down: " + r.body());
@@ -221,6 +248,16 @@ class EmbeddedClusterTest {
       assertEquals(seenC.get(i), range.body().get(i).get(8).asText());
     }
     assertEquals("{\"back\":1}", range.body().get(events).get(8).asText());
+
+    // The delete made while A was down reached A, and A's old copy revived it nowhere.
+    Eventually.await(CONVERGE, () -> assertEquals(404,
+        call(A, "GET", "/streams/" + doomedId, key, null).status(), "doomed on A"));
+    for (int node : new int[] {A, B, C}) {
+      assertEquals(404, call(node, "GET", "/streams/" + doomedId, key, null).status(),
+          "doomed on node " + node);
+      Reply named = call(node, "GET", "/streams?name=doomed", key, null);
+      assertEquals(0, named.body().size(), () -> "doomed listed: " + named.body());
+    }
     subC.close();
     pubB.close();
     pubC.close();
