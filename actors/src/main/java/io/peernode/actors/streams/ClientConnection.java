@@ -10,8 +10,7 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.cluster.sharding.typed.ShardingEnvelope;
-import akka.japi.Pair;
-import akka.stream.BoundedSourceQueue;
+import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.MergeHub;
 import akka.stream.javadsl.Sink;
@@ -112,6 +111,15 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     }
   }
 
+  /** The outgoing side, once the connection's stream is materialized. */
+  private static final class Attach implements Command {
+    final Outgoing outgoing;
+
+    Attach(Outgoing outgoing) {
+      this.outgoing = outgoing;
+    }
+  }
+
   private enum ResendDone implements Command {
     INSTANCE
   }
@@ -151,22 +159,44 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
    * once per connection; it starts the connection's actor. Closing either side ends both.
    */
   public static Flow<String, String, NotUsed> flow(ActorSystem<?> system, Deps deps) {
-    Pair<BoundedSourceQueue<String>, Source<String, NotUsed>> queue =
-        Source.<String>queue(deps.settings.outgoingBuffer).preMaterialize(system);
-    Pair<Sink<String, NotUsed>, Source<String, NotUsed>> resends =
-        MergeHub.of(String.class, 16).preMaterialize(system);
-    Outgoing outgoing = new Outgoing(queue.first(), resends.first());
-    ActorRef<Command> connection = system.systemActorOf(create(deps, outgoing),
+    // One fused graph per connection: the outgoing queue and resend hub are materialized with
+    // the WebSocket's stream (no separate pre-materialized streams), and handed to the actor.
+    ActorRef<Command> connection = system.systemActorOf(create(deps),
         "streamr-connection-" + UUID.randomUUID(), Props.empty());
     Sink<String, NotUsed> in = ActorSink.actorRefWithBackpressure(connection,
         Frame::new, StreamStarted::new, Ack.INSTANCE, ClientGone.INSTANCE,
         failure -> ClientGone.INSTANCE);
-    Source<String, NotUsed> out = queue.second().merge(resends.second(), true);
-    return Flow.fromSinkAndSourceCoupled(in, out);
+    Source<String, NotUsed> out = Source.<String>queue(deps.settings.outgoingBuffer)
+        .mergeMat(MergeHub.of(String.class, 16), (queue, resends) -> {
+          connection.tell(new Attach(new Outgoing(queue, resends)));
+          return NotUsed.getInstance();
+        }, true);
+    return Flow.fromSinkAndSourceCoupledMat(in, out, Keep.right());
   }
 
+  /** For tests: a connection whose outgoing side already exists. */
   public static Behavior<Command> create(Deps deps, Outgoing outgoing) {
     return Behaviors.setup(ctx -> new ClientConnection(ctx, deps, outgoing));
+  }
+
+  /** A connection that waits (stashing) for its outgoing side from the materialized flow. */
+  static Behavior<Command> create(Deps deps) {
+    return Behaviors.withStash(16, stash -> Behaviors.setup(ctx -> {
+      // A flow that is never run (an upgrade that failed) must not leave the actor behind.
+      akka.actor.Cancellable neverRun =
+          ctx.scheduleOnce(deps.settings.askTimeout, ctx.getSelf(), ClientGone.INSTANCE);
+      return Behaviors.receive(Command.class)
+          .onMessage(Attach.class, a -> {
+            neverRun.cancel();
+            return stash.unstashAll(new ClientConnection(ctx, deps, a.outgoing));
+          })
+          .onMessageEquals(ClientGone.INSTANCE, Behaviors::stopped)
+          .onAnyMessage(m -> {
+            stash.stash(m);
+            return Behaviors.same();
+          })
+          .build();
+    }));
   }
 
   // ---- state ----------------------------------------------------------------------------------

@@ -26,7 +26,9 @@ import java.util.List;
  * through the receptionist, a little later; a partition may move), so: it answers
  * {@code subscribed} once it knows the partition's next offset; a duplicate is dropped; and
  * when an event arrives after a gap, the missing events are read from the store (through the
- * partition) and sent first, while later events wait in a bounded buffer. If the client's
+ * partition) and sent first, while later events wait in a bounded buffer; once, shortly
+ * after subscribing, it also checks the partition's next offset, for a quiet stream whose
+ * missed events no later event would reveal. If the client's
  * outgoing buffer is full it tells the connection, which disconnects the client.
  */
 public final class ClientSubscription extends AbstractBehavior<ClientSubscription.Command> {
@@ -49,6 +51,18 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
     Start(long nextOffset, String error) {
       this.nextOffset = nextOffset;
       this.error = error;
+    }
+  }
+
+  private enum CatchUp implements Command {
+    INSTANCE
+  }
+
+  private static final class CaughtUp implements Command {
+    final long nextOffset;
+
+    CaughtUp(long nextOffset) {
+      this.nextOffset = nextOffset;
     }
   }
 
@@ -126,6 +140,8 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Start.class, this::onStart)
+        .onMessageEquals(CatchUp.INSTANCE, this::onCatchUp)
+        .onMessage(CaughtUp.class, this::onCaughtUp)
         .onMessage(Event.class, e -> onEvent(e.message))
         .onMessage(FillReply.class, this::onFillReply)
         .onMessage(Filled.class, this::onFilled)
@@ -152,6 +168,8 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
     baseline = s.nextOffset >= 0;
     lastOffset = s.nextOffset - 1;
     send(ServerMessages.subscribed(stream, partition));
+    getContext().scheduleOnce(settings.subscriptionCatchUp, getContext().getSelf(),
+        CatchUp.INSTANCE);
     return drainWaiting();
   }
 
@@ -168,6 +186,21 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
       return hold(m);
     }
     deliver(m);
+    return this;
+  }
+
+  private Behavior<Command> onCatchUp() {
+    getContext().ask(StreamPartition.NextOffset.class, partitions, settings.askTimeout,
+        replyTo -> new ShardingEnvelope<>(entityId, new StreamPartition.GetNextOffset(replyTo)),
+        (next, failure) -> new CaughtUp(failure == null ? next.offset : -1));
+    return this;
+  }
+
+  /** Fetches what the partition stored but pub/sub has not delivered here (see class doc). */
+  private Behavior<Command> onCaughtUp(CaughtUp c) {
+    if (baseline && !filling && c.nextOffset - 1 > lastOffset) {
+      fill(lastOffset + 1, c.nextOffset - 1);
+    }
     return this;
   }
 

@@ -33,6 +33,7 @@ public final class StreamsSettings {
   public final int outgoingBuffer;
   public final int maxSubscriptions;
   public final Duration askTimeout;
+  public final Duration subscriptionCatchUp;
   public final int readConnections;
   public final Duration accessCacheTtl;
   public final int accessCacheSize;
@@ -70,6 +71,7 @@ public final class StreamsSettings {
     outgoingBuffer = c.getInt("connection.outgoing-buffer");
     maxSubscriptions = c.getInt("connection.max-subscriptions");
     askTimeout = c.getDuration("connection.ask-timeout");
+    subscriptionCatchUp = c.getDuration("connection.subscription-catch-up");
     readConnections = c.getInt("store.read-connections");
     accessCacheTtl = c.getDuration("access-cache-ttl");
     accessCacheSize = c.getInt("access-cache-size");

@@ -43,6 +43,66 @@ final class FrameStreams {
   record OutClose() implements Out {}
 
   /** An element coming in: a decoded frame, or the reason framing broke (then nothing follows). */
+  /**
+   * The sending side of a session: hands one element at a time to the outbound stream and
+   * queues the rest until the stream says it is ready again. Owned by one actor and used on
+   * its thread only; the queue holds at most the frames of the command being answered.
+   */
+  static final class Outbound {
+    private final akka.actor.typed.ActorRef<Out> out;
+    private final java.util.ArrayDeque<Out> queue = new java.util.ArrayDeque<>();
+    private boolean ready = true;
+    private boolean closed;
+
+    Outbound(akka.actor.typed.ActorRef<Out> out) {
+      this.out = out;
+    }
+
+    /** Sends or queues {@code o}; nothing is sent after an {@link OutClose}. */
+    void send(Out o) {
+      if (closed) {
+        return;
+      }
+      if (o instanceof OutClose) {
+        closed = true;
+      }
+      if (ready && queue.isEmpty()) {
+        ready = false;
+        out.tell(o);
+      } else {
+        queue.add(o);
+      }
+    }
+
+    /** The stream took the last element: send the next one, if any. */
+    void onReady() {
+      ready = true;
+      Out next = queue.poll();
+      if (next != null) {
+        ready = false;
+        out.tell(next);
+      }
+    }
+
+    /** Nothing waits to be sent. */
+    boolean isDrained() {
+      return queue.isEmpty();
+    }
+
+    /** Nothing waits and nothing is in flight. */
+    boolean isIdle() {
+      return ready && queue.isEmpty();
+    }
+
+    /** Ends the stream (and so the connection) even if an element is still in flight. */
+    void closeNow() {
+      if (!closed) {
+        closed = true;
+        out.tell(new OutClose());
+      }
+    }
+  }
+
   sealed interface In permits InFrame, InBroken {}
 
   record InFrame(Frame frame) implements In {}

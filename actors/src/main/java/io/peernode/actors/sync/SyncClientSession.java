@@ -111,15 +111,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private final SyncSettings settings;
   private final CompletableFuture<SyncResult> result;
   private final Executor blocking;
-  private final ActorRef<Out> out;
+  private final FrameStreams.Outbound outbound;
   private final akka.stream.javadsl.Source<akka.util.ByteString, akka.NotUsed> outSource;
   private final akka.stream.javadsl.Sink<akka.util.ByteString, akka.NotUsed> inSink;
-  private final ArrayDeque<Out> outQueue = new ArrayDeque<>();
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong received = new AtomicLong();
   private final long startNanos = System.nanoTime();
-  private boolean outReady = true;
-  private boolean outClosed;
   private ActorRef<StreamAck> pendingAck;
   private boolean busy;
   private long wireAtLastTick;
@@ -158,13 +155,13 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     this.result = result;
     this.blocking = blocking;
     Materializer mat = Materializer.matFromSystem(ctx.getSystem());
-    var outbound = FrameStreams.outbound(ctx.getSelf(), OutReady.INSTANCE, mat, sent::addAndGet);
-    this.out = outbound.first();
+    var outStream = FrameStreams.outbound(ctx.getSelf(), OutReady.INSTANCE, mat, sent::addAndGet);
+    this.outbound = new FrameStreams.Outbound(outStream.first());
     var inbound = FrameStreams.decoder(settings.maxJsonBytes, settings.maxBinBytes, received::addAndGet)
         .to(ActorSink.<In, Command, StreamAck>actorRefWithBackpressure(
             ctx.getSelf(), InElem::new, InInit::new, StreamAck.INSTANCE, InDone.INSTANCE,
             InFailed::new));
-    this.outSource = outbound.second();
+    this.outSource = outStream.second();
     this.inSink = inbound;
     arm();
     hashLocal();
@@ -631,7 +628,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         total += lengths[i];
       }
       // The blocks are read from disk chunk by chunk as the socket drains.
-      sendOut(FrameStreams.frame(SyncMessage.Send.header(DataType.DATA, batch), total,
+      outbound.send(FrameStreams.frame(SyncMessage.Send.header(DataType.DATA, batch), total,
           FrameStreams.fileRanges(localChannel, offsets, lengths, settings.ioChunkBytes, blocking)));
     }
     if (batches.isEmpty()) {
@@ -707,7 +704,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private void finish() {
     state = State.DONE;
-    sendOut(new OutClose());
+    outbound.send(new OutClose());
     // The server closes after end; if it does not, give up after a short while.
     timers.startSingleTimer(Timeout.INSTANCE, Duration.ofSeconds(5));
   }
@@ -715,31 +712,11 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   // ---- outbound ----
 
   private void send(SyncMessage m) {
-    sendOut(FrameStreams.frame(m));
-  }
-
-  private void sendOut(Out o) {
-    if (outClosed) {
-      return;
-    }
-    if (o instanceof OutClose) {
-      outClosed = true;
-    }
-    if (outReady && outQueue.isEmpty()) {
-      outReady = false;
-      out.tell(o);
-    } else {
-      outQueue.add(o);
-    }
+    outbound.send(FrameStreams.frame(m));
   }
 
   private Behavior<Command> onOutReady() {
-    outReady = true;
-    Out next = outQueue.poll();
-    if (next != null) {
-      outReady = false;
-      out.tell(next);
-    }
+    outbound.onReady();
     return this;
   }
 
@@ -760,10 +737,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     if (!result.isDone()) {
       result.completeExceptionally(new SyncFailedException(0, 0, "the transfer was stopped"));
     }
-    if (!outClosed) {
-      outClosed = true;
-      out.tell(new OutClose());
-    }
+    outbound.closeNow();
     if (localChannel != null) {
       try {
         localChannel.close();

@@ -104,8 +104,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
   private final SyncSettings settings;
   private final SyncMetrics metrics;
   private final Executor blocking;
-  private final ActorRef<Out> out;
-  private final ArrayDeque<Out> outQueue = new ArrayDeque<>();
+  private final FrameStreams.Outbound outbound;
   private final AtomicLong bytesIn = new AtomicLong();
   private final AtomicBoolean stopped = new AtomicBoolean();
   // File resources created by work still in flight when the session stops: whoever comes second
@@ -114,8 +113,6 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
       new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final java.util.concurrent.atomic.AtomicReference<Path> ownedStaging =
       new java.util.concurrent.atomic.AtomicReference<>();
-  private boolean outReady = true;
-  private boolean outClosed;
   private ActorRef<StreamAck> pendingAck;
   private boolean busy;
   private long bytesInAtLastTick;
@@ -143,9 +140,9 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
     this.metrics = metrics;
     this.blocking = blocking;
     Materializer mat = Materializer.matFromSystem(ctx.getSystem());
-    Pair<ActorRef<Out>, akka.stream.javadsl.Source<ByteString, akka.NotUsed>> outbound =
+    Pair<ActorRef<Out>, akka.stream.javadsl.Source<ByteString, akka.NotUsed>> outStream =
         FrameStreams.outbound(ctx.getSelf(), OutReady.INSTANCE, mat, metrics.bytesOut::inc);
-    this.out = outbound.first();
+    this.outbound = new FrameStreams.Outbound(outStream.first());
     var inbound = FrameStreams.decoder(settings.maxJsonBytes, settings.maxBinBytes, n -> {
           bytesIn.addAndGet(n);
           metrics.bytesIn.inc(n);
@@ -155,7 +152,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
             InFailed::new));
     // Not coupled: when the client half-closes after its last command, the answers still go out.
     var done = connection.handleWith(
-        Flow.fromSinkAndSource(inbound, outbound.second()).watchTermination(Keep.right()), mat);
+        Flow.fromSinkAndSource(inbound, outStream.second()).watchTermination(Keep.right()), mat);
     ctx.pipeToSelf(done, (d, t) -> StreamClosed.INSTANCE);
     metrics.sessions.inc();
     metrics.activeSessions.inc();
@@ -192,7 +189,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
 
   /** The next frame may come once the last one is fully handled and its answer handed out. */
   private void maybeAckInbound() {
-    if (pendingAck != null && !busy && outQueue.isEmpty() && state != State.CLOSING) {
+    if (pendingAck != null && !busy && outbound.isDrained() && state != State.CLOSING) {
       pendingAck.tell(StreamAck.INSTANCE);
       pendingAck = null;
     }
@@ -256,7 +253,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
     if (state == State.CLOSING) {
       return Behaviors.stopped(); // the peer does not read our last frame; give up on it
     }
-    if (busy || !outReady || !outQueue.isEmpty() || seen != bytesInAtLastTick) {
+    if (busy || !outbound.isIdle() || seen != bytesInAtLastTick) {
       // Our own file work, an answer still draining to a slow reader, or a large frame still
       // arriving is not idleness.
       bytesInAtLastTick = seen;
@@ -644,29 +641,14 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
     sendOut(FrameStreams.frame(m));
   }
 
+  /** Sends (or queues) and lets the next command in once nothing waits to go out. */
   private void sendOut(Out o) {
-    if (outClosed) {
-      return;
-    }
-    if (o instanceof OutClose) {
-      outClosed = true;
-    }
-    if (outReady && outQueue.isEmpty()) {
-      outReady = false;
-      out.tell(o);
-    } else {
-      outQueue.add(o);
-    }
+    outbound.send(o);
     maybeAckInbound();
   }
 
   private Behavior<Command> onOutReady() {
-    outReady = true;
-    Out next = outQueue.poll();
-    if (next != null) {
-      outReady = false;
-      out.tell(next);
-    }
+    outbound.onReady();
     maybeAckInbound();
     return this;
   }
@@ -684,11 +666,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
   private Behavior<Command> cleanUp() {
     stopped.set(true);
     metrics.activeSessions.dec();
-    if (!outClosed) {
-      // Ends the outbound stream (and so the connection) even if an element is in flight.
-      outClosed = true;
-      out.tell(new OutClose());
-    }
+    outbound.closeNow();
     // A push that did not commit leaves the live file as it was and no staging copy behind
     // (after a commit the staging name no longer exists, so deleting it is a no-op).
     SyncStore.runOrInline(blocking, this::releaseOwned);

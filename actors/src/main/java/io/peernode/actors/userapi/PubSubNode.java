@@ -407,9 +407,23 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   }
 
   private Behavior<Command> onDeliverBatch(DeliverBatch b) {
+    // One Offer per subscription for the whole batch, in order.
+    Map<String, List<String>> bySchema = new HashMap<>();
     for (Deliver d : b.events) {
-      onDeliver(d);
+      if (!seen.add(d.digest)) {
+        metrics.duplicates.inc();
+        continue;
+      }
+      for (String schema : d.schemas) {
+        if (subscriptions.containsKey(schema)) {
+          bySchema.computeIfAbsent(schema, k -> new ArrayList<>()).add(d.event);
+        }
+      }
     }
+    bySchema.forEach((schema, events) -> {
+      subscriptions.get(schema).actor.tell(new Subscription.Offer(events));
+      metrics.delivered.inc(events.size());
+    });
     return this;
   }
 

@@ -26,12 +26,16 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
 
   public interface Command {}
 
-  /** A matched event, as canonical JSON text. Local only. */
+  /** Matched events, as canonical JSON text, oldest first. Local only. */
   public static final class Offer implements Command {
-    final String event;
+    final List<String> events;
 
     public Offer(String event) {
-      this.event = event;
+      this.events = List.of(event);
+    }
+
+    public Offer(List<String> events) {
+      this.events = List.copyOf(events);
     }
   }
 
@@ -81,16 +85,18 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
   }
 
   private Behavior<Command> onOffer(Offer offer) {
-    if (queue.size() >= capacity) {
-      refused.inc();
-      if (!refusing) {
-        // Logged once per full spell, not once per event: a flood must not flood the log too.
-        getContext().getLog().warn("subscription queue full ({} events), refusing new events for schema {}", capacity, schema);
-        refusing = true;
+    for (String event : offer.events) {
+      if (queue.size() >= capacity) {
+        refused.inc();
+        if (!refusing) {
+          // Logged once per full spell, not once per event: a flood must not flood the log too.
+          getContext().getLog().warn("subscription queue full ({} events), refusing new events for schema {}", capacity, schema);
+          refusing = true;
+        }
+      } else {
+        queue.addLast(event);
       }
-      return this;
     }
-    queue.addLast(offer.event);
     return this;
   }
 

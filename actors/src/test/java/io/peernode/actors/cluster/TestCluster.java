@@ -118,14 +118,19 @@ public final class TestCluster {
       }
       return true;
     }), "node " + node.id + " was removed");
-    node.testKit.shutdownTestKit();
+    stop(node);
   }
 
   public void shutdown() {
     for (int i = nodes.size() - 1; i >= 0; i--) {
-      nodes.get(i).testKit.shutdownTestKit();
+      stop(nodes.get(i));
     }
     nodes.clear();
+  }
+
+  /** Stops a node's system; a slow stop on a loaded machine is logged by Akka, not a test failure. */
+  private static void stop(Node node) {
+    ActorTestKit.shutdown(node.system(), Duration.ofSeconds(30), false);
   }
 
   private void awaitAllUp(Duration max) {

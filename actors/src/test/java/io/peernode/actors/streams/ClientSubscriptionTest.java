@@ -56,7 +56,9 @@ class ClientSubscriptionTest {
 
   @Test
   void startsAtTheNextOffsetDropsDuplicatesAndFillsGaps() throws Exception {
-    StreamsSettings settings = new StreamsSettings(testKit.system().settings().config());
+    StreamsSettings settings = new StreamsSettings(com.typesafe.config.ConfigFactory
+        .parseString("peer.streams.connection.subscription-catch-up = 1 h") // not in this test
+        .withFallback(testKit.system().settings().config()));
     Pair<BoundedSourceQueue<String>, TestSubscriber.Probe<String>> q = Source.<String>queue(100)
         .toMat(TestSink.probe(Adapter.toClassic(testKit.system())), Keep.both())
         .run(testKit.system());
@@ -100,6 +102,39 @@ class ClientSubscriptionTest {
     events.tell(event(15));
     assertEquals(15, next(out).get(3).get(5).asLong());
     connection.expectNoMessage(Duration.ofMillis(50));
+    testKit.stop(sub);
+  }
+
+  @Test
+  void aQuietStreamsMissedEventsAreFetchedByTheCatchUpCheck() throws Exception {
+    StreamsSettings settings = new StreamsSettings(com.typesafe.config.ConfigFactory
+        .parseString("peer.streams.connection.subscription-catch-up = 200 ms")
+        .withFallback(testKit.system().settings().config()));
+    Pair<BoundedSourceQueue<String>, TestSubscriber.Probe<String>> q = Source.<String>queue(100)
+        .toMat(TestSink.probe(Adapter.toClassic(testKit.system())), Keep.both())
+        .run(testKit.system());
+    Outgoing outgoing = new Outgoing(q.first(),
+        Sink.<String>ignore().mapMaterializedValue(f -> akka.NotUsed.getInstance()));
+    TestSubscriber.Probe<String> out = q.second();
+    TestProbe<ShardingEnvelope<StreamPartition.Command>> partition = testKit.createTestProbe();
+    TestProbe<Topic.Command<StreamMessage>> topicProbe = testKit.createTestProbe();
+    ActorRef<ClientSubscription.Command> sub = testKit.spawn(ClientSubscription.create("s", 0,
+        topicProbe.ref(), partition.ref(), settings, outgoing,
+        testKit.<ClientConnection.Command>createTestProbe().ref()));
+    StreamPartition.GetNextOffset start =
+        (StreamPartition.GetNextOffset) partition.receiveMessage().message();
+    start.replyTo.tell(new StreamPartition.NextOffset(10));
+    assertEquals(2, next(out).get(1).asInt());
+    // Pub/sub delivers nothing (the remote topic did not know us yet); the partition stored 10, 11.
+    StreamPartition.GetNextOffset catchUp = (StreamPartition.GetNextOffset)
+        partition.receiveMessage(Duration.ofSeconds(10)).message();
+    catchUp.replyTo.tell(new StreamPartition.NextOffset(12));
+    StreamPartition.Resend missed = (StreamPartition.Resend) partition.receiveMessage().message();
+    assertEquals(EventRange.offsets(10, 11), missed.range);
+    missed.replyTo.tell(new StreamPartition.ResendStream(Source.from(List.of(event(10), event(11)))
+        .runWith(StreamRefs.sourceRef(), testKit.system())));
+    assertEquals(10, next(out).get(3).get(5).asLong());
+    assertEquals(11, next(out).get(3).get(5).asLong());
     testKit.stop(sub);
   }
 }

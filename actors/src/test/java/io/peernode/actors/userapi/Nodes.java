@@ -29,15 +29,19 @@ final class Nodes {
 
   /** The result, waiting at most 15 s; the failure's cause is rethrown as is. */
   static <T> T await(CompletionStage<T> stage) {
+    return await(stage, java.time.Duration.ofSeconds(15));
+  }
+
+  static <T> T await(CompletionStage<T> stage, java.time.Duration max) {
     try {
-      return stage.toCompletableFuture().get(15, TimeUnit.SECONDS);
+      return stage.toCompletableFuture().get(max.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException) {
         throw (RuntimeException) e.getCause();
       }
       throw new AssertionError(e.getCause());
     } catch (InterruptedException | TimeoutException e) {
-      throw new AssertionError("no result within 15 s", e);
+      throw new AssertionError("no result within " + max, e);
     }
   }
 

@@ -67,7 +67,8 @@ public final class TestPostgres implements AutoCloseable {
     if (asPostgres) {
       full.addAll(List.of("runuser", "-u", "postgres", "--"));
     }
-    full.addAll(cmd);
+    full.add(binary(cmd.get(0)));
+    full.addAll(cmd.subList(1, cmd.size()));
     File out = dir.resolve("cmd.out").toFile();
     Process p = new ProcessBuilder(full).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(out)).start();
@@ -79,6 +80,32 @@ public final class TestPostgres implements AutoCloseable {
       throw new IOException(String.join(" ", full) + " exited " + p.exitValue() + ": "
           + Files.readString(out.toPath()));
     }
+  }
+
+  /**
+   * initdb and pg_ctl: on PATH when present there, else from Debian's
+   * /usr/lib/postgresql/VERSION/bin (the package does not put them on PATH).
+   */
+  private static String binary(String name) {
+    if (!name.equals("initdb") && !name.equals("pg_ctl")) {
+      return name;
+    }
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      if (Files.isExecutable(Path.of(dir, name))) {
+        return name;
+      }
+    }
+    File[] versions = new File("/usr/lib/postgresql").listFiles();
+    if (versions != null) {
+      java.util.Arrays.sort(versions, Comparator.reverseOrder());
+      for (File version : versions) {
+        File candidate = new File(version, "bin/" + name);
+        if (candidate.canExecute()) {
+          return candidate.getPath();
+        }
+      }
+    }
+    return name;
   }
 
   @Override
