@@ -45,9 +45,12 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
 
   private static final class Start implements Command {
     final long nextOffset;
+    /** Set when the partition is unavailable (away from its home node). */
+    final String error;
 
-    Start(long nextOffset) {
+    Start(long nextOffset, String error) {
       this.nextOffset = nextOffset;
+      this.error = error;
     }
   }
 
@@ -129,7 +132,8 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
     topic.tell(Topic.subscribe(events));
     ctx.ask(StreamPartition.NextOffset.class, partitions, settings.askTimeout,
         replyTo -> new ShardingEnvelope<>(entityId, new StreamPartition.GetNextOffset(replyTo)),
-        (next, failure) -> new Start(failure == null ? next.offset : -1));
+        (next, failure) -> failure == null ? new Start(next.offset, next.error)
+            : new Start(-1, null));
   }
 
   @Override
@@ -150,6 +154,12 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
 
   private Behavior<Command> onStart(Start s) {
     started = true;
+    if (s.error != null) {
+      // The client learns it now; the subscription stays, and delivers from the first event
+      // once the partition is back.
+      send(ServerMessages.error(s.error, "subscribe"));
+      return drainWaiting();
+    }
     if (s.nextOffset < 0) {
       // The partition did not answer in time: deliver from the first event that arrives.
       getContext().getLog().info("partition {} did not tell its next offset; subscription "

@@ -23,11 +23,14 @@ import akka.stream.javadsl.Source;
 import akka.stream.javadsl.StreamRefs;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import akka.cluster.sharding.typed.ShardingMessageExtractor;
 import io.peernode.actors.JsonSerializable;
+import io.peernode.protocol.NodeId;
 import io.peernode.protocol.streamr.StreamMessage;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One partition of a stream, a Cluster Sharding entity (id {@code streamId#partition}), so it
@@ -140,12 +143,22 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
     }
   }
 
+  /**
+   * The next offset; or, when the partition is unavailable (away from its home node),
+   * {@code offset} -1 and {@code error} saying why.
+   */
   public static final class NextOffset implements JsonSerializable {
     public final long offset;
+    public final String error;
+
+    public NextOffset(long offset) {
+      this(offset, null);
+    }
 
     @JsonCreator
-    public NextOffset(@JsonProperty("offset") long offset) {
+    public NextOffset(@JsonProperty("offset") long offset, @JsonProperty("error") String error) {
       this.offset = offset;
+      this.error = error;
     }
   }
 
@@ -173,6 +186,14 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
   }
 
   private static final class RetryRecovery implements Command {}
+
+  private static final class HomeFound implements Command {
+    final Optional<NodeId> home;
+
+    HomeFound(Optional<NodeId> home) {
+      this.home = home;
+    }
+  }
 
   private static final class Stored implements Command {
     final List<Publish> publishes;
@@ -206,8 +227,41 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
    */
   public static ActorRef<ShardingEnvelope<Command>> initSharding(ActorSystem<?> system,
       EventStore store, PartitionTopics topics, StreamsSettings settings, StreamsMetrics metrics) {
+    return initSharding(system, store, topics, settings, metrics, null);
+  }
+
+  /**
+   * As above; with {@code homes} (each node has its own embedded store) every partition is its
+   * own shard, placed on its stream's home node by {@link HomeAllocationStrategy}, and a
+   * partition started elsewhere answers "unavailable" instead of using that node's store.
+   */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(ActorSystem<?> system,
+      EventStore store, PartitionTopics topics, StreamsSettings settings, StreamsMetrics metrics,
+      PartitionHomes homes) {
+    Entity<Command, ShardingEnvelope<Command>> entity = Entity.of(ENTITY_KEY,
+        ctx -> create(ctx.getEntityId(), store, topics, settings, metrics, homes));
+    if (homes != null) {
+      entity = entity
+          .withMessageExtractor(new ShardingMessageExtractor<ShardingEnvelope<Command>, Command>() {
+            @Override
+            public String entityId(ShardingEnvelope<Command> envelope) {
+              return envelope.entityId();
+            }
+
+            @Override
+            public String shardId(String entityId) {
+              return entityId;
+            }
+
+            @Override
+            public Command unwrapMessage(ShardingEnvelope<Command> envelope) {
+              return envelope.message();
+            }
+          })
+          .withAllocationStrategy(new HomeAllocationStrategy(system, homes));
+    }
     return ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), store, topics, settings, metrics))
+        entity
             .withStopMessage(new Stop())
             .withSettings(akka.cluster.sharding.typed.ClusterShardingSettings.create(system)
                 // PassivationStrategySettings$.MODULE$: the Scala companion (no static forwarder).
@@ -218,6 +272,13 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
 
   public static Behavior<Command> create(String entityId, EventStore store,
       PartitionTopics topics, StreamsSettings settings, StreamsMetrics metrics) {
+    return create(entityId, store, topics, settings, metrics, null);
+  }
+
+  /** @param homes null when any node may host the partition (a shared store) */
+  public static Behavior<Command> create(String entityId, EventStore store,
+      PartitionTopics topics, StreamsSettings settings, StreamsMetrics metrics,
+      PartitionHomes homes) {
     int hash = entityId.lastIndexOf('#');
     if (hash < 0) {
       throw new IllegalArgumentException("entity id must be streamId#partition: " + entityId);
@@ -228,10 +289,77 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
         Behaviors.withTimers(timers -> new StreamPartition(ctx, stash, timers, streamId,
             partition, store, topics.topic(streamId, partition), settings, metrics)
             .recovering())));
+    if (homes != null) {
+      partitionBehavior = placing(streamId, partition, homes, settings, metrics, partitionBehavior);
+    }
+    Behavior<Command> counted = partitionBehavior;
     return Behaviors.setup(ctx -> {
       metrics.partitionsActive.inc();
-      return Behaviors.intercept(() -> new CountedWhileAlive(metrics.partitionsActive), partitionBehavior);
+      return Behaviors.intercept(() -> new CountedWhileAlive(metrics.partitionsActive), counted);
     });
+  }
+
+  /**
+   * Before touching its store, a partition checks that this node is its stream's home (the
+   * only store with its history); anywhere else it stays {@link #unavailable} until sharding
+   * moves it home.
+   */
+  private static Behavior<Command> placing(String streamId, int partition, PartitionHomes homes,
+      StreamsSettings settings, StreamsMetrics metrics, Behavior<Command> atHome) {
+    return Behaviors.withStash(settings.stashCapacity, stash -> Behaviors.setup(ctx -> {
+      Optional<NodeId> known = homes.homeOf(streamId);
+      if (known.isPresent()) {
+        return known.get().equals(homes.self()) ? atHome
+            : unavailable(streamId, partition, known, metrics);
+      }
+      ctx.pipeToSelf(homes.lookup(streamId),
+          (home, failure) -> new HomeFound(failure == null ? home : Optional.empty()));
+      return Behaviors.receive(Command.class)
+          .onMessage(HomeFound.class, f -> stash.unstashAll(
+              f.home.isPresent() && f.home.get().equals(homes.self()) ? atHome
+                  : unavailable(streamId, partition, f.home, metrics)))
+          .onMessage(Stop.class, s -> Behaviors.stopped())
+          .onAnyMessage(m -> {
+            if (stash.isFull()) {
+              reject(m, "partition " + partition + " of stream " + streamId
+                  + " is busy (finding its home node); retry later", metrics);
+            } else {
+              stash.stash(m);
+            }
+            return Behaviors.same();
+          })
+          .build();
+    }));
+  }
+
+  /** Away from its home: answers every request with an error, never touches this node's store. */
+  private static Behavior<Command> unavailable(String streamId, int partition,
+      Optional<NodeId> home, StreamsMetrics metrics) {
+    String error = "partition " + partition + " of stream " + streamId + " is unavailable: "
+        + home.map(h -> "its home node " + h.hex() + " is not in the cluster")
+            .orElse("its home node is not known in the cluster");
+    return Behaviors.receive(Command.class)
+        .onMessage(GetNextOffset.class, g -> {
+          g.replyTo.tell(new NextOffset(-1, error));
+          return Behaviors.same();
+        })
+        .onMessage(Stop.class, s -> Behaviors.stopped())
+        .onAnyMessage(m -> {
+          reject(m, error, metrics);
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+  private static void reject(Command m, String error, StreamsMetrics metrics) {
+    if (m instanceof Publish) {
+      metrics.publishesRejected.inc();
+      ((Publish) m).replyTo.tell(new PublishRejected(error));
+    } else if (m instanceof Resend) {
+      ((Resend) m).replyTo.tell(new ResendRejected(error));
+    } else if (m instanceof GetNextOffset) {
+      ((GetNextOffset) m).replyTo.tell(new NextOffset(-1, error));
+    }
   }
 
   /** Keeps {@code streamr_partitions_active} right whichever state the partition stops in. */

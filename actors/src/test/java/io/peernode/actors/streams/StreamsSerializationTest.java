@@ -99,6 +99,12 @@ class StreamsSerializationTest {
     TestProbe<StreamPartition.NextOffset> probe = testKit.createTestProbe();
     assertEquals(probe.ref(), roundTrip(new StreamPartition.GetNextOffset(probe.ref())).replyTo);
     assertEquals(7L, roundTrip(new StreamPartition.NextOffset(7)).offset);
+    StreamPartition.NextOffset unavailable = roundTrip(new StreamPartition.NextOffset(-1,
+        "partition 0 of stream s is unavailable: its home node ab is not in the cluster"));
+    assertEquals(-1L, unavailable.offset);
+    assertEquals("partition 0 of stream s is unavailable: its home node ab is not in the cluster",
+        unavailable.error);
+    assertEquals(null, roundTrip(new StreamPartition.NextOffset(3)).error);
   }
 
   @Test

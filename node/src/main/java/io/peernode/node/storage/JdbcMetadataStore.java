@@ -22,7 +22,7 @@ import java.util.concurrent.Executor;
  * (SQLite in the data dir, or the shared PostgreSQL). Metadata changes are rare, so one
  * connection, used by one operation at a time on the blocking executor, is enough.
  */
-public final class JdbcMetadataStore implements AutoCloseable {
+public final class JdbcMetadataStore implements MetadataStore {
 
   /** A stream as stored; {@code config} is JSON text. */
   public record StreamRecord(String id, String name, String description, String config,
@@ -50,7 +50,12 @@ public final class JdbcMetadataStore implements AutoCloseable {
           + " admin INTEGER NOT NULL, stream_id VARCHAR(64), created BIGINT NOT NULL)",
       "CREATE TABLE IF NOT EXISTS stream_permissions (id BIGINT PRIMARY KEY,"
           + " stream_id VARCHAR(64) NOT NULL, operation VARCHAR(16) NOT NULL, api_key VARCHAR(128))",
-      "CREATE INDEX IF NOT EXISTS stream_permissions_stream ON stream_permissions (stream_id)");
+      "CREATE INDEX IF NOT EXISTS stream_permissions_stream ON stream_permissions (stream_id)",
+      // Replicated mode (embedded store in a cluster): the version of each stream, key and
+      // permission, kept also for deleted ones (tombstones), and each stream's home node.
+      "CREATE TABLE IF NOT EXISTS replicated_metadata (kind VARCHAR(16) NOT NULL,"
+          + " id VARCHAR(128) NOT NULL, version BIGINT NOT NULL, deleted INTEGER NOT NULL,"
+          + " home VARCHAR(64), PRIMARY KEY (kind, id))");
 
   private final String url;
   private final Executor blocking;
@@ -312,6 +317,161 @@ public final class JdbcMetadataStore implements AutoCloseable {
       }
       return out;
     }
+  }
+
+  // ---- replicated mode ------------------------------------------------------------------------
+
+  /** The version of a stream, key or permission as replicated; {@code home} only for streams. */
+  public record Replicated(String kind, String id, long version, boolean deleted, String home) {}
+
+  public CompletionStage<List<Replicated>> replicated() {
+    return run(c -> {
+      List<Replicated> out = new ArrayList<>();
+      try (PreparedStatement p = c.prepareStatement(
+          "SELECT kind, id, version, deleted, home FROM replicated_metadata");
+          ResultSet rs = p.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Replicated(rs.getString(1), rs.getString(2), rs.getLong(3),
+              rs.getInt(4) != 0, rs.getString(5)));
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Every key, stream keys included. */
+  public CompletionStage<List<KeyRecord>> allKeys() {
+    return run(c -> queryKeys(c, "SELECT * FROM api_keys ORDER BY created"));
+  }
+
+  /** Every permission of every stream. */
+  public CompletionStage<List<PermissionRecord>> allPermissions() {
+    return run(c -> {
+      List<PermissionRecord> out = new ArrayList<>();
+      try (PreparedStatement p = c.prepareStatement(
+          "SELECT id, stream_id, operation, api_key FROM stream_permissions");
+          ResultSet rs = p.executeQuery()) {
+        while (rs.next()) {
+          out.add(new PermissionRecord(rs.getLong(1), rs.getString(2), rs.getString(3),
+              rs.getString(4)));
+        }
+      }
+      return out;
+    });
+  }
+
+  private interface Apply {
+    void run(Connection c) throws SQLException;
+  }
+
+  /**
+   * Applies a replicated change unless this store already has a newer version of it; true when
+   * applied. The row and its version change in one transaction.
+   */
+  private CompletionStage<Boolean> applyReplicated(Replicated r, Apply change) {
+    return run(c -> {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        try (PreparedStatement p = c.prepareStatement(
+            "SELECT version FROM replicated_metadata WHERE kind = ? AND id = ?")) {
+          p.setString(1, r.kind());
+          p.setString(2, r.id());
+          try (ResultSet rs = p.executeQuery()) {
+            if (rs.next() && rs.getLong(1) > r.version()) {
+              c.rollback();
+              return false;
+            }
+          }
+        }
+        change.run(c);
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO replicated_metadata"
+            + " (kind, id, version, deleted, home) VALUES (?,?,?,?,?) ON CONFLICT (kind, id)"
+            + " DO UPDATE SET version = excluded.version, deleted = excluded.deleted,"
+            + " home = excluded.home")) {
+          p.setString(1, r.kind());
+          p.setString(2, r.id());
+          p.setLong(3, r.version());
+          p.setInt(4, r.deleted() ? 1 : 0);
+          p.setString(5, r.home());
+          p.executeUpdate();
+        }
+        c.commit();
+        return true;
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(auto);
+      }
+    });
+  }
+
+  /** Stores (or, when {@code s} is null, deletes with its permissions and keys) a stream. */
+  public CompletionStage<Boolean> applyStream(Replicated r, StreamRecord s) {
+    return applyReplicated(r, c -> {
+      update(c, "DELETE FROM streams WHERE id = ?", r.id());
+      if (s == null) {
+        update(c, "DELETE FROM stream_permissions WHERE stream_id = ?", r.id());
+        update(c, "DELETE FROM api_keys WHERE stream_id = ?", r.id());
+        return;
+      }
+      try (PreparedStatement p = c.prepareStatement("INSERT INTO streams (id, name, description,"
+          + " config, partitions, ttl, owner, created, updated) VALUES (?,?,?,?,?,?,?,?,?)")) {
+        p.setString(1, s.id());
+        p.setString(2, s.name());
+        p.setString(3, s.description());
+        p.setString(4, s.config());
+        p.setInt(5, s.partitions());
+        p.setInt(6, s.ttlSeconds());
+        p.setString(7, s.owner());
+        p.setLong(8, s.created());
+        p.setLong(9, s.updated());
+        p.executeUpdate();
+      }
+    });
+  }
+
+  /** Stores (or, when {@code k} is null, deletes with its permissions) a key. */
+  public CompletionStage<Boolean> applyKey(Replicated r, KeyRecord k) {
+    return applyReplicated(r, c -> {
+      update(c, "DELETE FROM api_keys WHERE api_key = ?", r.id());
+      if (k == null) {
+        update(c, "DELETE FROM stream_permissions WHERE api_key = ?", r.id());
+        return;
+      }
+      try (PreparedStatement p = c.prepareStatement(
+          "INSERT INTO api_keys (api_key, name, admin, stream_id, created) VALUES (?,?,?,?,?)")) {
+        p.setString(1, k.key());
+        p.setString(2, k.name());
+        p.setInt(3, k.admin() ? 1 : 0);
+        p.setString(4, k.streamId());
+        p.setLong(5, k.created());
+        p.executeUpdate();
+      }
+    });
+  }
+
+  /** Stores (or, when {@code perm} is null, deletes) a permission. */
+  public CompletionStage<Boolean> applyPermission(Replicated r, PermissionRecord perm) {
+    return applyReplicated(r, c -> {
+      try (PreparedStatement p = c.prepareStatement("DELETE FROM stream_permissions WHERE id = ?")) {
+        p.setLong(1, Long.parseLong(r.id()));
+        p.executeUpdate();
+      }
+      if (perm == null) {
+        return;
+      }
+      try (PreparedStatement s = c.prepareStatement("INSERT INTO stream_permissions"
+          + " (id, stream_id, operation, api_key) VALUES (?,?,?,?)")) {
+        s.setLong(1, perm.id());
+        s.setString(2, perm.streamId());
+        s.setString(3, perm.operation());
+        if (perm.key() == null) s.setNull(4, Types.VARCHAR);
+        else s.setString(4, perm.key());
+        s.executeUpdate();
+      }
+    });
   }
 
   @Override

@@ -2,7 +2,7 @@ package io.peernode.node.streamr;
 
 import io.peernode.actors.streams.StreamAccess;
 import io.peernode.actors.streams.StreamsSettings;
-import io.peernode.node.storage.JdbcMetadataStore;
+import io.peernode.node.storage.MetadataStore;
 import io.peernode.node.storage.JdbcMetadataStore.KeyRecord;
 import io.peernode.node.storage.JdbcMetadataStore.PermissionRecord;
 import io.peernode.node.storage.JdbcMetadataStore.StreamRecord;
@@ -51,13 +51,13 @@ public final class MetadataAccess implements StreamAccess {
 
   private record Cached(Object value, long expiresAt) {}
 
-  private final JdbcMetadataStore store;
+  private final MetadataStore store;
   private final String adminKey;
   private final long ttlNanos;
   private final int maxEntries;
   private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
 
-  public MetadataAccess(JdbcMetadataStore store, String adminKey, StreamsSettings settings) {
+  public MetadataAccess(MetadataStore store, String adminKey, StreamsSettings settings) {
     this.store = store;
     this.adminKey = adminKey;
     this.ttlNanos = settings.accessCacheTtl.toNanos();

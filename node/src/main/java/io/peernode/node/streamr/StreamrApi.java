@@ -17,6 +17,7 @@ import io.peernode.actors.streams.StreamsMetrics;
 import io.peernode.actors.streams.StreamsSettings;
 import io.peernode.node.storage.JdbcEventStore;
 import io.peernode.node.storage.JdbcMetadataStore;
+import io.peernode.node.storage.MetadataStore;
 import io.prometheus.client.CollectorRegistry;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -36,12 +37,12 @@ public final class StreamrApi {
 
   private final StreamsSettings settings;
   private final JdbcEventStore events;
-  private final JdbcMetadataStore metadata;
+  private final MetadataStore metadata;
   private final MetadataAccess access;
   private final ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions;
   private final StreamrRoutes routes;
 
-  private StreamrApi(StreamsSettings settings, JdbcEventStore events, JdbcMetadataStore metadata,
+  private StreamrApi(StreamsSettings settings, JdbcEventStore events, MetadataStore metadata,
       MetadataAccess access, ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions,
       StreamrRoutes routes) {
     this.settings = settings;
@@ -70,18 +71,31 @@ public final class StreamrApi {
     String url = dbUrl.filter(u -> !u.isBlank())
         .orElse("jdbc:sqlite:" + dataDir.resolve("streams.db"));
     JdbcEventStore events = JdbcEventStore.open(url, settings, blocking);
-    JdbcMetadataStore metadata;
+    JdbcMetadataStore jdbcMetadata;
     try {
-      metadata = new JdbcMetadataStore(url, blocking);
+      jdbcMetadata = new JdbcMetadataStore(url, blocking);
     } catch (SQLException e) {
       events.close();
       throw e;
     }
+    // Embedded store: each node has its own database, so metadata is replicated to every node
+    // and each partition lives on its stream's home node (whose store holds its history). A
+    // shared database needs neither: any node may host any partition.
+    boolean embedded = dbUrl.filter(u -> !u.isBlank()).isEmpty();
+    ReplicatedMetadata replicated = embedded
+        ? ReplicatedMetadata.start(system, jdbcMetadata, config,
+            streamId -> events.deleteStream(streamId))
+        : null;
+    MetadataStore metadata = embedded ? replicated : jdbcMetadata;
     StreamsMetrics metrics = new StreamsMetrics(registry);
     PartitionTopics topics = new PartitionTopics(system);
     ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions =
-        StreamPartition.initSharding(system, events, topics, settings, metrics);
+        StreamPartition.initSharding(system, events, topics, settings, metrics,
+            replicated != null && replicated.isPinning() ? replicated : null);
     MetadataAccess access = new MetadataAccess(metadata, adminKey, settings);
+    if (replicated != null) {
+      replicated.onChange(access::invalidate);
+    }
     ClientConnection.Deps deps =
         new ClientConnection.Deps(settings, access, partitions, topics, metrics);
     system.systemActorOf(EventExpiry.create(events, settings.expiryInterval), "streamr-expiry",
@@ -116,7 +130,7 @@ public final class StreamrApi {
     return events;
   }
 
-  public JdbcMetadataStore metadataStore() {
+  public MetadataStore metadataStore() {
     return metadata;
   }
 

@@ -32,7 +32,7 @@ import io.peernode.actors.streams.EventRange;
 import io.peernode.actors.streams.EventStore;
 import io.peernode.actors.streams.StreamPartition;
 import io.peernode.actors.streams.StreamsSettings;
-import io.peernode.node.storage.JdbcMetadataStore;
+import io.peernode.node.storage.MetadataStore;
 import io.peernode.node.storage.JdbcMetadataStore.KeyRecord;
 import io.peernode.node.storage.JdbcMetadataStore.PermissionRecord;
 import io.peernode.node.storage.JdbcMetadataStore.StreamRecord;
@@ -70,14 +70,14 @@ final class StreamrRoutes extends AllDirectives {
   private final StreamsSettings settings;
   private final ClientConnection.Deps deps;
   private final MetadataAccess access;
-  private final JdbcMetadataStore metadata;
+  private final MetadataStore metadata;
   private final EventStore events;
   private final ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions;
   /** Largest WebSocket frame: a request carrying a maximal msg, escaped, plus its fields. */
   private final long maxFrameChars;
 
   StreamrRoutes(ActorSystem<?> system, StreamsSettings settings, ClientConnection.Deps deps,
-      MetadataAccess access, JdbcMetadataStore metadata, EventStore events,
+      MetadataAccess access, MetadataStore metadata, EventStore events,
       ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions) {
     this.system = system;
     this.settings = settings;

@@ -57,27 +57,60 @@ public final class InJvmCluster implements AutoCloseable {
 
   /** Starts one more node that joins through the first; returns it when it is Up. */
   public PeerNode addNode() {
-    int index = nodes.size();
+    PeerNode node = startNode(nodes.size(), nodes.isEmpty() ? null : nodes.get(0));
+    nodes.add(node);
+    return node;
+  }
+
+  /** Stops node {@code index} (gracefully: it leaves the cluster) and waits until it is gone. */
+  public void stopNode(int index) {
+    PeerNode node = nodes.get(index);
+    node.stop();
+    try {
+      node.system().getWhenTerminated().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("node " + index + " did not stop within 60 s", e);
+    }
+  }
+
+  /**
+   * Starts node {@code index} again (after {@link #stopNode}) with the same data dir, so the same
+   * node id, admin key and stores; it joins through a running node. Returns the new node.
+   */
+  public PeerNode restartNode(int index) {
+    PeerNode seed = null;
+    for (PeerNode n : nodes) {
+      if (!n.system().whenTerminated().isCompleted()) {
+        seed = n;
+        break;
+      }
+    }
+    PeerNode node = startNode(index, seed);
+    nodes.set(index, node);
+    return node;
+  }
+
+  private PeerNode startNode(int index, PeerNode seed) {
     Map<String, Object> settings = new java.util.HashMap<>();
     settings.put("peer.data-dir", baseDir.resolve("node-" + index).toString());
     settings.put("peer.cluster-port", 0);
     settings.put("peer.http-port", 0);
     settings.put("peer.sync-port", 0);
-    if (!nodes.isEmpty()) {
-      PeerNode first = nodes.get(0);
-      settings.put("peer.seeds", List.of(first.host() + ":" + first.clusterPort()));
+    if (seed != null) {
+      settings.put("peer.seeds", List.of(seed.host() + ":" + seed.clusterPort()));
     }
     Config config = extraConfig.apply(index)
         .withFallback(ConfigFactory.parseMap(settings))
         .withFallback(ConfigFactory.parseResources("peer-test.conf"));
-    PeerNode node = PeerNode.start(config);
-    nodes.add(node);
-    return node;
+    return PeerNode.start(config);
   }
 
   public void awaitMembersUp(int count, Duration within) {
     Eventually.await(within, () -> {
       for (PeerNode node : nodes) {
+        if (node.system().whenTerminated().isCompleted()) {
+          continue; // stopped
+        }
         if (!node.isReady()) {
           continue;
         }
