@@ -525,21 +525,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     int bs = req.blockSize();
     CompletableFuture<Written> f = CompletableFuture.supplyAsync(() -> {
       try {
-        int off = 0;
-        byte[] hashes = new byte[idx.length * HashTree.HASH_BYTES];
-        for (int k = 0; k < idx.length; k++) {
-          int i = idx[k];
-          int len = HashTree.blockLength(size, bs, i);
-          System.arraycopy(HashTree.sha256(payload, off, len), 0, hashes, k * HashTree.HASH_BYTES,
-              HashTree.HASH_BYTES);
-          ByteBuffer b = ByteBuffer.wrap(payload, off, len);
-          long pos = (long) i * bs;
-          while (b.hasRemaining()) {
-            pos += ch.write(b, pos);
-          }
-          off += len;
-        }
-        return new Written(idx, hashes);
+        return new Written(idx, SyncStore.writeBlocks(ch, size, bs, idx, payload));
       } catch (IOException e) {
         throw new CompletionException(e);
       }

@@ -28,7 +28,6 @@ import io.peernode.protocol.sync.SyncMessage;
 import io.peernode.protocol.sync.SyncMessage.Action;
 import io.peernode.protocol.sync.SyncMessage.DataType;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -494,20 +493,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
     byte[] payload = s.payload();
     CompletableFuture<Written> f = CompletableFuture.supplyAsync(() -> {
       try {
-        int off = 0;
-        byte[] hashes = new byte[idx.length * HashTree.HASH_BYTES];
-        for (int k = 0; k < idx.length; k++) {
-          int i = idx[k];
-          int len = HashTree.blockLength(fileSize, bs, i);
-          System.arraycopy(HashTree.sha256(payload, off, len), 0, hashes, k * HashTree.HASH_BYTES,
-              HashTree.HASH_BYTES);
-          ByteBuffer b = ByteBuffer.wrap(payload, off, len);
-          long pos = (long) i * bs;
-          while (b.hasRemaining()) {
-            pos += ch.write(b, pos);
-          }
-          off += len;
-        }
+        byte[] hashes = SyncStore.writeBlocks(ch, fileSize, bs, idx, payload);
         ch.force(false);
         return new Written(idx, hashes);
       } catch (IOException e) {

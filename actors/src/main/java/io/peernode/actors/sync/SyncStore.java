@@ -351,6 +351,30 @@ final class SyncStore {
   }
 
   /** Clean-up at stop: on the blocking pool, or right here if the pool is already shut down. */
+  /**
+   * Writes received blocks (concatenated in {@code idx} order in {@code payload}) at their places
+   * in a staging copy and returns their hashes, concatenated the same way. Blocking: call it on
+   * the blocking executor.
+   */
+  static byte[] writeBlocks(FileChannel ch, long fileSize, int blockSize, int[] idx, byte[] payload)
+      throws IOException {
+    int off = 0;
+    byte[] hashes = new byte[idx.length * HashTree.HASH_BYTES];
+    for (int k = 0; k < idx.length; k++) {
+      int i = idx[k];
+      int len = HashTree.blockLength(fileSize, blockSize, i);
+      System.arraycopy(HashTree.sha256(payload, off, len), 0, hashes, k * HashTree.HASH_BYTES,
+          HashTree.HASH_BYTES);
+      ByteBuffer b = ByteBuffer.wrap(payload, off, len);
+      long pos = (long) i * blockSize;
+      while (b.hasRemaining()) {
+        pos += ch.write(b, pos);
+      }
+      off += len;
+    }
+    return hashes;
+  }
+
   static void runOrInline(Executor blocking, Runnable task) {
     try {
       blocking.execute(task);
