@@ -59,6 +59,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * differ, and for a pull replaces the local file only by an atomic rename after the staging copy
  * hashes to the server's root; on any failure the local file is untouched and the staging copy
  * removed. Completes its future exactly once, then stops.
+ *
+ * <p>Work that does not depend on the other side runs beside it: {@code init} goes out as soon as
+ * the local file is opened, so both sides hash their copies at the same time (while this side is
+ * still hashing after the server's {@code init}, a {@code req hash [0]} every
+ * {@code client.keep-alive} keeps the session from the server's idle timeout), and a pull makes
+ * and flushes its staging copy during the tree walk.
  */
 public final class SyncClientSession extends AbstractBehavior<SyncClientSession.Command> {
 
@@ -82,13 +88,19 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private record ConnectFailed(Throwable cause) implements Command {}
 
-  /** {@code version}: the file's identity, size and mtime while hashed; null if it changed meanwhile. */
-  private record LocalReady(HashTree tree, long size, boolean exists, FileChannel channel,
-      Object version) implements Command {}
+  /** The local file opened, not hashed yet; {@code version}: its identity, size and mtime. */
+  private record LocalOpened(long size, boolean exists, FileChannel channel, Object version)
+      implements Command {}
+
+  /** The local tree; {@code unchanged}: the file kept its version while it was hashed. */
+  private record LocalHashed(HashTree tree, boolean unchanged) implements Command {}
 
   /** {@code copyIsHashed}: the copied bytes are the ones hashed at the start. */
   private record StagingReady(Path staging, FileChannel channel, boolean copyIsHashed)
       implements Command {}
+
+  /** Work on the blocking dispatcher that does not hold back the inbound stream has landed. */
+  private record BackgroundFailed(String msg) implements Command {}
 
   private record Written(int[] blocks, byte[] hashes) implements Command {}
 
@@ -98,7 +110,14 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private enum Timeout implements Command { INSTANCE }
 
-  private enum State { HASHING, AWAIT_INIT, WALK, STAGING, DATA, VERIFY, AWAIT_END, DONE }
+  private enum KeepAlive implements Command { INSTANCE }
+
+  /**
+   * OPENING: the local file is being opened; AWAIT_INIT: init sent, the local file hashing
+   * meanwhile; LOCAL_HASH: the server's init is here, the local tree not yet; STAGING: the walk is
+   * done, the staging copy not yet.
+   */
+  private enum State { OPENING, AWAIT_INIT, LOCAL_HASH, WALK, STAGING, DATA, VERIFY, AWAIT_END, DONE }
 
   public static Behavior<Command> create(Request request, CompletableFuture<SyncResult> result,
       Executor blocking) {
@@ -118,10 +137,20 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private final AtomicLong received = new AtomicLong();
   private final long startNanos = System.nanoTime();
   private ActorRef<StreamAck> pendingAck;
+  /** File work that holds back the inbound stream (writing data, the commit) is running. */
   private boolean busy;
+  /** File work beside the conversation (opening, hashing, staging) still running. */
+  private int background;
+  /** Set when the transfer is over, so a staging copy still being made stops early. */
+  private final java.util.concurrent.atomic.AtomicBoolean cancelled =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private long wireAtLastTick;
-  private State state = State.HASHING;
+  private State state = State.OPENING;
   private boolean connected;
+  /** The server's init is here (its size, blocks and root are kept below). */
+  private boolean serverInitHere;
+  /** Keep-alive {@code req hash [0]} sent and not answered yet. */
+  private int keepAlivesUnanswered;
 
   private HashTree localTree;
   private long localSize;
@@ -145,6 +174,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private long levels;
   private Path staging;
   private FileChannel stagingChannel;
+  private boolean stagingStarted;
+  private boolean stagingCopyIsHashed;
 
   private SyncClientSession(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       Request req, CompletableFuture<SyncResult> result, Executor blocking) {
@@ -160,14 +191,14 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
             InFailed::new));
     this.inSink = inbound;
     arm();
-    hashLocal();
+    openLocal();
   }
 
   private Behavior<Command> connectFailed(Throwable cause) {
     return fail(0, "cannot connect to " + req.host() + ":" + req.port() + ": " + cause.getMessage());
   }
 
-  /** Connects once the local file is hashed, so the server's idle timer does not run meanwhile. */
+  /** Connects once the local file is open: its size and block count are all init needs. */
   private void connect() {
     var connection = Tcp.get(getContext().getSystem()).outgoingConnection(
         InetSocketAddress.createUnresolved(req.host(), req.port()), Optional.empty(), List.of(),
@@ -185,8 +216,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       return; // finish() set the short timer that stops us
     }
     timers.startSingleTimer(Timeout.INSTANCE,
-        state == State.AWAIT_INIT || state == State.AWAIT_END ? settings.clientHashTimeout
-            : settings.clientTimeout);
+        state == State.AWAIT_INIT || state == State.AWAIT_END || state == State.LOCAL_HASH
+            ? settings.clientHashTimeout : settings.clientTimeout);
   }
 
   @Override
@@ -209,8 +240,14 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
           return this;
         })
         .onMessage(ConnectFailed.class, m -> connectFailed(m.cause()))
-        .onMessage(LocalReady.class, this::onLocalReady)
+        .onMessage(LocalOpened.class, this::onLocalOpened)
+        .onMessage(LocalHashed.class, this::onLocalHashed)
         .onMessage(StagingReady.class, this::onStagingReady)
+        .onMessage(BackgroundFailed.class, m -> {
+          background--;
+          return fail(0, m.msg());
+        })
+        .onMessageEquals(KeepAlive.INSTANCE, this::onKeepAlive)
         .onMessage(Written.class, this::onWritten)
         .onMessageEquals(Committed.INSTANCE, this::onCommitted)
         .onMessage(IoFailed.class, m -> {
@@ -224,58 +261,111 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   // ---- local file ----
 
-  private void hashLocal() {
+  private void openLocal() {
     Path path = req.localPath();
-    int bs = req.blockSize();
     boolean push = req.action() == Action.PUSH;
-    int maxLeaves = settings.maxTreeLeaves;
-    busy = true;
-    CompletableFuture<LocalReady> f = CompletableFuture.supplyAsync(() -> {
+    long maxLeaves = settings.maxTreeLeaves;
+    int bs = req.blockSize();
+    background++;
+    CompletableFuture<LocalOpened> f = CompletableFuture.supplyAsync(() -> {
       try {
         if (!Files.isRegularFile(path)) {
           if (push || Files.exists(path)) {
             throw new IOException("not a regular file: " + path);
           }
-          return new LocalReady(HashTree.fromLeafHashes(0, new byte[0]), 0, false, null, null);
+          return new LocalOpened(0, false, null, null);
         }
-        Object before = version(path);
+        Object version = version(path);
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
         long size = ch.size();
         if (HashTree.blockCount(size, bs) > maxLeaves) {
           ch.close();
           throw new IOException("too many blocks at block size " + bs + "; use a larger one");
         }
-        HashTree t = SyncStore.hash(ch, size, bs, settings.ioChunkBytes);
-        if (!push) {
-          ch.close();
-          ch = null;
-        }
-        Object after = version(path);
-        return new LocalReady(t, size, true, ch, before.equals(after) ? after : null);
+        return new LocalOpened(size, true, ch, version);
       } catch (IOException e) {
         throw new CompletionException(e);
       }
     }, blocking);
-    getContext().pipeToSelf(f, (r, t) -> t == null ? r : new IoFailed(message(t)));
+    getContext().pipeToSelf(f, (r, t) -> t == null ? r : new BackgroundFailed(message(t)));
   }
 
-  private Behavior<Command> onLocalReady(LocalReady r) {
+  private Behavior<Command> onLocalOpened(LocalOpened r) {
+    background--;
     localChannel = r.channel(); // closed at stop in any case
-    busy = false;
     if (state == State.DONE) {
       return this;
     }
-    localTree = r.tree();
     localSize = r.size();
     localExists = r.exists();
     localVersion = r.version();
-    req.progress().onProgress(SyncProgress.Phase.HASH, localTree.blockCount(),
-        localTree.blockCount(), wire());
     state = State.AWAIT_INIT;
     connect();
     arm();
     send(new SyncMessage.Init(SyncMessage.VERSION, req.action(), req.remotePath(),
-        req.blockSize(), localTree.blockCount(), localSize));
+        req.blockSize(), HashTree.blockCount(localSize, req.blockSize()), localSize));
+    if (!localExists) {
+      return onLocalHashed(new LocalHashed(HashTree.fromLeafHashes(0, new byte[0]), true));
+    }
+    hashLocal();
+    return this;
+  }
+
+  /** Hashes the open local file while the server hashes its own. */
+  private void hashLocal() {
+    FileChannel ch = localChannel;
+    Path path = req.localPath();
+    long size = localSize;
+    int bs = req.blockSize();
+    Object before = localVersion;
+    background++;
+    CompletableFuture<LocalHashed> f = CompletableFuture.supplyAsync(() -> {
+      try {
+        HashTree t = SyncStore.hash(ch, size, bs, settings.ioChunkBytes);
+        return new LocalHashed(t, before.equals(version(path)));
+      } catch (IOException e) {
+        throw new CompletionException(e);
+      }
+    }, blocking);
+    getContext().pipeToSelf(f, (r, t) -> t == null ? r : new BackgroundFailed(message(t)));
+  }
+
+  private Behavior<Command> onLocalHashed(LocalHashed r) {
+    if (localExists) {
+      background--;
+    }
+    if (state == State.DONE) {
+      return this;
+    }
+    localTree = r.tree();
+    if (!r.unchanged()) {
+      localVersion = null;
+    }
+    if (req.action() == Action.PULL && localChannel != null) {
+      try {
+        localChannel.close(); // a pull reads its local file only to hash and to copy it by name
+      } catch (IOException ignored) {
+        // read-only
+      }
+      localChannel = null;
+    }
+    req.progress().onProgress(SyncProgress.Phase.HASH, localTree.blockCount(),
+        localTree.blockCount(), wire());
+    if (!serverInitHere) {
+      return this; // the server's init is still to come (state AWAIT_INIT)
+    }
+    timers.cancel(KeepAlive.INSTANCE);
+    Behavior<Command> b = compare();
+    arm();
+    maybeAckInbound();
+    return b;
+  }
+
+  private Behavior<Command> onKeepAlive() {
+    if (state == State.LOCAL_HASH) {
+      keepAlivesUnanswered++;
+      send(new SyncMessage.Req(DataType.HASH, new int[] {0}));
+    }
     return this;
   }
 
@@ -300,6 +390,14 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     }
     if (msg instanceof SyncMessage.Err e) {
       return fail(0, "server error: " + e.msg());
+    }
+    if (keepAlivesUnanswered > 0 && msg instanceof SyncMessage.Send s
+        && s.dataType() == DataType.HASH && Arrays.equals(s.index(), new int[] {0})) {
+      // Answers come in order: those of the keep-alives come before any later request's.
+      keepAlivesUnanswered--;
+      arm();
+      maybeAckInbound();
+      return this;
     }
     Behavior<Command> next = switch (state) {
       case AWAIT_INIT -> msg instanceof SyncMessage.InitReply r ? onInitReply(r) : unexpected(msg);
@@ -330,9 +428,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     remoteSize = r.size();
     remoteBlocks = r.blockCount();
     remoteRoot = r.root();
-    byte[] root;
     try {
-      root = Hex.decode(remoteRoot);
+      byte[] root = Hex.decode(remoteRoot);
       if (root.length != HashTree.HASH_BYTES
           || HashTree.blockCount(remoteSize, req.blockSize()) != remoteBlocks
           || remoteBlocks > settings.maxTreeLeaves) {
@@ -341,8 +438,26 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     } catch (IllegalArgumentException e) {
       return fail(0, "the server's init is inconsistent (size, blockCount, root)");
     }
+    serverInitHere = true;
+    if (localTree == null) {
+      // Still hashing: compare when the local tree is there, keeping the session alive meanwhile.
+      state = State.LOCAL_HASH;
+      Duration every = settings.clientKeepAlive;
+      timers.startTimerWithFixedDelay(KeepAlive.INSTANCE, every, every);
+      return this;
+    }
+    return compare();
+  }
+
+  /** The server's init against the local tree: nothing to do, a transfer of all, or a walk. */
+  private Behavior<Command> compare() {
+    byte[] root = Hex.decode(remoteRoot);
     int remoteLeaves = HashTree.leafCount(remoteBlocks);
     boolean pull = req.action() == Action.PULL;
+    if (pull && localExists
+        && !(localSize == remoteSize && localTree.rootHex().equalsIgnoreCase(remoteRoot))) {
+      stage(); // the copies differ: a staging copy is needed, made while the walk goes on
+    }
     // Lay our leaves out in the server's tree shape so heap indices mean the same on both sides.
     long keep = pull ? Math.min(localTree.blockCount(), remoteBlocks) : localTree.blockCount();
     if (pull ? keep == 0 : remoteBlocks == 0) {
@@ -408,13 +523,14 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     todo = blocks;
     todoPos = 0;
     if (pull) {
-      if (todo.length == 0 && localSize == remoteSize && localExists) {
+      if (todo.length == 0 && localSize == remoteSize && localExists && !stagingStarted) {
         return end(); // identical
       }
       state = State.STAGING;
-      busy = true;
-      stage();
-      return this;
+      if (!stagingStarted) {
+        stage();
+      }
+      return stagingChannel != null ? startPullData() : this;
     }
     state = State.DATA;
     return nextPushBatch();
@@ -422,48 +538,104 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   // ---- pull: staging, data, verify ----
 
+  /**
+   * Makes the staging copy beside the local file on the blocking dispatcher: a copy of the local
+   * file (or an empty file), resized to the server's size and flushed, so the commit's fsync has
+   * only the blocks that moved left to write.
+   */
   private void stage() {
+    stagingStarted = true;
+    background++;
     Path local = req.localPath().toAbsolutePath();
     long size = remoteSize;
     boolean exists = localExists;
     Object hashedVersion = localVersion;
+    java.util.concurrent.atomic.AtomicBoolean stop = cancelled;
     CompletableFuture<StagingReady> f = CompletableFuture.supplyAsync(() -> {
       Path s = null;
+      FileChannel ch = null;
       try {
         Files.createDirectories(local.getParent());
         s = local.resolveSibling("." + local.getFileName() + ".peer-sync-" + UUID.randomUUID() + ".part");
         boolean copyIsHashed = !exists;
+        ch = FileChannel.open(s, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+            StandardOpenOption.WRITE);
         if (exists) {
-          Files.copy(local, s, StandardCopyOption.COPY_ATTRIBUTES);
+          copyPermissions(local, s);
+          copy(local, ch, size, stop);
           copyIsHashed = hashedVersion != null && hashedVersion.equals(version(local));
-        } else {
-          Files.createFile(s);
         }
-        FileChannel ch = FileChannel.open(s, StandardOpenOption.READ, StandardOpenOption.WRITE);
         if (ch.size() > size) {
           ch.truncate(size);
         } else if (ch.size() < size) {
           ch.write(ByteBuffer.wrap(new byte[1]), size - 1);
         }
+        if (exists) {
+          ch.force(false);
+        }
         return new StagingReady(s, ch, copyIsHashed);
       } catch (IOException e) {
+        closeQuietly(ch);
         SyncStore.deleteQuietly(s);
         throw new CompletionException(e);
       }
     }, blocking);
-    getContext().pipeToSelf(f, (r, t) -> t == null ? r : new IoFailed("cannot stage the local copy: " + message(t)));
+    getContext().pipeToSelf(f, (r, t) -> t == null ? r
+        : new BackgroundFailed("cannot stage the local copy: " + message(t)));
+  }
+
+  /** Copies at most {@code limit} bytes of {@code from} into {@code to} in the kernel, in slices. */
+  private static void copy(Path from, FileChannel to, long limit,
+      java.util.concurrent.atomic.AtomicBoolean stop) throws IOException {
+    final long slice = 64L << 20;
+    try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ)) {
+      long n = Math.min(in.size(), limit);
+      for (long pos = 0; pos < n; ) {
+        if (stop.get()) {
+          throw new IOException("the transfer was stopped");
+        }
+        long moved = in.transferTo(pos, Math.min(slice, n - pos), to);
+        if (moved <= 0) {
+          throw new IOException("the local file ended at " + pos + " while being copied");
+        }
+        pos += moved;
+      }
+    }
+  }
+
+  private static void copyPermissions(Path from, Path to) throws IOException {
+    var view = Files.getFileAttributeView(from, java.nio.file.attribute.PosixFileAttributeView.class);
+    if (view != null) {
+      Files.setPosixFilePermissions(to, view.readAttributes().permissions());
+    }
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    if (ch != null) {
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // the file is deleted next
+      }
+    }
   }
 
   private Behavior<Command> onStagingReady(StagingReady r) {
+    background--;
     staging = r.staging();
     stagingChannel = r.channel();
+    stagingCopyIsHashed = r.copyIsHashed();
     if (state == State.DONE) {
       cleanUpStaging();
       return this;
     }
-    busy = false;
+    return state == State.STAGING ? startPullData() : this; // else the walk is still going on
+  }
+
+  /** The walk is done and the staging copy is there: ask for the blocks that differ. */
+  private Behavior<Command> startPullData() {
     state = State.DATA;
-    if (r.copyIsHashed() && !settings.clientFullVerify) {
+    if (stagingCopyIsHashed && !settings.clientFullVerify) {
       // Blocks not transferred are the local ones, whose hashes we have; transferred ones are
       // hashed as they are written. So the result's root needs no second read of the file.
       stagingLeaves = new byte[Math.toIntExact(remoteBlocks * HashTree.HASH_BYTES)];
@@ -655,15 +827,21 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     if (state != State.DONE) {
       return fail(0, "the server closed the connection");
     }
-    return Behaviors.stopped();
+    // With file work still running, the timer of finish() stops us once it has landed.
+    return busy || background > 0 ? this : Behaviors.stopped();
   }
 
   private Behavior<Command> onTimeout() {
     if (state == State.DONE) {
+      if (busy || background > 0) {
+        // File work still running: let it land first, so what it made is cleaned up.
+        timers.startSingleTimer(Timeout.INSTANCE, Duration.ofSeconds(1));
+        return this;
+      }
       return Behaviors.stopped();
     }
     long seen = received.get() + sent.get();
-    if (busy || seen != wireAtLastTick) {
+    if (busy || background > 0 || seen != wireAtLastTick) {
       // Local file work, or a large frame still moving, is not a silent server.
       wireAtLastTick = seen;
       arm();
@@ -678,7 +856,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private Behavior<Command> fail(int status, String msg, int retry) {
     result.completeExceptionally(new SyncFailedException(status, retry, msg));
-    if (busy) {
+    if (busy || background > 0) {
       // File work is still running; let it land, then PostStop cleans up.
       finish();
       return this;
@@ -688,6 +866,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private void finish() {
     state = State.DONE;
+    cancelled.set(true);
+    timers.cancel(KeepAlive.INSTANCE);
     if (outbound != null) {
       outbound.send(new OutClose());
     }
@@ -707,7 +887,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   private void maybeAckInbound() {
-    if (pendingAck != null && !busy) {
+    // Nothing but keep-alives is asked while the local copy is hashed or the staging copy made:
+    // what comes meanwhile waits until the state it answers is there.
+    if (pendingAck != null && !busy && state != State.LOCAL_HASH && state != State.STAGING) {
       pendingAck.tell(StreamAck.INSTANCE);
       pendingAck = null;
     }

@@ -259,7 +259,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
       timers.startSingleTimer(IdleTimeout.INSTANCE, settings.idleTimeout);
       return this;
     }
-    return fatal("idle timeout: no complete frame for " + settings.idleTimeout.toSeconds() + "s");
+    return fatal("idle timeout: no complete frame for " + settings.idleTimeout.toMillis() + " ms");
   }
 
   // ---- init ----
@@ -350,16 +350,26 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
       CompletableFuture<HashTree> t = snap == null
           ? CompletableFuture.completedFuture(HashTree.fromLeafHashes(0, new byte[0]))
           : store.tree(snap, bs);
-      return t.thenApplyAsync(tree -> {
-        Path stagingFile = null;
+      // The staging copy is made while the live file is hashed: two files' work, two threads.
+      CompletableFuture<Path> copy = CompletableFuture.supplyAsync(() -> {
+        try {
+          Path stagingFile = store.stage(target, newSize);
+          ownedStaging.set(stagingFile);
+          if (stopped.get()) {
+            releaseOwned();
+          }
+          return stagingFile;
+        } catch (IOException e) {
+          throw new CompletionException(e);
+        }
+      }, blocking);
+      return t.thenCombine(copy, (tree, stagingFile) -> {
         try {
           long liveSize = snap == null ? 0 : snap.size();
           if (snap != null) {
             snap.channel().close();
           }
-          stagingFile = store.stage(target, newSize);
           boolean copyIsHashed = snap == null || snap.version().equals(store.versionOf(target));
-          ownedStaging.set(stagingFile);
           FileChannel ch = FileChannel.open(stagingFile, StandardOpenOption.WRITE, StandardOpenOption.READ);
           own(ch);
           if (stopped.get()) {
@@ -367,10 +377,9 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
           }
           return new Opened(tree, liveSize, null, target, stagingFile, ch, copyIsHashed);
         } catch (IOException e) {
-          SyncStore.deleteQuietly(stagingFile);
           throw new CompletionException(e);
         }
-      }, blocking);
+      });
     });
     getContext().pipeToSelf(f, (o, t) -> t == null ? o : refusal(t));
     return this;

@@ -35,6 +35,7 @@ public final class SyncSettings {
   public final int clientPipeline;
   public final boolean clientFullVerify;
   public final Duration clientHashTimeout;
+  public final Duration clientKeepAlive;
 
   private SyncSettings(Config c, Path root) {
     this.root = root == null ? null : root.toAbsolutePath().normalize();
@@ -62,6 +63,10 @@ public final class SyncSettings {
     this.clientPipeline = Math.max(1, c.getInt("client.pipeline"));
     this.clientFullVerify = c.getBoolean("client.full-verify");
     this.clientHashTimeout = c.getDuration("client.hash-timeout");
+    this.clientKeepAlive = c.getDuration("client.keep-alive");
+    if (clientKeepAlive.isZero() || clientKeepAlive.isNegative()) {
+      throw new IllegalArgumentException("peer.sync.client.keep-alive must be positive");
+    }
     if (maxIndices < 1 || maxSessions < 1 || ioChunkBytes < 1 || maxJsonBytes < 256) {
       throw new IllegalArgumentException("peer.sync: limits must be positive (max-json-bytes >= 256)");
     }
