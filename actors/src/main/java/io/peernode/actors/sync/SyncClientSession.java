@@ -50,7 +50,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * One client-side sync transfer (a pull or a push of one file over one TCP connection).
  *
  * <p>Owns: the connection's streams, the local file (read for hashing and pushing), and for a pull
- * the local staging copy ({@code .<name>.peer-sync-<uuid>.part} beside the file).
+ * the local staging copy ({@code .<name>.peer-sync-<uuid>.part} beside the file), locked (an OS
+ * file lock) while it lives. A pull removes the staging copies of earlier pulls of the same file
+ * that nobody locks any more: those of a client that was killed.
  *
  * <p>Receives: the server's responses (one outstanding request at a time), acks of its outbound
  * stream, and results of file work done on the blocking dispatcher.
@@ -118,6 +120,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
    * done, the staging copy not yet.
    */
   private enum State { OPENING, AWAIT_INIT, LOCAL_HASH, WALK, STAGING, DATA, VERIFY, AWAIT_END, DONE }
+
+  /** A staging copy unchanged for this long and locked by nobody is an abandoned one. */
+  private static final Duration ABANDONED_AFTER = Duration.ofSeconds(10);
 
   public static Behavior<Command> create(Request request, CompletableFuture<SyncResult> result,
       Executor blocking) {
@@ -556,10 +561,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       FileChannel ch = null;
       try {
         Files.createDirectories(local.getParent());
-        s = local.resolveSibling("." + local.getFileName() + ".peer-sync-" + UUID.randomUUID() + ".part");
+        removeAbandonedStaging(local);
+        s = local.resolveSibling(stagingPrefix(local) + UUID.randomUUID() + ".part");
         boolean copyIsHashed = !exists;
         ch = FileChannel.open(s, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
             StandardOpenOption.WRITE);
+        ch.lock(); // held until the channel closes: at the commit, the clean-up or the process's end
         if (exists) {
           copyPermissions(local, s);
           copy(local, ch, size, stop);
@@ -582,6 +589,35 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     }, blocking);
     getContext().pipeToSelf(f, (r, t) -> t == null ? r
         : new BackgroundFailed("cannot stage the local copy: " + message(t)));
+  }
+
+  private static String stagingPrefix(Path local) {
+    return "." + local.getFileName() + ".peer-sync-";
+  }
+
+  /**
+   * Deletes the staging copies beside {@code local} that no process holds a lock on and that have
+   * not changed for a while (the age keeps a copy that was just created, not yet locked, safe).
+   */
+  private static void removeAbandonedStaging(Path local) {
+    String prefix = stagingPrefix(local);
+    long before = System.currentTimeMillis() - ABANDONED_AFTER.toMillis();
+    try (var dir = Files.newDirectoryStream(local.getParent(), p -> {
+      String n = p.getFileName().toString();
+      return n.startsWith(prefix) && n.endsWith(".part");
+    })) {
+      for (Path p : dir) {
+        try (FileChannel c = FileChannel.open(p, StandardOpenOption.WRITE)) {
+          if (Files.getLastModifiedTime(p).toMillis() < before && c.tryLock() != null) {
+            Files.deleteIfExists(p);
+          }
+        } catch (IOException | java.nio.channels.OverlappingFileLockException e) {
+          // held by a transfer of this JVM, or gone meanwhile: not ours to remove
+        }
+      }
+    } catch (IOException e) {
+      // a directory we cannot list has nothing of ours to clean
+    }
   }
 
   /** Copies at most {@code limit} bytes of {@code from} into {@code to} in the kernel, in slices. */

@@ -32,6 +32,7 @@ public final class SyncSettings {
   public final int clientBatchBytes;
   public final Duration clientTimeout;
   public final int clientRecentTransfers;
+  public final int clientMaxRunningTransfers;
   public final int clientPipeline;
   public final boolean clientFullVerify;
   public final Duration clientHashTimeout;
@@ -60,6 +61,7 @@ public final class SyncSettings {
     this.clientBatchBytes = intBytes(c, "client.batch-bytes");
     this.clientTimeout = c.getDuration("client.timeout");
     this.clientRecentTransfers = c.getInt("client.recent-transfers");
+    this.clientMaxRunningTransfers = c.getInt("client.max-running-transfers");
     this.clientPipeline = Math.max(1, c.getInt("client.pipeline"));
     this.clientFullVerify = c.getBoolean("client.full-verify");
     this.clientHashTimeout = c.getDuration("client.hash-timeout");
@@ -67,7 +69,8 @@ public final class SyncSettings {
     if (clientKeepAlive.isZero() || clientKeepAlive.isNegative()) {
       throw new IllegalArgumentException("peer.sync.client.keep-alive must be positive");
     }
-    if (maxIndices < 1 || maxSessions < 1 || ioChunkBytes < 1 || maxJsonBytes < 256) {
+    if (maxIndices < 1 || maxSessions < 1 || clientMaxRunningTransfers < 1 || ioChunkBytes < 1
+        || maxJsonBytes < 256) {
       throw new IllegalArgumentException("peer.sync: limits must be positive (max-json-bytes >= 256)");
     }
     if (maxBlockSize > maxBinBytes) {

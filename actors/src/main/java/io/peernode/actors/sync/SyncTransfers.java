@@ -21,7 +21,9 @@ import java.util.Map;
  * <p>Owns: the table of running transfers and the last {@code recent} finished ones, with their
  * progress. Receives: {@link Start} (runs one {@link SyncClient} transfer and answers
  * {@link Finished} when it ends), {@link GetStatus}, and progress/completion reports of its own
- * transfers. Guarantees: every {@link Start} gets exactly one {@link Finished}; the table is bounded.
+ * transfers. Guarantees: every {@link Start} gets exactly one {@link Finished}; the table is bounded:
+ * at most {@code client.max-running-transfers} run at once (one more is answered at once with
+ * status 503) and {@code recent} finished ones are kept.
  * Messages are local only (the node resolves the peer's host and sync port before it asks).
  */
 public final class SyncTransfers extends AbstractBehavior<SyncTransfers.Command> {
@@ -88,6 +90,11 @@ public final class SyncTransfers extends AbstractBehavior<SyncTransfers.Command>
 
   private Behavior<Command> onStart(Start s) {
     long id = ++nextId;
+    if (running.size() >= settings.clientMaxRunningTransfers) {
+      s.replyTo().tell(new Finished(id, null, "too many transfers running ("
+          + settings.clientMaxRunningTransfers + "); try again when one has ended", 503));
+      return this;
+    }
     ActorRef<Command> self = getContext().getSelf();
     running.put(id, new Transfer(id, s.action().wire(), s.peer(), s.remotePath(),
         s.localPath().toString(), s.blockSize(), "running", "start", 0, 0, 0, Instant.now(), null,

@@ -261,4 +261,28 @@ class SyncTransferTest {
       return io.peernode.protocol.sync.HashTree.blockCount(size, bs);
     }
   }
+
+  @Test
+  void aPullRemovesTheStagingCopiesOfAKilledClientButNotThoseOfALiveOne() throws Exception {
+    byte[] remote = bytes(10_000, 31);
+    Files.write(root.resolve("stale.bin"), remote);
+    Path local = tmp.resolve("stale-dir/stale.bin");
+    Files.createDirectories(local.getParent());
+    // Left behind by a client killed mid-pull: nobody holds its lock.
+    Path abandoned = local.resolveSibling(".stale.bin.peer-sync-0000.part");
+    Files.write(abandoned, new byte[100]);
+    // Another transfer's copy, locked by its (live) owner.
+    Path live = local.resolveSibling(".stale.bin.peer-sync-1111.part");
+    Files.write(live, new byte[100]);
+    var old = java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 3_600_000);
+    Files.setLastModifiedTime(abandoned, old);
+    Files.setLastModifiedTime(live, old);
+    try (var owner = java.nio.channels.FileChannel.open(live, java.nio.file.StandardOpenOption.WRITE);
+        var lock = owner.lock()) {
+      await(SyncClient.pull(kit.system(), "127.0.0.1", server.port(), "stale.bin", local, KB, null));
+      assertArrayEquals(remote, Files.readAllBytes(local));
+      assertFalse(Files.exists(abandoned), "the abandoned staging copy is removed");
+      assertTrue(Files.exists(live), "a locked staging copy is left alone");
+    }
+  }
 }
