@@ -213,21 +213,27 @@ final class SyncStore {
     MessageDigest md = HashTree.sha256();
     ByteBuffer buf = ByteBuffer.allocate((int) Math.min(blockSize, 256 * 1024));
     for (int j = known.nextClearBit(0); j < count; j = known.nextClearBit(j + 1)) {
-      long start = (long) j * blockSize;
-      long end = Math.min(size, start + blockSize);
-      for (long pos = start; pos < end; ) {
-        buf.clear();
-        buf.limit((int) Math.min(buf.capacity(), end - pos));
-        int n = ch.read(buf, pos);
-        if (n < 0) {
-          throw new IOException("file shorter than expected at " + pos);
-        }
-        md.update(buf.array(), 0, buf.position());
-        pos += n;
-      }
-      System.arraycopy(md.digest(), 0, leaves, j * HashTree.HASH_BYTES, HashTree.HASH_BYTES);
+      hashBlock(ch, size, blockSize, j, md, buf, leaves);
     }
     return HashTree.fromLeafHashes(count, leaves);
+  }
+
+  /** Leaf {@code j} of the file into {@code leaves}, read through {@code buf}. */
+  private static void hashBlock(FileChannel ch, long size, int blockSize, long j, MessageDigest md,
+      ByteBuffer buf, byte[] leaves) throws IOException {
+    long start = j * blockSize;
+    long end = Math.min(size, start + blockSize);
+    for (long pos = start; pos < end; ) {
+      buf.clear();
+      buf.limit((int) Math.min(buf.capacity(), end - pos));
+      int n = ch.read(buf, pos);
+      if (n < 0) {
+        throw new IOException("file shorter than expected at " + pos);
+      }
+      md.update(buf.array(), 0, buf.position());
+      pos += n;
+    }
+    System.arraycopy(md.digest(), 0, leaves, Math.toIntExact(j * HashTree.HASH_BYTES), HashTree.HASH_BYTES);
   }
 
   private static Object version(BasicFileAttributes a) {
@@ -298,19 +304,7 @@ final class SyncStore {
     ByteBuffer buf = ByteBuffer.allocate(Math.min(chunk, blockSize));
     MessageDigest md = HashTree.sha256();
     for (long j = 0; j < count; j++) {
-      long start = j * blockSize;
-      long end = Math.min(size, start + blockSize);
-      for (long pos = start; pos < end; ) {
-        buf.clear();
-        buf.limit((int) Math.min(buf.capacity(), end - pos));
-        int n = ch.read(buf, pos);
-        if (n < 0) {
-          throw new IOException("file shorter than expected at " + pos);
-        }
-        md.update(buf.array(), 0, buf.position());
-        pos += n;
-      }
-      System.arraycopy(md.digest(), 0, leaves, (int) j * HashTree.HASH_BYTES, HashTree.HASH_BYTES);
+      hashBlock(ch, size, blockSize, j, md, buf, leaves);
     }
     return HashTree.fromLeafHashes(count, leaves);
   }
