@@ -39,9 +39,10 @@ import scala.concurrent.duration.FiniteDuration;
  * substream of its own ({@code splitAfter}, {@code prefixAndTail}, {@code concatSubstreams},
  * and a materialized {@code Sink.cancelled} for the rest of each strict message): two to three
  * stream materializations per incoming frame, the largest cost of a publishing connection.
- * Here Akka HTTP's own frame layers stay (masking, control frames, UTF-8 decoding and close
- * handling: {@code FrameHandler}, {@code FrameOutHandler}, the periodic keep-alive), and only
- * the top layer, messages, is replaced by one stage ({@link MessageLayer}) that collects the
+ * Here Akka HTTP's own frame layers stay (parsing, masking, rendering, the close handshake of
+ * {@code FrameOutHandler}, the periodic keep-alive); its {@code FrameHandler} is replaced by
+ * {@link TextFrameDecoder} (the same, with the JDK's UTF-8 decoding), and the top layer,
+ * messages, by one stage ({@link MessageLayer}) that collects the
  * parts of a text message into one String, up to a limit, and renders each outgoing String as
  * one final text frame. It uses Akka HTTP's internal frame API ({@code
  * UpgradeToWebSocketLowLevel.handleFrames}), stable in 10.2.x, the last Apache-licensed line.
@@ -67,7 +68,9 @@ final class TextWebSocket {
     FiniteDuration closeTimeout = FiniteDuration.apply(3, java.util.concurrent.TimeUnit.SECONDS);
     akka.stream.scaladsl.BidiFlow stack = WebSocket$.MODULE$.masking(true, ws.randomFactory())
         .atop((akka.stream.Graph) FrameLogger$.MODULE$.logFramesIfEnabled(ws.logFrames()))
-        .atop((akka.stream.Graph) WebSocket$.MODULE$.frameHandling(true, closeTimeout, log))
+        .atop((akka.stream.Graph) akka.stream.scaladsl.BidiFlow.fromFlows(
+            akka.stream.scaladsl.Flow.fromGraph(new TextFrameDecoder()),
+            akka.http.impl.engine.ws.FrameOutHandler$.MODULE$.create(true, closeTimeout, log)))
         .atop((akka.stream.Graph) WebSocket$.MODULE$.periodicKeepAlive(ws))
         .atop((akka.stream.Graph) akka.stream.scaladsl.BidiFlow.fromGraph(
             new MessageLayer(maxChars, tooLarge, Duration.ofSeconds(3))));
