@@ -20,7 +20,7 @@ import java.util.List;
  * One client's subscription to one stream partition, a child of its {@link ClientConnection}.
  *
  * <p>Owns its place on the partition's pub/sub topic and the offset it has delivered up to.
- * Receives the partition's stored events. Guarantees: from the partition's next offset at the
+ * Receives the partition's stored events, one {@link EventBatch} per append. Guarantees: from the partition's next offset at the
  * time of subscribing, each event goes to the client once, as a broadcast, in offset order.
  * Pub/sub alone cannot promise that across nodes (a topic learns of a new remote subscriber
  * through the receptionist, a little later; a partition may move), so: it answers
