@@ -348,7 +348,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     long ts = p.ts().orElseGet(System::currentTimeMillis);
     deps.partitions.tell(new ShardingEnvelope<>(
         StreamPartition.entityId(stream.id(), partition),
-        new StreamPartition.Publish(p.msg(), ts, stream.ttlSeconds(), publishReplies)));
+        new StreamPartition.Publish(p.msg(), ts, stream.ttlSeconds(), publishReplies, true)));
   }
 
   private Behavior<Command> onPublishAnswer(PublishAnswer a) {

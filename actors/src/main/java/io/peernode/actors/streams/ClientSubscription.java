@@ -20,7 +20,7 @@ import java.util.List;
  * One client's subscription to one stream partition, a child of its {@link ClientConnection}.
  *
  * <p>Owns its place on the partition's pub/sub topic and the offset it has delivered up to.
- * Receives the partition's stored events. Guarantees: from the partition's next offset at the
+ * Receives the partition's stored events, one {@link EventBatch} per append. Guarantees: from the partition's next offset at the
  * time of subscribing, each event goes to the client once, as a broadcast, in offset order.
  * Pub/sub alone cannot promise that across nodes (a topic learns of a new remote subscriber
  * through the receptionist, a little later; a partition may move), so: it answers
@@ -35,11 +35,12 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
 
   public interface Command {}
 
-  private static final class Event implements Command {
-    final StreamMessage message;
+  /** The events of one append of the partition, from the topic. */
+  private static final class Events implements Command {
+    final java.util.List<StreamMessage> messages;
 
-    Event(StreamMessage message) {
-      this.message = message;
+    Events(EventBatch batch) {
+      this.messages = batch.events;
     }
   }
 
@@ -90,7 +91,7 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
    * @param stream the stream id as the client named it (echoed in {@code subscribed})
    */
   public static Behavior<Command> create(String stream, int partition,
-      ActorRef<Topic.Command<StreamMessage>> topic,
+      ActorRef<Topic.Command<EventBatch>> topic,
       ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions, StreamsSettings settings,
       Outgoing outgoing, ActorRef<ClientConnection.Command> connection) {
     return Behaviors.setup(ctx -> new ClientSubscription(ctx, stream, partition, topic,
@@ -100,10 +101,10 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
   private final String stream;
   private final int partition;
   private final String entityId;
-  private final ActorRef<Topic.Command<StreamMessage>> topic;
+  private final ActorRef<Topic.Command<EventBatch>> topic;
   private final ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions;
   private final StreamsSettings settings;
-  private final ActorRef<StreamMessage> events;
+  private final ActorRef<EventBatch> events;
   private final Outgoing outgoing;
   private final ActorRef<ClientConnection.Command> connection;
   /** Highest offset delivered (or, before the first event, the one before the start). */
@@ -116,7 +117,7 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
   private final List<StreamMessage> waiting = new ArrayList<>();
 
   private ClientSubscription(ActorContext<Command> ctx, String stream, int partition,
-      ActorRef<Topic.Command<StreamMessage>> topic,
+      ActorRef<Topic.Command<EventBatch>> topic,
       ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions, StreamsSettings settings,
       Outgoing outgoing, ActorRef<ClientConnection.Command> connection) {
     super(ctx);
@@ -128,7 +129,7 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
     this.settings = settings;
     this.outgoing = outgoing;
     this.connection = connection;
-    this.events = ctx.messageAdapter(StreamMessage.class, Event::new);
+    this.events = ctx.messageAdapter(EventBatch.class, Events::new);
     topic.tell(Topic.subscribe(events));
     ctx.ask(StreamPartition.NextOffset.class, partitions, settings.askTimeout,
         replyTo -> new ShardingEnvelope<>(entityId, new StreamPartition.GetNextOffset(replyTo)),
@@ -142,7 +143,7 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
         .onMessage(Start.class, this::onStart)
         .onMessageEquals(CatchUp.INSTANCE, this::onCatchUp)
         .onMessage(CaughtUp.class, this::onCaughtUp)
-        .onMessage(Event.class, e -> onEvent(e.message))
+        .onMessage(Events.class, this::onEvents)
         .onMessage(FillReply.class, this::onFillReply)
         .onMessage(Filled.class, this::onFilled)
         .onSignal(PostStop.class, s -> {
@@ -171,6 +172,13 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
     getContext().scheduleOnce(settings.subscriptionCatchUp, getContext().getSelf(),
         CatchUp.INSTANCE);
     return drainWaiting();
+  }
+
+  private Behavior<Command> onEvents(Events e) {
+    for (StreamMessage m : e.messages) {
+      onEvent(m);
+    }
+    return this;
   }
 
   private Behavior<Command> onEvent(StreamMessage m) {

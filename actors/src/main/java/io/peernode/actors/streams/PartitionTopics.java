@@ -4,7 +4,6 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Props;
 import akka.actor.typed.pubsub.Topic;
-import io.peernode.protocol.streamr.StreamMessage;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,23 +11,23 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * This node's instance of each partition's distributed pub/sub topic (Akka typed
  * {@link Topic}, one per stream partition, found across the cluster through the receptionist).
- * A {@link StreamPartition} publishes its stored events to it; {@link ClientSubscription}s
+ * A {@link StreamPartition} publishes its stored events to it, one {@link EventBatch} per append; {@link ClientSubscription}s
  * subscribe to it. Topic actors are created on first use and kept for the node's lifetime.
  */
 public final class PartitionTopics {
 
   private final ActorSystem<?> system;
-  private final ConcurrentHashMap<String, ActorRef<Topic.Command<StreamMessage>>> topics =
+  private final ConcurrentHashMap<String, ActorRef<Topic.Command<EventBatch>>> topics =
       new ConcurrentHashMap<>();
 
   public PartitionTopics(ActorSystem<?> system) {
     this.system = system;
   }
 
-  public ActorRef<Topic.Command<StreamMessage>> topic(String streamId, int partition) {
+  public ActorRef<Topic.Command<EventBatch>> topic(String streamId, int partition) {
     String name = topicName(streamId, partition);
     return topics.computeIfAbsent(name, n -> system.systemActorOf(
-        Topic.create(StreamMessage.class, n),
+        Topic.create(EventBatch.class, n),
         "streamr-topic-" + URLEncoder.encode(n, StandardCharsets.UTF_8),
         Props.empty()));
   }

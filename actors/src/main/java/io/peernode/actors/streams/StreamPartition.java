@@ -54,22 +54,33 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
 
   public interface Command extends JsonSerializable {}
 
-  /** Store and broadcast one event; the reply carries its offset. */
+  /**
+   * Store and broadcast one event; the reply carries its offset. With {@code rejectionsOnly}
+   * (a WebSocket publisher, whom the protocol tells nothing on success) only a
+   * {@link PublishRejected} is sent back: one message less per event.
+   */
   public static final class Publish implements Command {
     public final String content;
     public final long timestamp;
     public final int ttl;
     public final ActorRef<PublishReply> replyTo;
+    public final boolean rejectionsOnly;
+
+    public Publish(String content, long timestamp, int ttl, ActorRef<PublishReply> replyTo) {
+      this(content, timestamp, ttl, replyTo, false);
+    }
 
     @JsonCreator
     public Publish(@JsonProperty("content") String content,
         @JsonProperty("timestamp") long timestamp,
         @JsonProperty("ttl") int ttl,
-        @JsonProperty("replyTo") ActorRef<PublishReply> replyTo) {
+        @JsonProperty("replyTo") ActorRef<PublishReply> replyTo,
+        @JsonProperty("rejectionsOnly") boolean rejectionsOnly) {
       this.content = content;
       this.timestamp = timestamp;
       this.ttl = ttl;
       this.replyTo = replyTo;
+      this.rejectionsOnly = rejectionsOnly;
     }
   }
 
@@ -392,7 +403,7 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
   private final String streamId;
   private final int partition;
   private final EventStore store;
-  private final ActorRef<Topic.Command<StreamMessage>> topic;
+  private final ActorRef<Topic.Command<EventBatch>> topic;
   private final StreamsSettings settings;
   private final StreamsMetrics metrics;
 
@@ -405,7 +416,7 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
 
   private StreamPartition(ActorContext<Command> ctx, StashBuffer<Command> stash,
       akka.actor.typed.javadsl.TimerScheduler<Command> timers, String streamId, int partition,
-      EventStore store, ActorRef<Topic.Command<StreamMessage>> topic, StreamsSettings settings,
+      EventStore store, ActorRef<Topic.Command<EventBatch>> topic, StreamsSettings settings,
       StreamsMetrics metrics) {
     super(ctx);
     this.stash = stash;
@@ -518,10 +529,13 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
   private Behavior<Command> onStored(Stored s) {
     writing = false;
     nextOffset += s.events.size();
+    // One broadcast for the whole append (consecutive offsets, in order).
+    topic.tell(Topic.publish(new EventBatch(s.events)));
     for (int i = 0; i < s.events.size(); i++) {
-      StreamMessage e = s.events.get(i);
-      topic.tell(Topic.publish(e));
-      s.publishes.get(i).replyTo.tell(new Published(e.offset()));
+      Publish p = s.publishes.get(i);
+      if (!p.rejectionsOnly) {
+        p.replyTo.tell(new Published(s.events.get(i).offset()));
+      }
     }
     metrics.eventsStored.inc(s.events.size());
     if (!waiting.isEmpty()) {

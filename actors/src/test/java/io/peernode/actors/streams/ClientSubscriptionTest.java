@@ -66,31 +66,31 @@ class ClientSubscriptionTest {
     TestSubscriber.Probe<String> out = q.second();
     TestProbe<ShardingEnvelope<StreamPartition.Command>> partition = testKit.createTestProbe();
     TestProbe<ClientConnection.Command> connection = testKit.createTestProbe();
-    TestProbe<Topic.Command<StreamMessage>> topicProbe = testKit.createTestProbe();
+    TestProbe<Topic.Command<EventBatch>> topicProbe = testKit.createTestProbe();
 
     ActorRef<ClientSubscription.Command> sub = testKit.spawn(ClientSubscription.create("s", 0,
         topicProbe.ref(), partition.ref(), settings, outgoing, connection.ref()));
     // It subscribes to the topic; capture its event ref from the Subscribe message.
-    Topic.Command<StreamMessage> subscribe = topicProbe.receiveMessage();
+    Topic.Command<EventBatch> subscribe = topicProbe.receiveMessage();
     @SuppressWarnings("unchecked")
-    ActorRef<StreamMessage> events = (ActorRef<StreamMessage>)
+    ActorRef<EventBatch> events = (ActorRef<EventBatch>)
         subscribe.getClass().getMethod("subscriber").invoke(subscribe);
 
     ShardingEnvelope<StreamPartition.Command> ask = partition.receiveMessage();
     assertEquals("s#0", ask.entityId());
     StreamPartition.GetNextOffset get = (StreamPartition.GetNextOffset) ask.message();
     // An event that raced ahead of the answer waits for it.
-    events.tell(event(10));
+    events.tell(EventBatch.of(event(10)));
     get.replyTo.tell(new StreamPartition.NextOffset(10));
     assertEquals(2, next(out).get(1).asInt(), "subscribed first");
     assertEquals(10, next(out).get(3).get(5).asLong());
 
-    events.tell(event(10)); // duplicate: dropped
-    events.tell(event(13)); // 11 and 12 were missed
+    events.tell(EventBatch.of(event(10))); // duplicate: dropped
+    events.tell(EventBatch.of(event(13))); // 11 and 12 were missed
     ShardingEnvelope<StreamPartition.Command> resend = partition.receiveMessage();
     StreamPartition.Resend r = (StreamPartition.Resend) resend.message();
     assertEquals(EventRange.offsets(11, 12), r.range);
-    events.tell(event(14)); // waits behind the fill
+    events.tell(EventBatch.of(event(14))); // waits behind the fill
     r.replyTo.tell(new StreamPartition.ResendStream(Source.from(List.of(event(11), event(12)))
         .runWith(StreamRefs.sourceRef(), testKit.system())));
     for (long o = 11; o <= 14; o++) {
@@ -98,8 +98,8 @@ class ClientSubscriptionTest {
       assertEquals(0, m.get(1).asInt());
       assertEquals(o, m.get(3).get(5).asLong());
     }
-    events.tell(event(12)); // old: dropped
-    events.tell(event(15));
+    events.tell(EventBatch.of(event(12))); // old: dropped
+    events.tell(EventBatch.of(event(15)));
     assertEquals(15, next(out).get(3).get(5).asLong());
     connection.expectNoMessage(Duration.ofMillis(50));
     testKit.stop(sub);
@@ -117,7 +117,7 @@ class ClientSubscriptionTest {
         Sink.<String>ignore().mapMaterializedValue(f -> akka.NotUsed.getInstance()));
     TestSubscriber.Probe<String> out = q.second();
     TestProbe<ShardingEnvelope<StreamPartition.Command>> partition = testKit.createTestProbe();
-    TestProbe<Topic.Command<StreamMessage>> topicProbe = testKit.createTestProbe();
+    TestProbe<Topic.Command<EventBatch>> topicProbe = testKit.createTestProbe();
     ActorRef<ClientSubscription.Command> sub = testKit.spawn(ClientSubscription.create("s", 0,
         topicProbe.ref(), partition.ref(), settings, outgoing,
         testKit.<ClientConnection.Command>createTestProbe().ref()));

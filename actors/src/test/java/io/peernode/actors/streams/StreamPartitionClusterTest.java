@@ -81,7 +81,7 @@ class StreamPartitionClusterTest {
   /** Waits until every node's topic instance of the partition knows {@code instances}. */
   static void awaitTopicInstances(List<Node> on, String stream, int partition, int instances) {
     for (Node n : on) {
-      ActorRef<Topic.Command<StreamMessage>> topic = n.topics.topic(stream, partition);
+      ActorRef<Topic.Command<EventBatch>> topic = n.topics.topic(stream, partition);
       TestProbe<Topic.TopicStats> stats = n.kit.createTestProbe();
       stats.awaitAssert(Duration.ofSeconds(20), Duration.ofMillis(100), () -> {
         topic.tell(Topic.getTopicStats(stats.ref()));

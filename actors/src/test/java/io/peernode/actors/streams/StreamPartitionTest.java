@@ -52,8 +52,14 @@ class StreamPartitionTest {
   /** A probe subscribed to the partition's topic on this node (waits until it is). */
   static TestProbe<StreamMessage> subscriber(String stream, int partition) {
     TestProbe<StreamMessage> probe = testKit.createTestProbe();
-    ActorRef<Topic.Command<StreamMessage>> topic = topics.topic(stream, partition);
-    topic.tell(Topic.subscribe(probe.ref()));
+    ActorRef<Topic.Command<EventBatch>> topic = topics.topic(stream, partition);
+    // The topic carries one batch per append: the probe sees its events one by one.
+    ActorRef<EventBatch> unbatch = testKit.spawn(akka.actor.typed.javadsl.Behaviors
+        .receiveMessage(b -> {
+          b.events.forEach(probe.ref()::tell);
+          return akka.actor.typed.javadsl.Behaviors.same();
+        }));
+    topic.tell(Topic.subscribe(unbatch));
     TestProbe<Topic.TopicStats> stats = testKit.createTestProbe();
     stats.awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(20), () -> {
       topic.tell(Topic.getTopicStats(stats.ref()));
@@ -150,6 +156,28 @@ class StreamPartitionTest {
     assertEquals(List.of(0L, 1L),
         List.of(sub.receiveMessage().offset(), sub.receiveMessage().offset()));
     assertEquals("{\"ok\":1}", store.all(s, 0).get(1).content());
+  }
+
+  @Test
+  void aPublisherThatAsksForRejectionsOnlyHearsOfNothingElse() {
+    String s = stream();
+    TestProbe<StreamMessage> sub = subscriber(s, 0);
+    TestProbe<StreamPartition.PublishReply> pub = testKit.createTestProbe();
+    for (int i = 0; i < 3; i++) {
+      region.tell(new ShardingEnvelope<>(StreamPartition.entityId(s, 0),
+          new StreamPartition.Publish("{\"q\":" + i + "}", 1000, 60, pub.ref(), true)));
+    }
+    for (int i = 0; i < 3; i++) assertEquals(i, sub.receiveMessage().offset());
+    pub.expectNoMessage(Duration.ofMillis(100));
+    store.failAppends = true;
+    try {
+      region.tell(new ShardingEnvelope<>(StreamPartition.entityId(s, 0),
+          new StreamPartition.Publish("{}", 1000, 60, pub.ref(), true)));
+      assertTrue(pub.expectMessageClass(StreamPartition.PublishRejected.class).error
+          .contains("disk on fire"));
+    } finally {
+      store.failAppends = false;
+    }
   }
 
   private List<Long> resend(String s, EventRange range, long last) {

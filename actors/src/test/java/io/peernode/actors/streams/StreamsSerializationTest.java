@@ -58,6 +58,15 @@ class StreamsSerializationTest {
   }
 
   @Test
+  void eventBatch() {
+    StreamMessage first = new StreamMessage("s", 3, 1000L, 60, 0, null, "{\"a\":\"\\u00e9\"}");
+    StreamMessage later = new StreamMessage("s", 3, 1001L, 60, 1, 0L, "{}");
+    EventBatch back = roundTrip(EventBatch.of(first, later));
+    assertEquals(List.of(first, later), back.events);
+    assertEquals(List.of(), roundTrip(new EventBatch(List.of())).events);
+  }
+
+  @Test
   void eventRange() {
     EventRange r = new EventRange(1, Long.MAX_VALUE, 5, 6);
     assertEquals(r, roundTrip(r));
@@ -71,6 +80,9 @@ class StreamsSerializationTest {
     assertEquals(12L, p.timestamp);
     assertEquals(60, p.ttl);
     assertEquals(probe.ref(), p.replyTo);
+    assertEquals(false, p.rejectionsOnly);
+    assertEquals(true,
+        roundTrip(new StreamPartition.Publish("{}", 12L, 60, probe.ref(), true)).rejectionsOnly);
     assertEquals(42L, roundTrip(new StreamPartition.Published(42)).offset);
     assertEquals("busy", roundTrip(new StreamPartition.PublishRejected("busy")).error);
   }

@@ -92,15 +92,27 @@ final class StreamrRoutes extends AllDirectives {
   Route routes() {
     return pathPrefix("api", () -> pathPrefix("v1", () ->
         handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
-            path("ws", () -> handleWebSocketMessages(webSocket())),
+            path("ws", () -> extractWebSocketUpgrade(this::webSocket)),
             pathPrefix("keys", this::keyRoutes),
             pathPrefix("streams", this::streamRoutes))))));
   }
 
   // ---- WebSocket ------------------------------------------------------------------------------
 
-  /** Text frames, collected up to the frame limit, through one ClientConnection. */
-  private Flow<Message, Message, NotUsed> webSocket() {
+  /**
+   * Text frames, collected up to the frame limit, through one ClientConnection: by {@link
+   * TextWebSocket}'s message layer on Akka HTTP's frame layers (no substream per message).
+   */
+  private Route webSocket(akka.http.javadsl.model.ws.WebSocketUpgrade upgrade) {
+    if (upgrade instanceof akka.http.impl.engine.ws.UpgradeToWebSocketLowLevel) {
+      return complete(TextWebSocket.handle(upgrade, system, ClientConnection.flow(system, deps),
+          maxFrameChars, ClientConnection.FRAME_TOO_LARGE));
+    }
+    return complete(upgrade.handleMessagesWith(webSocketMessages()));
+  }
+
+  /** The same through Akka HTTP's message API (where the frame API is not offered). */
+  private Flow<Message, Message, NotUsed> webSocketMessages() {
     return Flow.<Message>create()
         .mapAsync(1, m -> {
           if (m.isText() && m.asTextMessage().isStrict()) {

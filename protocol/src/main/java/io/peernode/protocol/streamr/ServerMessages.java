@@ -27,8 +27,17 @@ public final class ServerMessages {
 
   private ServerMessages() {}
 
+  /**
+   * The broadcast frame of {@code m}: identical for every subscriber (subId ""), so it is
+   * encoded once per event instance and cached in it.
+   */
   public static String broadcast(StreamMessage m) {
-    return event(BROADCAST, "", m);
+    String frame = m.cachedBroadcastFrame();
+    if (frame == null) {
+      frame = event(BROADCAST, "", m);
+      m.cacheBroadcastFrame(frame);
+    }
+    return frame;
   }
 
   public static String unicast(String subId, StreamMessage m) {

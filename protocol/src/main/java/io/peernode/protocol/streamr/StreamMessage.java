@@ -25,6 +25,14 @@ public final class StreamMessage {
   private final long offset;
   private final Long previousOffset;
   private final String content;
+  /**
+   * The broadcast frame of this event, encoded on first use by {@link ServerMessages#broadcast}
+   * and then shared by every subscriber on this node that the same instance reaches (pub/sub
+   * hands one instance to all local subscribers; the broadcast frame has subId "", so it is
+   * the same text for each of them). A racy single-check cache: String is immutable, so a
+   * thread that sees null merely encodes it once more.
+   */
+  private String broadcastFrame;
 
   /**
    * @param timestamp epoch millis (publisher's {@code ts} or the node's clock)
@@ -84,6 +92,14 @@ public final class StreamMessage {
   @JsonProperty("content")
   public String content() {
     return content;
+  }
+
+  String cachedBroadcastFrame() {
+    return broadcastFrame;
+  }
+
+  void cacheBroadcastFrame(String frame) {
+    broadcastFrame = frame;
   }
 
   /** Epoch millis after which the event may be deleted. */

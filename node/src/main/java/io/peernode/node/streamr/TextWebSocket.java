@@ -1,0 +1,361 @@
+package io.peernode.node.streamr;
+
+import akka.NotUsed;
+import akka.actor.ClassicActorSystemProvider;
+import akka.event.Logging;
+import akka.event.LoggingAdapter;
+import akka.http.impl.engine.ws.FrameEvent;
+import akka.http.impl.engine.ws.FrameEvent$;
+import akka.http.impl.engine.ws.FrameHandler;
+import akka.http.impl.engine.ws.FrameLogger$;
+import akka.http.impl.engine.ws.FrameStart;
+import akka.http.impl.engine.ws.Protocol;
+import akka.http.impl.engine.ws.ProtocolException;
+import akka.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
+import akka.http.impl.engine.ws.WebSocket$;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.ws.WebSocketUpgrade;
+import akka.http.scaladsl.model.ws.PeerClosedConnectionException;
+import akka.http.scaladsl.settings.WebSocketSettings;
+import akka.stream.Attributes;
+import akka.stream.BidiShape;
+import akka.stream.Inlet;
+import akka.stream.Outlet;
+import akka.stream.javadsl.Flow;
+import akka.stream.stage.AbstractInHandler;
+import akka.stream.stage.AbstractOutHandler;
+import akka.stream.stage.GraphStage;
+import akka.stream.stage.TimerGraphStageLogic;
+import akka.util.ByteString;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import scala.Option;
+import scala.concurrent.duration.FiniteDuration;
+
+/**
+ * A text WebSocket for the data API, with a lighter message layer than Akka HTTP's.
+ *
+ * <p>Akka HTTP 10.2's {@code handleWebSocketMessages} turns every incoming message into a
+ * substream of its own ({@code splitAfter}, {@code prefixAndTail}, {@code concatSubstreams},
+ * and a materialized {@code Sink.cancelled} for the rest of each strict message): two to three
+ * stream materializations per incoming frame, the largest cost of a publishing connection.
+ * Here Akka HTTP's own frame layers stay (parsing, masking, rendering, the close handshake of
+ * {@code FrameOutHandler}, the periodic keep-alive); its {@code FrameHandler} is replaced by
+ * {@link TextFrameDecoder} (the same, with the JDK's UTF-8 decoding), and the top layer,
+ * messages, by one stage ({@link MessageLayer}) that collects the
+ * parts of a text message into one String, up to a limit, and renders each outgoing String as
+ * one final text frame. It uses Akka HTTP's internal frame API ({@code
+ * UpgradeToWebSocketLowLevel.handleFrames}), stable in 10.2.x, the last Apache-licensed line.
+ */
+final class TextWebSocket {
+
+  /** What the handler gets in place of a binary message (it is not a JSON request). */
+  static final String BINARY = "<binary frame>";
+
+  private TextWebSocket() {}
+
+  /**
+   * The upgrade response: frames of this WebSocket through Akka HTTP's frame layers and
+   * {@link MessageLayer} to {@code handler}. A text message longer than {@code maxChars}
+   * reaches the handler as {@code tooLarge} (its parts are read and dropped).
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  static HttpResponse handle(WebSocketUpgrade upgrade, ClassicActorSystemProvider system,
+      Flow<String, String, ?> handler, long maxChars, String tooLarge) {
+    WebSocketSettings ws = (WebSocketSettings) akka.http.javadsl.settings.ServerSettings
+        .create(system.classicSystem()).getWebsocketSettings();
+    LoggingAdapter log = Logging.getLogger(system.classicSystem(), TextWebSocket.class);
+    FiniteDuration closeTimeout = FiniteDuration.apply(3, java.util.concurrent.TimeUnit.SECONDS);
+    akka.stream.scaladsl.BidiFlow stack = WebSocket$.MODULE$.masking(true, ws.randomFactory())
+        .atop((akka.stream.Graph) FrameLogger$.MODULE$.logFramesIfEnabled(ws.logFrames()))
+        .atop((akka.stream.Graph) akka.stream.scaladsl.BidiFlow.fromFlows(
+            akka.stream.scaladsl.Flow.fromGraph(new TextFrameDecoder()),
+            akka.http.impl.engine.ws.FrameOutHandler$.MODULE$.create(true, closeTimeout, log)))
+        .atop((akka.stream.Graph) WebSocket$.MODULE$.periodicKeepAlive(ws))
+        .atop((akka.stream.Graph) akka.stream.scaladsl.BidiFlow.fromGraph(
+            new MessageLayer(maxChars, tooLarge, Duration.ofSeconds(3))));
+    akka.stream.scaladsl.Flow frames = stack.join((akka.stream.Graph) handler);
+    return ((UpgradeToWebSocketLowLevel) upgrade).handleFrames(frames, Option.empty());
+  }
+
+  /**
+   * The message layer: frame handler output in, whole text messages to the handler; the
+   * handler's texts out as frames, with the frame layers' own events (pongs, close) passed
+   * by. Mirrors Akka HTTP's {@code WebSocket.messageAPI} (its bypass routing, completion
+   * lifting and close ticks) in one stage without substreams.
+   */
+  static final class MessageLayer
+      extends GraphStage<BidiShape<FrameHandler.Output, String, String, Object>> {
+
+    private static final Protocol.Opcode TEXT = Protocol.Opcode$.MODULE$.forCode((byte) 1);
+    /** {@code WebSocket.Tick}: what FrameOutHandler counts its close timeout with. */
+    private static final Object TICK = singleton("akka.http.impl.engine.ws.WebSocket$Tick$");
+    private static final Object MESSAGE_END =
+        singleton("akka.http.impl.engine.ws.FrameHandler$MessageEnd$");
+    private static final Object USER_COMPLETED =
+        singleton("akka.http.impl.engine.ws.FrameHandler$UserHandlerCompleted$");
+    /** Bypass events (pongs) held before reading further frames. */
+    private static final int MAX_PENDING_DOWN = 16;
+
+    private static Object singleton(String className) {
+      try {
+        return Class.forName(className).getField("MODULE$").get(null);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("Akka HTTP internals changed: " + className, e);
+      }
+    }
+
+    final Inlet<FrameHandler.Output> fromFrames = Inlet.create("MessageLayer.fromFrames");
+    final Outlet<String> toHandler = Outlet.create("MessageLayer.toHandler");
+    final Inlet<String> fromHandler = Inlet.create("MessageLayer.fromHandler");
+    final Outlet<Object> toFrames = Outlet.create("MessageLayer.toFrames");
+    private final BidiShape<FrameHandler.Output, String, String, Object> shape =
+        BidiShape.of(fromFrames, toHandler, fromHandler, toFrames);
+    private final long maxChars;
+    private final String tooLarge;
+    private final Duration closeTick;
+
+    MessageLayer(long maxChars, String tooLarge, Duration closeTick) {
+      this.maxChars = maxChars;
+      this.tooLarge = tooLarge;
+      this.closeTick = closeTick;
+    }
+
+    @Override
+    public BidiShape<FrameHandler.Output, String, String, Object> shape() {
+      return shape;
+    }
+
+    @Override
+    public Attributes initialAttributes() {
+      return Attributes.name("ws-text-message-layer");
+    }
+
+    @Override
+    public TimerGraphStageLogic createLogic(Attributes inheritedAttributes) {
+      return new TimerGraphStageLogic(shape) {
+        /** Parts of the message being read; null while none is. */
+        private StringBuilder parts;
+        private boolean inMessage;
+        private boolean partsTooLarge;
+        /** A whole message waiting for the handler's demand (at most one is read ahead). */
+        private String pendingUp;
+        /** How the handler's input ends once pendingUp is delivered: null, or a failure. */
+        private boolean completeUpAfterPending;
+        private Throwable failUpAfterPending;
+        /** What waits for demand towards the frame layers, in order. */
+        private final ArrayDeque<Object> pendingDown = new ArrayDeque<>();
+        private boolean ticking;
+
+        {
+          setHandler(fromFrames, new AbstractInHandler() {
+            @Override
+            public void onPush() {
+              onFrameOutput(grab(fromFrames));
+              pullFrames();
+            }
+
+            @Override
+            public void onUpstreamFinish() {
+              if (pendingUp == null) {
+                complete(toHandler);
+              } else {
+                completeUpAfterPending = true;
+              }
+              completeIfDone();
+            }
+          });
+          setHandler(toHandler, new AbstractOutHandler() {
+            @Override
+            public void onPull() {
+              if (pendingUp != null) {
+                String m = pendingUp;
+                pendingUp = null;
+                push(toHandler, m);
+                if (failUpAfterPending != null) {
+                  fail(toHandler, failUpAfterPending);
+                } else if (completeUpAfterPending) {
+                  complete(toHandler);
+                }
+              }
+              pullFrames();
+            }
+
+            @Override
+            public void onDownstreamFinish(Throwable cause) {
+              // As Akka HTTP: the frame layers go on (close handshake, pongs) without a reader.
+              pendingUp = null;
+              pullFrames();
+            }
+          });
+          setHandler(fromHandler, new AbstractInHandler() {
+            @Override
+            public void onPush() {
+              ByteString data = ByteString.fromString(grab(fromHandler));
+              FrameStart frame = FrameEvent$.MODULE$.fullFrame(TEXT, Option.empty(), data, true,
+                  false, false, false);
+              down(frame);
+            }
+
+            @Override
+            public void onUpstreamFinish() {
+              down(USER_COMPLETED);
+              startTicks();
+              completeIfDone();
+            }
+
+            @Override
+            public void onUpstreamFailure(Throwable ex) {
+              down(new FrameHandler.UserHandlerErredOut(ex));
+              startTicks();
+              completeIfDone();
+            }
+          });
+          setHandler(toFrames, new AbstractOutHandler() {
+            @Override
+            public void onPull() {
+              if (!pendingDown.isEmpty()) {
+                push(toFrames, pendingDown.poll());
+                pullFrames();
+                completeIfDone();
+              } else if (!isClosed(fromHandler) && !hasBeenPulled(fromHandler)) {
+                pull(fromHandler);
+              }
+            }
+          });
+        }
+
+        @Override
+        public void preStart() {
+          pull(fromFrames);
+        }
+
+        @Override
+        public void onTimer(Object key) {
+          if (pendingDown.isEmpty() && isAvailable(toFrames)) {
+            push(toFrames, TICK);
+          }
+        }
+
+        private void startTicks() {
+          if (!ticking) {
+            ticking = true;
+            scheduleWithFixedDelay("close-tick", closeTick, closeTick);
+          }
+        }
+
+        private void pullFrames() {
+          if (!isClosed(fromFrames) && !hasBeenPulled(fromFrames) && pendingUp == null
+              && pendingDown.size() < MAX_PENDING_DOWN) {
+            pull(fromFrames);
+          }
+        }
+
+        private void completeIfDone() {
+          if (isClosed(fromFrames) && isClosed(fromHandler) && pendingDown.isEmpty()) {
+            completeStage();
+          }
+        }
+
+        private void down(Object x) {
+          if (pendingDown.isEmpty() && isAvailable(toFrames)) {
+            push(toFrames, x);
+          } else {
+            pendingDown.add(x);
+          }
+        }
+
+        private void up(String m) {
+          if (isClosed(toHandler)) {
+            return;
+          }
+          if (isAvailable(toHandler)) {
+            push(toHandler, m);
+          } else {
+            pendingUp = m;
+          }
+        }
+
+        private void endUp(Throwable failure) {
+          if (isClosed(toHandler)) {
+            return;
+          }
+          if (pendingUp != null) {
+            if (failure != null) {
+              failUpAfterPending = failure;
+            } else {
+              completeUpAfterPending = true;
+            }
+          } else if (failure != null) {
+            fail(toHandler, failure);
+          } else {
+            complete(toHandler);
+          }
+        }
+
+        private void onFrameOutput(FrameHandler.Output e) {
+          if (e instanceof FrameHandler.TextMessagePart) {
+            FrameHandler.TextMessagePart t = (FrameHandler.TextMessagePart) e;
+            onText(t.data(), t.last());
+          } else if (e instanceof FrameHandler.BinaryMessagePart) {
+            boolean last = ((FrameHandler.BinaryMessagePart) e).last();
+            inMessage = !last;
+            if (last) {
+              up(BINARY);
+            }
+          } else if (e == MESSAGE_END) {
+            // the end is known from the last part
+          } else if (e instanceof FrameHandler.PeerClosed) {
+            FrameHandler.PeerClosed p = (FrameHandler.PeerClosed) e;
+            down(p);
+            Option<Object> code = p.code();
+            if (code.isDefined() && Protocol.CloseCodes$.MODULE$.isError((Integer) code.get())) {
+              endUp(new PeerClosedConnectionException((Integer) code.get(), p.reason()));
+            } else if (inMessage) {
+              endUp(new ProtocolException(
+                  "Truncated message, peer closed connection in the middle of message."));
+            } else {
+              endUp(null);
+            }
+          } else if (e instanceof FrameHandler.ActivelyCloseWithCode) {
+            FrameHandler.ActivelyCloseWithCode a = (FrameHandler.ActivelyCloseWithCode) e;
+            down(a);
+            startTicks();
+            Option<Object> code = a.code();
+            endUp(code.isDefined() && Protocol.CloseCodes$.MODULE$.isError((Integer) code.get())
+                ? new ProtocolException("Closing connection with error code " + code.get())
+                : new IllegalStateException("Regular close from FrameHandler is unexpected"));
+          } else {
+            down(e); // DirectAnswer (a pong) and any other bypass event
+          }
+        }
+
+        private void onText(String data, boolean last) {
+          inMessage = !last;
+          if (last && parts == null) {
+            // the usual case: a message in one frame
+            up(data.length() > maxChars ? tooLarge : data);
+            return;
+          }
+          if (parts == null) {
+            parts = new StringBuilder();
+            partsTooLarge = false;
+          }
+          if (!partsTooLarge) {
+            if (parts.length() + (long) data.length() > maxChars) {
+              partsTooLarge = true;
+              parts.setLength(0);
+            } else {
+              parts.append(data);
+            }
+          }
+          if (last) {
+            String m = partsTooLarge ? tooLarge : parts.toString();
+            parts = null;
+            up(m);
+          }
+        }
+      };
+    }
+  }
+}
