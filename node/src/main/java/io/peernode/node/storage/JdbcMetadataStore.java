@@ -120,19 +120,7 @@ public final class JdbcMetadataStore implements MetadataStore {
 
   public CompletionStage<StreamRecord> createStream(StreamRecord s) {
     return run(c -> {
-      try (PreparedStatement p = c.prepareStatement("INSERT INTO streams (id, name, description,"
-          + " config, partitions, ttl, owner, created, updated) VALUES (?,?,?,?,?,?,?,?,?)")) {
-        p.setString(1, s.id());
-        p.setString(2, s.name());
-        p.setString(3, s.description());
-        p.setString(4, s.config());
-        p.setInt(5, s.partitions());
-        p.setInt(6, s.ttlSeconds());
-        p.setString(7, s.owner());
-        p.setLong(8, s.created());
-        p.setLong(9, s.updated());
-        p.executeUpdate();
-      }
+      insertStream(c, s);
       return s;
     });
   }
@@ -215,15 +203,7 @@ public final class JdbcMetadataStore implements MetadataStore {
 
   public CompletionStage<KeyRecord> createKey(KeyRecord k) {
     return run(c -> {
-      try (PreparedStatement p = c.prepareStatement(
-          "INSERT INTO api_keys (api_key, name, admin, stream_id, created) VALUES (?,?,?,?,?)")) {
-        p.setString(1, k.key());
-        p.setString(2, k.name());
-        p.setInt(3, k.admin() ? 1 : 0);
-        p.setString(4, k.streamId());
-        p.setLong(5, k.created());
-        p.executeUpdate();
-      }
+      insertKey(c, k);
       return k;
     });
   }
@@ -275,15 +255,7 @@ public final class JdbcMetadataStore implements MetadataStore {
         }
       }
       PermissionRecord p = new PermissionRecord(newId(), streamId, operation, key);
-      try (PreparedStatement s = c.prepareStatement("INSERT INTO stream_permissions"
-          + " (id, stream_id, operation, api_key) VALUES (?,?,?,?)")) {
-        s.setLong(1, p.id());
-        s.setString(2, streamId);
-        s.setString(3, operation);
-        if (key == null) s.setNull(4, Types.VARCHAR);
-        else s.setString(4, key);
-        s.executeUpdate();
-      }
+      insertPermission(c, p);
       return p;
     });
   }
@@ -416,19 +388,7 @@ public final class JdbcMetadataStore implements MetadataStore {
         update(c, "DELETE FROM api_keys WHERE stream_id = ?", r.id());
         return;
       }
-      try (PreparedStatement p = c.prepareStatement("INSERT INTO streams (id, name, description,"
-          + " config, partitions, ttl, owner, created, updated) VALUES (?,?,?,?,?,?,?,?,?)")) {
-        p.setString(1, s.id());
-        p.setString(2, s.name());
-        p.setString(3, s.description());
-        p.setString(4, s.config());
-        p.setInt(5, s.partitions());
-        p.setInt(6, s.ttlSeconds());
-        p.setString(7, s.owner());
-        p.setLong(8, s.created());
-        p.setLong(9, s.updated());
-        p.executeUpdate();
-      }
+      insertStream(c, s);
     });
   }
 
@@ -440,15 +400,7 @@ public final class JdbcMetadataStore implements MetadataStore {
         update(c, "DELETE FROM stream_permissions WHERE api_key = ?", r.id());
         return;
       }
-      try (PreparedStatement p = c.prepareStatement(
-          "INSERT INTO api_keys (api_key, name, admin, stream_id, created) VALUES (?,?,?,?,?)")) {
-        p.setString(1, k.key());
-        p.setString(2, k.name());
-        p.setInt(3, k.admin() ? 1 : 0);
-        p.setString(4, k.streamId());
-        p.setLong(5, k.created());
-        p.executeUpdate();
-      }
+      insertKey(c, k);
     });
   }
 
@@ -462,16 +414,51 @@ public final class JdbcMetadataStore implements MetadataStore {
       if (perm == null) {
         return;
       }
-      try (PreparedStatement s = c.prepareStatement("INSERT INTO stream_permissions"
-          + " (id, stream_id, operation, api_key) VALUES (?,?,?,?)")) {
-        s.setLong(1, perm.id());
-        s.setString(2, perm.streamId());
-        s.setString(3, perm.operation());
-        if (perm.key() == null) s.setNull(4, Types.VARCHAR);
-        else s.setString(4, perm.key());
-        s.executeUpdate();
-      }
+      insertPermission(c, perm);
     });
+  }
+
+  private static void insertStream(Connection c, StreamRecord s) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement("INSERT INTO streams (id, name, description,"
+        + " config, partitions, ttl, owner, created, updated) VALUES (?,?,?,?,?,?,?,?,?)")) {
+      p.setString(1, s.id());
+      p.setString(2, s.name());
+      p.setString(3, s.description());
+      p.setString(4, s.config());
+      p.setInt(5, s.partitions());
+      p.setInt(6, s.ttlSeconds());
+      p.setString(7, s.owner());
+      p.setLong(8, s.created());
+      p.setLong(9, s.updated());
+      p.executeUpdate();
+    }
+  }
+
+  private static void insertKey(Connection c, KeyRecord k) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement(
+        "INSERT INTO api_keys (api_key, name, admin, stream_id, created) VALUES (?,?,?,?,?)")) {
+      p.setString(1, k.key());
+      p.setString(2, k.name());
+      p.setInt(3, k.admin() ? 1 : 0);
+      p.setString(4, k.streamId());
+      p.setLong(5, k.created());
+      p.executeUpdate();
+    }
+  }
+
+  private static void insertPermission(Connection c, PermissionRecord perm) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("INSERT INTO stream_permissions"
+        + " (id, stream_id, operation, api_key) VALUES (?,?,?,?)")) {
+      s.setLong(1, perm.id());
+      s.setString(2, perm.streamId());
+      s.setString(3, perm.operation());
+      if (perm.key() == null) {
+        s.setNull(4, Types.VARCHAR);
+      } else {
+        s.setString(4, perm.key());
+      }
+      s.executeUpdate();
+    }
   }
 
   @Override

@@ -276,8 +276,12 @@ class EmbeddedClusterTest {
         call(C, "POST", "/streams", key, "{\"name\":\"short-lived\"}").status()));
     String id = call(C, "GET", "/streams?name=short-lived", key, null).body().get(0).get("id")
         .asText();
-    Eventually.await(CONVERGE, () -> assertEquals(200,
-        call(B, "GET", "/streams/" + id, key, null).status()));
+    // Deleting needs the share permission, an entry of its own that may reach B after the stream.
+    Eventually.await(CONVERGE, () -> {
+      Reply perms = call(B, "GET", "/streams/" + id + "/permissions", key, null);
+      assertEquals(200, perms.status(), () -> "permissions on B: " + perms.body());
+      assertEquals(3, perms.body().size(), () -> "permissions on B: " + perms.body());
+    });
     Reply deleted = call(B, "DELETE", "/streams/" + id, key, null);
     assertEquals(200, deleted.status(), () -> "delete: " + deleted.body());
     for (int node = 0; node < cluster.size(); node++) {
