@@ -95,4 +95,38 @@ class MetadataStoreTest {
       assertTrue(join(m.deleteKey("k1")));
     }
   }
+
+  @Test
+  void replicatedChangesApplyWhileTheEventStoreCommitsToTheSameSqliteFile() throws Exception {
+    // Both stores share <data-dir>/streams.db. A replicated change reads its row's version
+    // before it writes: it must wait for the event store's write lock, never fail with BUSY.
+    String url = "jdbc:sqlite:" + dir.resolve("shared.db");
+    try (JdbcMetadataStore m = new JdbcMetadataStore(url, blocking);
+        JdbcEventStore events = JdbcEventStore.open(url,
+            io.peernode.actors.streams.StreamsSettings.Durability.OS,
+            java.time.Duration.ofMillis(1), 100, blocking)) {
+      java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.CompletableFuture<Long> appender =
+          java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            long offset = 0;
+            while (!done.get() && offset < 1_000_000) {
+              join(events.append("busy", 0, List.of(new io.peernode.protocol.streamr.StreamMessage(
+                  "busy", 0, offset, 60, offset, offset == 0 ? null : offset - 1, "{}"))));
+              offset++;
+            }
+            return offset;
+          });
+      try {
+        for (int i = 0; i < 300; i++) {
+          StreamRecord s = new StreamRecord("r" + i, "replicated", "", "{}", 1, 60, "k1", i, i);
+          assertTrue(join(m.applyStream(
+              new JdbcMetadataStore.Replicated("stream", s.id(), i + 1, false, null), s)));
+        }
+      } finally {
+        done.set(true);
+      }
+      assertTrue(appender.get(60, java.util.concurrent.TimeUnit.SECONDS) > 0, "events were committed meanwhile");
+      assertEquals(300, join(m.streams(Optional.of("replicated"))).size());
+    }
+  }
 }
