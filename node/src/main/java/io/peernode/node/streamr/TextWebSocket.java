@@ -138,6 +138,11 @@ final class TextWebSocket {
         private StringBuilder parts;
         private boolean inMessage;
         private boolean partsTooLarge;
+        /**
+         * A message over the limit went up: the handler answers it and ends, and the close that
+         * follows carries 1009 (message too big, RFC 6455) instead of a normal 1000.
+         */
+        private boolean closeTooBig;
         /** A whole message waiting for the handler's demand (at most one is read ahead). */
         private String pendingUp;
         /** How the handler's input ends once pendingUp is delivered: null, or a failure. */
@@ -199,7 +204,9 @@ final class TextWebSocket {
 
             @Override
             public void onUpstreamFinish() {
-              down(USER_COMPLETED);
+              down(closeTooBig ? new FrameHandler.ActivelyCloseWithCode(
+                  Option.apply((Object) Protocol.CloseCodes$.MODULE$.TooBig()), "message too big")
+                  : USER_COMPLETED);
               startTicks();
               completeIfDone();
             }
@@ -330,11 +337,19 @@ final class TextWebSocket {
           }
         }
 
+        private String tooLargeOr(String message, boolean over) {
+          if (over) {
+            closeTooBig = true;
+            return tooLarge;
+          }
+          return message;
+        }
+
         private void onText(String data, boolean last) {
           inMessage = !last;
           if (last && parts == null) {
             // the usual case: a message in one frame
-            up(data.length() > maxChars ? tooLarge : data);
+            up(tooLargeOr(data, data.length() > maxChars));
             return;
           }
           if (parts == null) {
@@ -350,7 +365,7 @@ final class TextWebSocket {
             }
           }
           if (last) {
-            String m = partsTooLarge ? tooLarge : parts.toString();
+            String m = tooLargeOr(partsTooLarge ? null : parts.toString(), partsTooLarge);
             parts = null;
             up(m);
           }
