@@ -17,7 +17,19 @@ public final class Main {
 
   private Main() {}
 
+  /** The property the JDK reads once, when the common pool is first used. */
+  private static final String COMMON_POOL_PARALLELISM =
+      "java.util.concurrent.ForkJoinPool.common.parallelism";
+
   public static void main(String[] args) {
+    // On one or two cores the common pool's parallelism is 0 or 1, and CompletableFuture's
+    // *Async steps then start a new thread per task; continuations of Akka's asks (Scala's
+    // CompletableFuture wrapper runs even thenApply asynchronously) are such steps, one per
+    // request. Two workers at least keep them on pooled threads. An explicit setting wins.
+    if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+      System.setProperty(COMMON_POOL_PARALLELISM,
+          Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
+    }
     if (System.getProperty("logback.configurationFile") == null) {
       System.setProperty("logback.configurationFile", "peer-logback.xml");
     }
