@@ -26,9 +26,9 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
 
   public interface Command {}
 
-  /** Matched events, as canonical JSON text, oldest first. Local only. */
+  /** Matched events, as canonical JSON text (a String, or its UTF-8 bytes as it came from another node), oldest first. Local only. */
   public static final class Offer implements Command {
-    final List<String> events;
+    final List<?> events;
 
     public Offer(String event) {
       this.events = List.of(event);
@@ -36,6 +36,15 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
 
     public Offer(List<String> events) {
       this.events = List.copyOf(events);
+    }
+
+    private Offer(List<?> events, boolean owned) {
+      this.events = events;
+    }
+
+    /** Events as String or UTF-8 bytes; the list is the Offer's from now on (not copied). */
+    static Offer of(List<Object> events) {
+      return new Offer(events, true);
     }
   }
 
@@ -66,7 +75,8 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
   private final String schema;
   private final int capacity;
   private final Counter.Child refused;
-  private final ArrayDeque<String> queue = new ArrayDeque<>();
+  /** Canonical event text: String, or byte[] of UTF-8 (parsed only when drained). */
+  private final ArrayDeque<Object> queue = new ArrayDeque<>();
   private boolean refusing;
 
   private Subscription(ActorContext<Command> ctx, String schema, int capacity, Counter.Child refused) {
@@ -85,7 +95,7 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
   }
 
   private Behavior<Command> onOffer(Offer offer) {
-    for (String event : offer.events) {
+    for (Object event : offer.events) {
       if (queue.size() >= capacity) {
         refused.inc();
         if (!refusing) {
@@ -102,9 +112,9 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
 
   private Behavior<Command> onDrain(Drain drain) {
     List<JsonNode> out = new ArrayList<>(queue.size());
-    for (String event : queue) {
+    for (Object event : queue) {
       try {
-        out.add(CanonicalJson.parse(event));
+        out.add(event instanceof byte[] ? CanonicalJson.parse((byte[]) event) : CanonicalJson.parse((String) event));
       } catch (IllegalArgumentException e) {
         // Only a broken peer could queue text that is not JSON; skip it, keep the rest.
         getContext().getLog().warn("dropping an unreadable event: {}", e.getMessage());

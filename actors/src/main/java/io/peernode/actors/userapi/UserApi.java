@@ -2,6 +2,7 @@ package io.peernode.actors.userapi;
 
 import akka.NotUsed;
 import akka.actor.Address;
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorRefResolver;
 import akka.actor.typed.ActorSystem;
@@ -40,6 +41,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
@@ -81,6 +83,9 @@ public final class UserApi {
   private final ActorRef<Inbox.Command> inbox;
   private final ActorRef<ByteStreams.Command> streams;
   private final ActorRefResolver resolver;
+  private final CoordinatedShutdown shutdown;
+  /** Bytes of events handed to the PubSubNode and not yet routed (bounded by max-publish-bytes-in-flight). */
+  private final AtomicLong publishBytesInFlight = new AtomicLong();
 
   private UserApi(ActorSystem<?> system, NodeId self, UserApiSettings settings, CollectorRegistry registry) {
     this.system = system;
@@ -88,6 +93,7 @@ public final class UserApi {
     this.settings = settings;
     this.metrics = UserApiMetrics.register(registry);
     this.resolver = ActorRefResolver.get(system);
+    this.shutdown = CoordinatedShutdown.get(system);
     this.pubsub = system.systemActorOf(
         keepState(PubSubNode.create(self, settings, metrics)), PubSubNode.NAME, Props.empty());
     this.inbox = system.systemActorOf(
@@ -140,15 +146,48 @@ public final class UserApi {
 
   // ---- pubsub
 
-  /** pubsub_publish: the event goes to every matching subscription in the cluster, once. */
+  /**
+   * pubsub_publish: the event goes to every matching subscription in the cluster, once. Completes
+   * once the event is routed (queued locally and sent to the matching nodes). Fails at once with
+   * {@link UserApiException.Kind#UNAVAILABLE} when {@code max-publish-bytes-in-flight} of events
+   * are still being routed: the node's back-pressure; nothing was published, retry later.
+   */
   public CompletionStage<Void> publish(JsonNode event) {
     try {
       requireObject("event", event);
+      // Everything that needs no actor state happens here, on the caller's thread: canonical
+      // text, its UTF-8 bytes, the digest, and the event tree the validator walks.
       String canonical = CanonicalJson.of(event);
-      requireSize("event", canonical);
-      String digest = EventDigest.ofCanonical(canonical);
-      return ask(pubsub, (ActorRef<akka.Done> r) -> new PubSubNode.Publish(canonical, digest, r), settings.askTimeout)
-          .thenApply(done -> null);
+      byte[] utf8 = canonical.getBytes(StandardCharsets.UTF_8);
+      if (utf8.length > settings.maxMessageBytes) {
+        throw UserApiException.badParam("event", "is " + utf8.length + " bytes of JSON, over the limit of " + settings.maxMessageBytes);
+      }
+      byte[] rawDigest = EventDigest.sha256(utf8);
+      String digest = io.peernode.protocol.Hex.encode(rawDigest);
+      EventSchema.Event parsed = EventSchema.Event.of(event);
+      if (shutdown.getShutdownReason().isPresent()) {
+        throw UserApiException.unavailable("the node is shutting down", null);
+      }
+      long size = utf8.length;
+      long queued = publishBytesInFlight.addAndGet(size);
+      if (queued > settings.maxPublishBytesInFlight && queued != size) {
+        publishBytesInFlight.addAndGet(-size);
+        metrics.refused.labels("publish").inc();
+        throw UserApiException.unavailable("the node is busy: " + (queued - size)
+            + " bytes of events are still being routed (max-publish-bytes-in-flight); retry later", null);
+      }
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      // Released before the caller's own continuations run, so a caller that publishes again
+      // from its callback finds the room.
+      CompletableFuture<Void> result = done.handle((v, t) -> {
+        publishBytesInFlight.addAndGet(-size);
+        if (t == null) {
+          return null;
+        }
+        throw UserApiException.unavailable("the node could not publish: " + t.getMessage(), t);
+      });
+      pubsub.tell(new PubSubNode.Publish(canonical, utf8, digest, rawDigest, parsed, done));
+      return result;
     } catch (UserApiException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -220,7 +259,7 @@ public final class UserApi {
       ActorRef<Inbox.Command> remoteInbox = resolver.resolveActorRef(address.get() + "/system/" + Inbox.NAME);
       return AskPattern.<Inbox.Command, Inbox.Accepted>ask(
               remoteInbox, r -> new Inbox.Deliver(self.hex(), text, r), settings.sendTimeout, system.scheduler())
-          .handle((accepted, failure) -> failure == null && accepted.accepted);
+          .handleAsync((accepted, failure) -> failure == null && accepted.accepted, SAME_THREAD);
     } catch (UserApiException e) {
       return CompletableFuture.failedFuture(e);
     } catch (JsonProcessingException e) {
@@ -398,10 +437,19 @@ public final class UserApi {
     return Members.resolve(state, target, ip, port);
   }
 
+  /**
+   * Runs a continuation on the thread that completed the stage, as a plain CompletableFuture does.
+   * The stages Akka's javadsl ask returns are Scala's CompletableFuture wrapper, which runs even
+   * non-async continuations ({@code handle}, {@code thenApply}) asynchronously on the common
+   * pool; with fewer than 3 cores the JDK gives that pool no threads and starts a new thread
+   * per continuation, i.e. per call of this API.
+   */
+  private static final java.util.concurrent.Executor SAME_THREAD = Runnable::run;
+
   private <Req, Res> CompletionStage<Res> ask(
       RecipientRef<Req> ref, akka.japi.function.Function<ActorRef<Res>, Req> request, Duration timeout) {
     return AskPattern.ask(ref, request, timeout, system.scheduler())
-        .handle((Res value, Throwable failure) -> {
+        .handleAsync((Res value, Throwable failure) -> {
           if (failure == null) {
             return value;
           }
@@ -413,7 +461,7 @@ public final class UserApi {
             throw UserApiException.unavailable("the node did not answer within " + timeout, cause);
           }
           throw UserApiException.unavailable("the node could not serve the call: " + cause.getMessage(), cause);
-        });
+        }, SAME_THREAD);
   }
 
   private EventSchema compile(JsonNode schema) {

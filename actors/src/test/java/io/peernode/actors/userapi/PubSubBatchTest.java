@@ -1,0 +1,121 @@
+package io.peernode.actors.userapi;
+
+import static io.peernode.actors.userapi.Nodes.await;
+import static io.peernode.actors.userapi.Nodes.json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.Done;
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.cluster.typed.Cluster;
+import akka.cluster.typed.Join;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.peernode.actors.cluster.TestCluster;
+import io.peernode.protocol.userapi.CanonicalJson;
+import io.peernode.protocol.userapi.EventDigest;
+import io.peernode.protocol.userapi.EventSchema;
+import io.prometheus.client.CollectorRegistry;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.Test;
+
+/** EventBatch on a receiving node, and the publisher's bound on bytes in flight. */
+class PubSubBatchTest {
+
+  static Subscription.Events drain(ActorTestKit testKit, ActorRef<PubSubNode.Command> pubsub, EventSchema s) {
+    TestProbe<Subscription.Events> probe = testKit.createTestProbe();
+    pubsub.tell(new PubSubNode.DrainEvents(s.canonical(), probe.getRef()));
+    return probe.receiveMessage();
+  }
+
+  static PubSubNode.Deliver deliver(String event, String... schemas) {
+    return new PubSubNode.Deliver(EventDigest.ofCanonical(event), event, List.of(schemas));
+  }
+
+  @Test
+  void anEventBatchReachesExactlyTheNamedSubscriptionsOncePerDigest() {
+    ActorTestKit testKit = Nodes.localTestKit();
+    try {
+      Cluster.get(testKit.system()).manager().tell(Join.create(Cluster.get(testKit.system()).selfMember().address()));
+      CollectorRegistry registry = new CollectorRegistry();
+      UserApiSettings settings = UserApiSettings.from(testKit.system().settings().config().getConfig("peer.userapi"));
+      ActorRef<PubSubNode.Command> pubsub = testKit.spawn(PubSubNode.create(TestCluster.randomId(), settings, UserApiMetrics.register(registry)));
+      EventSchema all = EventSchema.compile(json("{\"type\":\"object\"}"));
+      EventSchema evens = EventSchema.compile(json("{\"properties\":{\"n\":{\"multipleOf\":2}},\"required\":[\"n\"]}"));
+      TestProbe<Done> done = testKit.createTestProbe();
+      pubsub.tell(new PubSubNode.Subscribe(all, done.getRef()));
+      pubsub.tell(new PubSubNode.Subscribe(evens, done.getRef()));
+      done.receiveSeveralMessages(2);
+
+      String notHere = "{\"required\":[\"elsewhere\"]}";
+      pubsub.tell(PubSubNode.EventBatch.of(List.of(
+          deliver("{\"n\":1}", all.canonical()),
+          deliver("{\"n\":2}", all.canonical(), evens.canonical()),
+          deliver("{\"n\":3}", notHere), // a schema unsubscribed meanwhile: nobody here gets it
+          deliver("{\"n\":2}", all.canonical(), evens.canonical()), // same digest in the batch: dropped
+          deliver("{\"n\":4}", evens.canonical()))));
+      // The same event again, by the old message and in a later batch: dropped by digest.
+      pubsub.tell(deliver("{\"n\":4}", evens.canonical()));
+      pubsub.tell(PubSubNode.EventBatch.of(List.of(deliver("{\"n\":1}", all.canonical()), deliver("{\"n\":6}", evens.canonical()))));
+
+      assertEquals(List.of(json("{\"n\":1}"), json("{\"n\":2}")), drain(testKit, pubsub, all).events);
+      assertEquals(List.of(json("{\"n\":2}"), json("{\"n\":4}"), json("{\"n\":6}")), drain(testKit, pubsub, evens).events);
+      assertEquals(3.0, registry.getSampleValue("peer_userapi_events_duplicate_total"));
+      assertEquals(5.0, registry.getSampleValue("peer_userapi_events_delivered_total"));
+    } finally {
+      testKit.shutdownTestKit();
+    }
+  }
+
+  @Test
+  void publishesOverTheBytesInFlightAreRefusedAtOnceAndNeverHalfDone() throws Exception {
+    // Room for one event at a time: a flood must see refusals, each counted, and every accepted
+    // event delivered once.
+    TestCluster cluster = TestCluster.start(1, Nodes.config("peer.userapi.max-publish-bytes-in-flight = 1"));
+    try {
+      CollectorRegistry registry = new CollectorRegistry();
+      UserApi api = Nodes.userApi(cluster.node(0), registry);
+      JsonNode schema = json("{\"type\":\"object\",\"required\":[\"i\"]}");
+      await(api.subscribe(schema));
+      int n = 2000;
+      List<CompletableFuture<Void>> results = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        results.add(api.publish(json("{\"i\":" + i + "}")).toCompletableFuture());
+      }
+      Set<Long> accepted = new HashSet<>();
+      int refused = 0;
+      for (int i = 0; i < n; i++) {
+        try {
+          results.get(i).get(15, java.util.concurrent.TimeUnit.SECONDS);
+          accepted.add((long) i);
+        } catch (ExecutionException e) {
+          Throwable cause = e.getCause() instanceof CompletionException ? e.getCause().getCause() : e.getCause();
+          assertTrue(cause instanceof UserApiException, String.valueOf(cause));
+          assertEquals(UserApiException.Kind.UNAVAILABLE, ((UserApiException) cause).kind());
+          assertTrue(cause.getMessage().contains("max-publish-bytes-in-flight"), cause.getMessage());
+          refused++;
+        }
+      }
+      assertTrue(refused > 0, "a flood of " + n + " with room for one event saw no refusal");
+      assertTrue(!accepted.isEmpty());
+      assertEquals((double) refused, Nodes.metric(registry, "peer_userapi_refused_total", new String[] {"queue"}, new String[] {"publish"}));
+      Set<Long> got = new HashSet<>();
+      for (JsonNode e : await(api.events(schema))) {
+        assertTrue(got.add(e.get("i").asLong()), "delivered twice: " + e);
+      }
+      assertEquals(accepted, got);
+      // Once everything is routed there is room again.
+      await(api.publish(json("{\"i\":-1}")));
+      assertEquals(List.of(json("{\"i\":-1}")), await(api.events(schema)));
+    } finally {
+      cluster.shutdown();
+    }
+  }
+}
