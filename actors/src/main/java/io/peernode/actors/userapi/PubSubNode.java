@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * This node's end of the schema pub/sub, one per node at {@code /system/userapi-pubsub}.
@@ -115,6 +116,10 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     final byte[] rawDigest;
     final EventSchema.Event parsed;
     final CompletableFuture<Void> done;
+    /** The schemas the caller validated the event against, and the results (null: validate here). */
+    final Prematch prematch;
+    final boolean[] remoteMatches;
+    final boolean[] localMatches;
 
     public Publish(String canonicalEvent, String digest, ActorRef<Done> replyTo) {
       this.event = canonicalEvent;
@@ -124,10 +129,14 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       this.rawDigest = null;
       this.parsed = null;
       this.done = null;
+      this.prematch = null;
+      this.remoteMatches = null;
+      this.localMatches = null;
     }
 
     /** From the facade: the work that needs no actor state (parsing, encoding, hashing) is done already. */
-    Publish(String canonicalEvent, byte[] utf8, String digest, byte[] rawDigest, EventSchema.Event parsed, CompletableFuture<Void> done) {
+    Publish(String canonicalEvent, byte[] utf8, String digest, byte[] rawDigest, EventSchema.Event parsed,
+        Prematch prematch, CompletableFuture<Void> done) {
       this.event = canonicalEvent;
       this.digest = digest;
       this.replyTo = null;
@@ -135,6 +144,14 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       this.rawDigest = rawDigest;
       this.parsed = parsed;
       this.done = done;
+      this.prematch = prematch;
+      if (prematch != null) {
+        this.remoteMatches = prematch.match(prematch.remote, parsed);
+        this.localMatches = prematch.match(prematch.local, parsed);
+      } else {
+        this.remoteMatches = null;
+        this.localMatches = null;
+      }
     }
 
     void reply(Throwable failure) {
@@ -379,6 +396,32 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     }
   }
 
+  /**
+   * The schemas the node validates events against right now (the distinct schemas of the other
+   * nodes from the last routing table, and the local subscriptions), published by the actor for
+   * the facade: {@link UserApi#publish} validates the event against them on the caller's thread,
+   * in parallel with the actor. The actor uses those results only when it still routes with the
+   * very same arrays (same objects); otherwise it validates again, so a publish racing a change
+   * of the index or of the local subscriptions is matched exactly as if validated by the actor.
+   */
+  static class Prematch {
+    final EventSchema[] remote;
+    final EventSchema[] local;
+
+    Prematch(EventSchema[] remote, EventSchema[] local) {
+      this.remote = remote;
+      this.local = local;
+    }
+
+    boolean[] match(EventSchema[] schemas, EventSchema.Event event) {
+      boolean[] out = new boolean[schemas.length];
+      for (int i = 0; i < schemas.length; i++) {
+        out[i] = schemas[i] != null && schemas[i].matches(event);
+      }
+      return out;
+    }
+  }
+
   private static final class IndexRead implements Command {
     final Replicator.GetResponse<ORMultiMap<String, String>> response;
     final List<Pending> batch;
@@ -410,10 +453,15 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   }
 
   public static Behavior<Command> create(NodeId self, UserApiSettings settings, UserApiMetrics metrics) {
+    return create(self, settings, metrics, new AtomicReference<>());
+  }
+
+  /** With {@code prematch} where the actor publishes the schemas for the facade to validate against. */
+  static Behavior<Command> create(NodeId self, UserApiSettings settings, UserApiMetrics metrics, AtomicReference<Prematch> prematch) {
     return Behaviors.setup(ctx ->
         DistributedData.withReplicatorMessageAdapter(
             (ReplicatorMessageAdapter<Command, ORMultiMap<String, String>> replicator) ->
-                new PubSubNode(ctx, replicator, self, settings, metrics)));
+                new PubSubNode(ctx, replicator, self, settings, metrics, prematch)));
   }
 
   private final ReplicatorMessageAdapter<Command, ORMultiMap<String, String>> replicator;
@@ -433,6 +481,10 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   private List<Pending> waiting = new ArrayList<>();
   private List<Pending> reading;
   private RoutingTable table;
+  /** Local subscriptions in a fixed order for Prematch (rebuilt on subscribe/unsubscribe). */
+  private Local[] localArray = new Local[0];
+  private EventSchema[] localSchemas = new EventSchema[0];
+  private final AtomicReference<Prematch> prematch;
 
   private static final class Local {
     final EventSchema schema;
@@ -449,8 +501,10 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       ReplicatorMessageAdapter<Command, ORMultiMap<String, String>> replicator,
       NodeId self,
       UserApiSettings settings,
-      UserApiMetrics metrics) {
+      UserApiMetrics metrics,
+      AtomicReference<Prematch> prematch) {
     super(ctx);
+    this.prematch = prematch;
     this.replicator = replicator;
     this.selfAddress = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
     this.self = self.hex();
@@ -496,6 +550,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     ActorRef<Subscription.Command> actor = getContext().spawnAnonymous(UserApi.keepState(
         Subscription.create(key, settings.maxEventsPerSubscription, metrics.refused.labels("subscription"))));
     subscriptions.put(key, new Local(s.schema, actor));
+    localsChanged();
     updateIndex(m -> m.addBinding(selfAddress, self, key), new Replicator.WriteAll(settings.indexWriteTimeout), s.replyTo);
     return this;
   }
@@ -506,6 +561,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       u.replyTo.tell(Done.getInstance());
       return this;
     }
+    localsChanged();
     getContext().stop(local.actor);
     updateIndex(m -> m.removeBinding(selfAddress, self, u.schema), new Replicator.WriteAll(settings.indexWriteTimeout), u.replyTo);
     return this;
@@ -553,9 +609,10 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       parsed = p.parsed != null ? p.parsed : EventSchema.Event.parse(p.event);
       // Local subscriptions first, in place: the publishing node is a subscriber like any other.
       if (seen.add(p.digest)) {
-        for (Local local : subscriptions.values()) {
-          if (local.schema.matches(parsed)) {
-            offer(local, p.event);
+        boolean[] pre = p.prematch != null && p.prematch.local == localSchemas ? p.localMatches : null;
+        for (int i = 0; i < localArray.length; i++) {
+          if (pre != null ? pre[i] : localArray[i].schema.matches(parsed)) {
+            offer(localArray[i], p.event);
           }
         }
       } else {
@@ -585,6 +642,14 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   }
 
   private Behavior<Command> onIndexRead(IndexRead r) {
+    // The publishes that arrived during this read get their own read now, before this batch is
+    // routed: reading and routing overlap instead of taking turns. (They arrived before that
+    // read is issued, so they are still routed with an index no older than themselves.)
+    reading = null;
+    if (!waiting.isEmpty()) {
+      readIndex();
+    }
+    int replied = 0;
     try {
       ORMultiMap<String, String> index = r.response instanceof Replicator.GetSuccess
           ? ((Replicator.GetSuccess<ORMultiMap<String, String>>) r.response).get(INDEX)
@@ -601,6 +666,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
           getContext().getLog().warn("could not route an event: {}", e.toString());
           failure = e;
         }
+        replied++;
         pending.publish.reply(failure);
       }
       for (BatchBuilder b : out) {
@@ -608,11 +674,12 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
           b.flush();
         }
       }
-    } finally {
-      reading = null;
-      if (!waiting.isEmpty()) {
-        readIndex();
+    } catch (RuntimeException e) {
+      // Whatever went wrong, no caller of this batch waits forever.
+      for (int i = replied; i < r.batch.size(); i++) {
+        r.batch.get(i).publish.reply(e);
       }
+      throw e;
     }
     return this;
   }
@@ -623,8 +690,13 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
    */
   private int[] route(RoutingTable t, Pending pending, boolean[] matches, int[] scratch, BatchBuilder[] out) {
     EventSchema[] distinct = t.distinct;
-    for (int i = 0; i < distinct.length; i++) {
-      matches[i] = distinct[i] != null && distinct[i].matches(pending.parsed);
+    Publish p = pending.publish;
+    if (p.prematch != null && p.prematch.remote == distinct) {
+      System.arraycopy(p.remoteMatches, 0, matches, 0, distinct.length);
+    } else {
+      for (int i = 0; i < distinct.length; i++) {
+        matches[i] = distinct[i] != null && distinct[i].matches(pending.parsed);
+      }
     }
     for (int r = 0; r < t.routes.length; r++) {
       Route route = t.routes[r];
@@ -690,7 +762,17 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     }
     t = new RoutingTable(index, state, distinct.toArray(new EventSchema[0]), routes.toArray(new Route[0]));
     table = t;
+    prematch.set(new Prematch(t.distinct, localSchemas));
     return t;
+  }
+
+  private void localsChanged() {
+    localArray = subscriptions.values().toArray(new Local[0]);
+    localSchemas = new EventSchema[localArray.length];
+    for (int i = 0; i < localArray.length; i++) {
+      localSchemas[i] = localArray[i].schema;
+    }
+    prematch.set(new Prematch(table != null ? table.distinct : new EventSchema[0], localSchemas));
   }
 
   private Behavior<Command> onPostStop(PostStop signal) {

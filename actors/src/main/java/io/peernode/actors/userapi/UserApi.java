@@ -86,6 +86,9 @@ public final class UserApi {
   private final CoordinatedShutdown shutdown;
   /** Bytes of events handed to the PubSubNode and not yet routed (bounded by max-publish-bytes-in-flight). */
   private final AtomicLong publishBytesInFlight = new AtomicLong();
+  /** The schemas the PubSubNode routes with now, for validating on the caller's thread. */
+  private final java.util.concurrent.atomic.AtomicReference<PubSubNode.Prematch> prematch =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   private UserApi(ActorSystem<?> system, NodeId self, UserApiSettings settings, CollectorRegistry registry) {
     this.system = system;
@@ -95,7 +98,7 @@ public final class UserApi {
     this.resolver = ActorRefResolver.get(system);
     this.shutdown = CoordinatedShutdown.get(system);
     this.pubsub = system.systemActorOf(
-        keepState(PubSubNode.create(self, settings, metrics)), PubSubNode.NAME, Props.empty());
+        keepState(PubSubNode.create(self, settings, metrics, prematch)), PubSubNode.NAME, Props.empty());
     this.inbox = system.systemActorOf(
         keepState(Inbox.create(settings.inboxSize, metrics.refused.labels("inbox"))), Inbox.NAME, Props.empty());
     this.streams = system.systemActorOf(
@@ -156,7 +159,8 @@ public final class UserApi {
     try {
       requireObject("event", event);
       // Everything that needs no actor state happens here, on the caller's thread: canonical
-      // text, its UTF-8 bytes, the digest, and the event tree the validator walks.
+      // text, its UTF-8 bytes, the digest, the event tree the validator walks, and validation
+      // against the schemas the node routes with now (the actor checks they are still current).
       String canonical = CanonicalJson.of(event);
       byte[] utf8 = canonical.getBytes(StandardCharsets.UTF_8);
       if (utf8.length > settings.maxMessageBytes) {
@@ -168,6 +172,8 @@ public final class UserApi {
       if (shutdown.getShutdownReason().isPresent()) {
         throw UserApiException.unavailable("the node is shutting down", null);
       }
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      PubSubNode.Publish publish = new PubSubNode.Publish(canonical, utf8, digest, rawDigest, parsed, prematch.get(), done);
       long size = utf8.length;
       long queued = publishBytesInFlight.addAndGet(size);
       if (queued > settings.maxPublishBytesInFlight && queued != size) {
@@ -176,7 +182,6 @@ public final class UserApi {
         throw UserApiException.unavailable("the node is busy: " + (queued - size)
             + " bytes of events are still being routed (max-publish-bytes-in-flight); retry later", null);
       }
-      CompletableFuture<Void> done = new CompletableFuture<>();
       // Released before the caller's own continuations run, so a caller that publishes again
       // from its callback finds the room.
       CompletableFuture<Void> result = done.handle((v, t) -> {
@@ -186,7 +191,7 @@ public final class UserApi {
         }
         throw UserApiException.unavailable("the node could not publish: " + t.getMessage(), t);
       });
-      pubsub.tell(new PubSubNode.Publish(canonical, utf8, digest, rawDigest, parsed, done));
+      pubsub.tell(publish);
       return result;
     } catch (UserApiException e) {
       return CompletableFuture.failedFuture(e);

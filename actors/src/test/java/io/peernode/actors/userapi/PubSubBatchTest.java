@@ -75,6 +75,62 @@ class PubSubBatchTest {
   }
 
   @Test
+  void resultsValidatedOnTheCallersThreadCountOnlyForTheSchemasTheActorStillHas() {
+    ActorTestKit testKit = Nodes.localTestKit();
+    try {
+      Cluster.get(testKit.system()).manager().tell(Join.create(Cluster.get(testKit.system()).selfMember().address()));
+      UserApiSettings settings = UserApiSettings.from(testKit.system().settings().config().getConfig("peer.userapi"));
+      java.util.concurrent.atomic.AtomicReference<PubSubNode.Prematch> current = new java.util.concurrent.atomic.AtomicReference<>();
+      ActorRef<PubSubNode.Command> pubsub = testKit.spawn(
+          PubSubNode.create(TestCluster.randomId(), settings, UserApiMetrics.register(new CollectorRegistry()), current));
+      EventSchema evens = EventSchema.compile(json("{\"properties\":{\"n\":{\"multipleOf\":2}},\"required\":[\"n\"]}"));
+      TestProbe<Done> done = testKit.createTestProbe();
+      pubsub.tell(new PubSubNode.Subscribe(evens, done.getRef()));
+      done.receiveMessage();
+      PubSubNode.Prematch now = current.get();
+      assertEquals(1, now.local.length, "the actor published its local schemas");
+
+      // A caller that validated against other arrays (say, before a subscription changed):
+      // the actor validates again; its (here: wrong) results are not used.
+      PubSubNode.Prematch stale = new LyingPrematch(new PubSubNode.Prematch(now.remote, new EventSchema[] {evens}));
+      publishWith(pubsub, "{\"n\":1}", stale);
+      assertEquals(List.of(), drain(testKit, pubsub, evens).events);
+      // Against the very arrays the actor routes with, the caller's results stand.
+      publishWith(pubsub, "{\"n\":3}", new LyingPrematch(now));
+      assertEquals(List.of(json("{\"n\":3}")), drain(testKit, pubsub, evens).events);
+      publishWith(pubsub, "{\"n\":4}", now);
+      publishWith(pubsub, "{\"n\":5}", now);
+      publishWith(pubsub, "{\"n\":6}", null);
+      assertEquals(List.of(json("{\"n\":4}"), json("{\"n\":6}")), drain(testKit, pubsub, evens).events);
+    } finally {
+      testKit.shutdownTestKit();
+    }
+  }
+
+  /** Claims that every event matches every schema: only to show whose results the actor uses. */
+  static final class LyingPrematch extends PubSubNode.Prematch {
+    LyingPrematch(PubSubNode.Prematch of) {
+      super(of.remote, of.local);
+    }
+
+    @Override
+    boolean[] match(EventSchema[] schemas, EventSchema.Event event) {
+      boolean[] all = new boolean[schemas.length];
+      java.util.Arrays.fill(all, true);
+      return all;
+    }
+  }
+
+  static void publishWith(ActorRef<PubSubNode.Command> pubsub, String event, PubSubNode.Prematch prematch) {
+    String canonical = CanonicalJson.of(json(event));
+    byte[] utf8 = canonical.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    pubsub.tell(new PubSubNode.Publish(canonical, utf8, EventDigest.ofUtf8(utf8), EventDigest.sha256(utf8),
+        EventSchema.Event.of(json(event)), prematch, done));
+    await(done);
+  }
+
+  @Test
   void publishesOverTheBytesInFlightAreRefusedAtOnceAndNeverHalfDone() throws Exception {
     // Room for one event at a time: a flood must see refusals, each counted, and every accepted
     // event delivered once.
