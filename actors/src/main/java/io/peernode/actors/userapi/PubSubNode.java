@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -453,15 +454,27 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   }
 
   public static Behavior<Command> create(NodeId self, UserApiSettings settings, UserApiMetrics metrics) {
-    return create(self, settings, metrics, new AtomicReference<>());
+    return create(self, settings, metrics, new Shared());
   }
 
-  /** With {@code prematch} where the actor publishes the schemas for the facade to validate against. */
-  static Behavior<Command> create(NodeId self, UserApiSettings settings, UserApiMetrics metrics, AtomicReference<Prematch> prematch) {
+  /** With {@code shared}, where the actor publishes what the facade may read without asking it. */
+  static Behavior<Command> create(NodeId self, UserApiSettings settings, UserApiMetrics metrics, Shared shared) {
     return Behaviors.setup(ctx ->
         DistributedData.withReplicatorMessageAdapter(
             (ReplicatorMessageAdapter<Command, ORMultiMap<String, String>> replicator) ->
-                new PubSubNode(ctx, replicator, self, settings, metrics, prematch)));
+                new PubSubNode(ctx, replicator, self, settings, metrics, shared)));
+  }
+
+  /**
+   * What the actor publishes for the facade ({@link UserApi}) to read on the caller's thread:
+   * the schemas to validate a publish against, and per subscription the count of events offered
+   * and not yet drained (see {@link Subscription#create(String, int, io.prometheus.client.Counter.Child, AtomicInteger)}).
+   * Entries of {@code unread} are put before subscribe answers and removed before unsubscribe
+   * answers; only the actor writes either.
+   */
+  static final class Shared {
+    final AtomicReference<Prematch> prematch = new AtomicReference<>();
+    final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> unread = new java.util.concurrent.ConcurrentHashMap<>();
   }
 
   private final ReplicatorMessageAdapter<Command, ORMultiMap<String, String>> replicator;
@@ -485,14 +498,23 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   private Local[] localArray = new Local[0];
   private EventSchema[] localSchemas = new EventSchema[0];
   private final AtomicReference<Prematch> prematch;
+  private final Map<String, AtomicInteger> unread;
 
   private static final class Local {
     final EventSchema schema;
     final ActorRef<Subscription.Command> actor;
+    final AtomicInteger unread;
 
-    Local(EventSchema schema, ActorRef<Subscription.Command> actor) {
+    Local(EventSchema schema, ActorRef<Subscription.Command> actor, AtomicInteger unread) {
       this.schema = schema;
       this.actor = actor;
+      this.unread = unread;
+    }
+
+    /** Counted before it is sent, so a drain that finds the count 0 has really nothing to hand over. */
+    void offer(Subscription.Offer offer, int events) {
+      unread.addAndGet(events);
+      actor.tell(offer);
     }
   }
 
@@ -502,9 +524,10 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       NodeId self,
       UserApiSettings settings,
       UserApiMetrics metrics,
-      AtomicReference<Prematch> prematch) {
+      Shared shared) {
     super(ctx);
-    this.prematch = prematch;
+    this.prematch = shared.prematch;
+    this.unread = shared.unread;
     this.replicator = replicator;
     this.selfAddress = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
     this.self = self.hex();
@@ -547,9 +570,11 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       s.replyTo.tell(Done.getInstance());
       return this;
     }
+    AtomicInteger count = new AtomicInteger();
     ActorRef<Subscription.Command> actor = getContext().spawnAnonymous(UserApi.keepState(
-        Subscription.create(key, settings.maxEventsPerSubscription, metrics.refused.labels("subscription"))));
-    subscriptions.put(key, new Local(s.schema, actor));
+        Subscription.create(key, settings.maxEventsPerSubscription, metrics.refused.labels("subscription"), count)));
+    subscriptions.put(key, new Local(s.schema, actor, count));
+    unread.put(key, count);
     localsChanged();
     updateIndex(m -> m.addBinding(selfAddress, self, key), new Replicator.WriteAll(settings.indexWriteTimeout), s.replyTo);
     return this;
@@ -561,6 +586,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       u.replyTo.tell(Done.getInstance());
       return this;
     }
+    unread.remove(u.schema);
     localsChanged();
     getContext().stop(local.actor);
     updateIndex(m -> m.removeBinding(selfAddress, self, u.schema), new Replicator.WriteAll(settings.indexWriteTimeout), u.replyTo);
@@ -800,7 +826,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       }
     }
     bySchema.forEach((schema, events) -> {
-      subscriptions.get(schema).actor.tell(new Subscription.Offer(events));
+      subscriptions.get(schema).offer(new Subscription.Offer(events), events.size());
       metrics.delivered.inc(events.size());
     });
     return this;
@@ -833,7 +859,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     long delivered = 0;
     for (int s = 0; s < ns; s++) {
       if (offers[s] != null) {
-        targets[s].actor.tell(Subscription.Offer.of(offers[s]));
+        targets[s].offer(Subscription.Offer.of(offers[s]), offers[s].size());
         delivered += offers[s].size();
       }
     }
@@ -858,7 +884,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   }
 
   private void offer(Local local, String event) {
-    local.actor.tell(new Subscription.Offer(event));
+    local.offer(new Subscription.Offer(event), 1);
     metrics.delivered.inc();
   }
 

@@ -12,6 +12,7 @@ import io.prometheus.client.Counter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One subscription of this node: the events its schema matched, not yet read.
@@ -69,7 +70,17 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
   }
 
   public static Behavior<Command> create(String schema, int capacity, Counter.Child refused) {
-    return Behaviors.setup(ctx -> new Subscription(ctx, schema, capacity, refused));
+    return create(schema, capacity, refused, new AtomicInteger());
+  }
+
+  /**
+   * With {@code unread}: the events offered to this subscription and not yet drained or refused.
+   * The sender adds to it before it sends an Offer, this actor takes off what it refuses and
+   * what a drain hands over; so 0 means nothing is queued or on its way, and a drain may be
+   * answered without asking (see {@link UserApi#events}).
+   */
+  static Behavior<Command> create(String schema, int capacity, Counter.Child refused, AtomicInteger unread) {
+    return Behaviors.setup(ctx -> new Subscription(ctx, schema, capacity, refused, unread));
   }
 
   private final String schema;
@@ -79,8 +90,11 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
   private final ArrayDeque<Object> queue = new ArrayDeque<>();
   private boolean refusing;
 
-  private Subscription(ActorContext<Command> ctx, String schema, int capacity, Counter.Child refused) {
+  private final AtomicInteger unread;
+
+  private Subscription(ActorContext<Command> ctx, String schema, int capacity, Counter.Child refused, AtomicInteger unread) {
     super(ctx);
+    this.unread = unread;
     this.schema = schema;
     this.capacity = capacity;
     this.refused = refused;
@@ -98,6 +112,7 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
     for (Object event : offer.events) {
       if (queue.size() >= capacity) {
         refused.inc();
+        unread.decrementAndGet();
         if (!refusing) {
           // Logged once per full spell, not once per event: a flood must not flood the log too.
           getContext().getLog().warn("subscription queue full ({} events), refusing new events for schema {}", capacity, schema);
@@ -120,6 +135,7 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
         getContext().getLog().warn("dropping an unreadable event: {}", e.getMessage());
       }
     }
+    unread.addAndGet(-queue.size());
     queue.clear();
     refusing = false;
     drain.replyTo.tell(new Events(true, out));

@@ -86,9 +86,8 @@ public final class UserApi {
   private final CoordinatedShutdown shutdown;
   /** Bytes of events handed to the PubSubNode and not yet routed (bounded by max-publish-bytes-in-flight). */
   private final AtomicLong publishBytesInFlight = new AtomicLong();
-  /** The schemas the PubSubNode routes with now, for validating on the caller's thread. */
-  private final java.util.concurrent.atomic.AtomicReference<PubSubNode.Prematch> prematch =
-      new java.util.concurrent.atomic.AtomicReference<>();
+  /** What the PubSubNode publishes for this facade: the schemas it routes with, the unread counts. */
+  private final PubSubNode.Shared shared = new PubSubNode.Shared();
 
   private UserApi(ActorSystem<?> system, NodeId self, UserApiSettings settings, CollectorRegistry registry) {
     this.system = system;
@@ -98,7 +97,7 @@ public final class UserApi {
     this.resolver = ActorRefResolver.get(system);
     this.shutdown = CoordinatedShutdown.get(system);
     this.pubsub = system.systemActorOf(
-        keepState(PubSubNode.create(self, settings, metrics, prematch)), PubSubNode.NAME, Props.empty());
+        keepState(PubSubNode.create(self, settings, metrics, shared)), PubSubNode.NAME, Props.empty());
     this.inbox = system.systemActorOf(
         keepState(Inbox.create(settings.inboxSize, metrics.refused.labels("inbox"))), Inbox.NAME, Props.empty());
     this.streams = system.systemActorOf(
@@ -121,6 +120,11 @@ public final class UserApi {
 
   public UserApiSettings settings() {
     return settings;
+  }
+
+  /** For tests: what the PubSubNode publishes for this facade. */
+  PubSubNode.Shared pubsubShared() {
+    return shared;
   }
 
   // ---- node
@@ -173,7 +177,7 @@ public final class UserApi {
         throw UserApiException.unavailable("the node is shutting down", null);
       }
       CompletableFuture<Void> done = new CompletableFuture<>();
-      PubSubNode.Publish publish = new PubSubNode.Publish(canonical, utf8, digest, rawDigest, parsed, prematch.get(), done);
+      PubSubNode.Publish publish = new PubSubNode.Publish(canonical, utf8, digest, rawDigest, parsed, shared.prematch.get(), done);
       long size = utf8.length;
       long queued = publishBytesInFlight.addAndGet(size);
       if (queued > settings.maxPublishBytesInFlight && queued != size) {
@@ -225,10 +229,19 @@ public final class UserApi {
     }
   }
 
-  /** pubsub_events: the events of that subscription since the last call, oldest first. */
+  /**
+   * pubsub_events: the events of that subscription since the last call, oldest first. When
+   * nothing was offered to the subscription since the last drain (its unread count is 0) the
+   * answer is the empty list at once, without a message to the actors: polling an idle
+   * subscription costs no more than computing the schema's canonical text.
+   */
   public CompletionStage<List<JsonNode>> events(JsonNode schema) {
     try {
       String key = schemaKey(schema);
+      java.util.concurrent.atomic.AtomicInteger unread = shared.unread.get(key);
+      if (unread != null && unread.get() == 0) {
+        return CompletableFuture.completedFuture(List.of());
+      }
       return ask(pubsub, (ActorRef<Subscription.Events> r) -> new PubSubNode.DrainEvents(key, r), settings.askTimeout)
           .thenApply(events -> {
             if (!events.subscribed) {

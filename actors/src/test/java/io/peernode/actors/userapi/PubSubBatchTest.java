@@ -80,9 +80,10 @@ class PubSubBatchTest {
     try {
       Cluster.get(testKit.system()).manager().tell(Join.create(Cluster.get(testKit.system()).selfMember().address()));
       UserApiSettings settings = UserApiSettings.from(testKit.system().settings().config().getConfig("peer.userapi"));
-      java.util.concurrent.atomic.AtomicReference<PubSubNode.Prematch> current = new java.util.concurrent.atomic.AtomicReference<>();
+      PubSubNode.Shared shared = new PubSubNode.Shared();
+      java.util.concurrent.atomic.AtomicReference<PubSubNode.Prematch> current = shared.prematch;
       ActorRef<PubSubNode.Command> pubsub = testKit.spawn(
-          PubSubNode.create(TestCluster.randomId(), settings, UserApiMetrics.register(new CollectorRegistry()), current));
+          PubSubNode.create(TestCluster.randomId(), settings, UserApiMetrics.register(new CollectorRegistry()), shared));
       EventSchema evens = EventSchema.compile(json("{\"properties\":{\"n\":{\"multipleOf\":2}},\"required\":[\"n\"]}"));
       TestProbe<Done> done = testKit.createTestProbe();
       pubsub.tell(new PubSubNode.Subscribe(evens, done.getRef()));
@@ -128,6 +129,39 @@ class PubSubBatchTest {
     pubsub.tell(new PubSubNode.Publish(canonical, utf8, EventDigest.ofUtf8(utf8), EventDigest.sha256(utf8),
         EventSchema.Event.of(json(event)), prematch, done));
     await(done);
+  }
+
+  @Test
+  void anIdleSubscriptionIsDrainedWithoutAskingAndNothingOfferedIsMissed() {
+    TestCluster cluster = TestCluster.start(1, Nodes.config("peer.userapi.max-events-per-subscription = 2"));
+    try {
+      CollectorRegistry registry = new CollectorRegistry();
+      UserApi api = Nodes.userApi(cluster.node(0), registry);
+      JsonNode schema = json("{\"type\":\"object\",\"required\":[\"k\"]}");
+      await(api.subscribe(schema));
+      PubSubNode.Shared shared = api.pubsubShared();
+      java.util.concurrent.atomic.AtomicInteger unread = shared.unread.get(CanonicalJson.of(schema));
+      assertEquals(0, unread.get());
+      assertEquals(List.of(), await(api.events(schema)));
+      // Read your own publish: once publish completed, the offer is counted, so the drain asks.
+      await(api.publish(json("{\"k\":1}")));
+      assertEquals(List.of(json("{\"k\":1}")), await(api.events(schema)));
+      assertEquals(0, unread.get());
+      // Refused events (queue of 2) are taken off the count: it returns to 0, not to 1.
+      for (int i = 2; i <= 4; i++) {
+        await(api.publish(json("{\"k\":" + i + "}")));
+      }
+      assertEquals(List.of(json("{\"k\":2}"), json("{\"k\":3}")), await(api.events(schema)));
+      assertEquals(0, unread.get());
+      assertEquals(1.0, Nodes.metric(registry, "peer_userapi_refused_total", new String[] {"queue"}, new String[] {"subscription"}));
+      assertEquals(List.of(), await(api.events(schema)));
+      // Unsubscribed: not found, as before.
+      await(api.unsubscribe(schema));
+      assertEquals(null, shared.unread.get(CanonicalJson.of(schema)));
+      assertEquals(UserApiException.Kind.NOT_FOUND, Nodes.failure(api.events(schema)).kind());
+    } finally {
+      cluster.shutdown();
+    }
   }
 
   @Test
