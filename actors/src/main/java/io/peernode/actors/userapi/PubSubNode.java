@@ -494,6 +494,8 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   private List<Pending> waiting = new ArrayList<>();
   private List<Pending> reading;
   private RoutingTable table;
+  /** Largest EventBatch: max-message-bytes of events, within the Artery frame it travels in. */
+  private final long batchBytes;
   /** Local subscriptions in a fixed order for Prematch (rebuilt on subscribe/unsubscribe). */
   private Local[] localArray = new Local[0];
   private EventSchema[] localSchemas = new EventSchema[0];
@@ -535,6 +537,12 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     this.metrics = metrics;
     this.cluster = Cluster.get(ctx.getSystem());
     this.resolver = ActorRefResolver.get(ctx.getSystem());
+    this.batchBytes = batchBytes(ctx.getSystem().settings().config(), settings.maxMessageBytes);
+    if (batchBytes < settings.maxMessageBytes) {
+      ctx.getLog().warn("/system/{} cannot carry events of max-message-bytes ({}) to other nodes, only up to about {} bytes: "
+              + "make it an akka.remote.artery.large-message-destinations entry with a maximum-large-frame-size over max-message-bytes",
+          NAME, settings.maxMessageBytes, batchBytes);
+    }
     int history = settings.dedupHistory;
     this.seen = Collections.newSetFromMap(new LinkedHashMap<>(16, 0.75f, false) {
       @Override
@@ -737,7 +745,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       }
       if (count > 0) {
         if (out[r] == null) {
-          out[r] = new BatchBuilder(route, settings.maxMessageBytes);
+          out[r] = new BatchBuilder(route, batchBytes);
         }
         out[r].add(pending, scratch, count);
       }
@@ -790,6 +798,37 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     table = t;
     prematch.set(new Prematch(t.distinct, localSchemas));
     return t;
+  }
+
+  /**
+   * Batches are at most max-message-bytes of events and must fit the frame of the Artery channel
+   * they use: the large-message channel when this actor's path is a large-message destination
+   * (as peer-userapi.conf and the node's peer-akka.conf configure), the ordinary one otherwise,
+   * where Artery drops (and only logs) any message over its frame.
+   */
+  static long batchBytes(com.typesafe.config.Config config, long maxMessageBytes) {
+    com.typesafe.config.Config artery = config.getConfig("akka.remote.artery");
+    boolean large = false;
+    for (String pattern : artery.getStringList("large-message-destinations")) {
+      large |= pathMatches(pattern, "/system/" + NAME);
+    }
+    long frame = artery.getBytes(large ? "advanced.maximum-large-frame-size" : "advanced.maximum-frame-size");
+    return Math.min(maxMessageBytes, frame - Math.min(frame / 4, 64 * 1024));
+  }
+
+  /** Akka's large-message-destinations pattern: path elements, {@code *} for any one element. */
+  static boolean pathMatches(String pattern, String path) {
+    String[] p = pattern.split("/");
+    String[] e = path.split("/");
+    if (p.length != e.length) {
+      return false;
+    }
+    for (int i = 0; i < p.length; i++) {
+      if (!p[i].equals("*") && !p[i].equals(e[i])) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void localsChanged() {

@@ -165,6 +165,59 @@ class PubSubBatchTest {
   }
 
   @Test
+  void batchesAreSizedToTheArteryChannelTheyUse() {
+    long mib = 1 << 20;
+    com.typesafe.config.Config reference = com.typesafe.config.ConfigFactory.load();
+    // peer-userapi.conf: a large-message destination, 3 MiB frames: batches of max-message-bytes.
+    assertEquals(mib, PubSubNode.batchBytes(reference, mib));
+    // Not a large-message destination: under the 256 KiB ordinary frame, with room for the envelope.
+    com.typesafe.config.Config ordinary = Nodes.config("akka.remote.artery.large-message-destinations = []").withFallback(reference);
+    assertEquals(256 * 1024 - 64 * 1024, PubSubNode.batchBytes(ordinary, mib));
+    assertTrue(PubSubNode.pathMatches("/system/*", "/system/userapi-pubsub"));
+    assertTrue(PubSubNode.pathMatches("/system/userapi-pubsub", "/system/userapi-pubsub"));
+    assertTrue(!PubSubNode.pathMatches("/user/*", "/system/userapi-pubsub"));
+    assertTrue(!PubSubNode.pathMatches("/system/userapi-pubsub/*", "/system/userapi-pubsub"));
+  }
+
+  @Test
+  void batchesFitTheOrdinaryFrameWhenPubSubIsNotALargeMessageDestination() {
+    // Misconfigured (no large-message channel): a burst of publishes still arrives, batched
+    // under the 256 KiB frame, instead of as one oversized message that Artery would drop.
+    TestCluster cluster = TestCluster.start(2, Nodes.config("akka.remote.artery.large-message-destinations = []"));
+    try {
+      UserApi a = Nodes.userApi(cluster.node(0));
+      UserApi b = Nodes.userApi(cluster.node(1));
+      JsonNode schema = json("{\"type\":\"object\",\"required\":[\"i\"]}");
+      await(b.subscribe(schema));
+      // Right after the cluster formed, B's replicator may not count A yet when subscribe's
+      // WriteAll runs: wait until A routes to B (probes: i < 0).
+      int[] probe = {0};
+      TestCluster.awaitCondition(java.time.Duration.ofSeconds(20), () -> {
+        await(a.publish(json("{\"i\":" + (-1 - probe[0]++) + "}")));
+        return !await(b.events(schema)).isEmpty();
+      }, "A routes to B");
+      String pad = "p".repeat(1000);
+      int n = 2000;
+      List<CompletableFuture<Void>> published = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        published.add(a.publish(json("{\"i\":" + i + ",\"pad\":\"" + pad + "\"}")).toCompletableFuture());
+      }
+      published.forEach(Nodes::await);
+      Set<Long> got = new HashSet<>();
+      TestCluster.awaitCondition(java.time.Duration.ofSeconds(20), () -> {
+        await(b.events(schema)).forEach(e -> {
+          if (e.get("i").asLong() >= 0) {
+            got.add(e.get("i").asLong());
+          }
+        });
+        return got.size() == n;
+      }, n + " events on B (got " + got.size() + ")");
+    } finally {
+      cluster.shutdown();
+    }
+  }
+
+  @Test
   void publishesOverTheBytesInFlightAreRefusedAtOnceAndNeverHalfDone() throws Exception {
     // Room for one event at a time: a flood must see refusals, each counted, and every accepted
     // event delivered once.
