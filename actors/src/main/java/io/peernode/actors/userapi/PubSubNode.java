@@ -5,6 +5,7 @@ import akka.actor.Address;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorRefResolver;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
@@ -27,6 +28,7 @@ import io.peernode.actors.cluster.NodeRoles;
 import io.peernode.protocol.NodeId;
 import io.peernode.protocol.userapi.CanonicalJson;
 import io.peernode.protocol.userapi.EventSchema;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -35,6 +37,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * This node's end of the schema pub/sub, one per node at {@code /system/userapi-pubsub}.
@@ -46,11 +51,13 @@ import java.util.TreeMap;
  * {@link Deliver} from publishers on other nodes.
  *
  * <p>Routing: a publish reads the index locally, validates the event once against each distinct
- * schema of every other serving member, and sends one {@link Deliver} (event + the schemas it
- * matched) to each node that has at least one match; nodes without a matching subscription get
- * nothing. Local subscriptions are served in place. Guarantees: each event reaches each matching
- * subscription once; a second arrival of the same digest within the history is dropped and
- * counted; subscribe returns once the index change reached every node (or the write timed out).
+ * schema of the other serving members (a schema that several nodes share is validated once),
+ * and sends the event with the schemas it matched to each node that has at least one match;
+ * nodes without a matching subscription get nothing. The events one index read routed to one
+ * node travel as one {@link EventBatch} (binary, {@link EventBatchSerializer}). Local
+ * subscriptions are served in place. Guarantees: each event reaches each matching subscription
+ * once; a second arrival of the same digest within the history is dropped and counted;
+ * subscribe returns once the index change reached every node (or the write timed out).
  */
 public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
 
@@ -97,16 +104,67 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     }
   }
 
-  /** Publish an event given as canonical JSON with its digest. */
+  /**
+   * Publish an event given as canonical JSON with its digest. Answered (Done, or the future
+   * completed) once the event was handed to the local subscriptions and routed to the other nodes.
+   */
   public static final class Publish implements Command {
     final String event;
     final String digest;
     final ActorRef<Done> replyTo;
+    /** The canonical text's UTF-8 bytes, the digest's bytes, the parsed event and the caller's future, when the facade made them. */
+    final byte[] utf8;
+    final byte[] rawDigest;
+    final EventSchema.Event parsed;
+    final CompletableFuture<Void> done;
+    /** The schemas the caller validated the event against, and the results (null: validate here). */
+    final Prematch prematch;
+    final boolean[] remoteMatches;
+    final boolean[] localMatches;
 
     public Publish(String canonicalEvent, String digest, ActorRef<Done> replyTo) {
       this.event = canonicalEvent;
       this.digest = digest;
       this.replyTo = replyTo;
+      this.utf8 = null;
+      this.rawDigest = null;
+      this.parsed = null;
+      this.done = null;
+      this.prematch = null;
+      this.remoteMatches = null;
+      this.localMatches = null;
+    }
+
+    /** From the facade: the work that needs no actor state (parsing, encoding, hashing) is done already. */
+    Publish(String canonicalEvent, byte[] utf8, String digest, byte[] rawDigest, EventSchema.Event parsed,
+        Prematch prematch, CompletableFuture<Void> done) {
+      this.event = canonicalEvent;
+      this.digest = digest;
+      this.replyTo = null;
+      this.utf8 = utf8;
+      this.rawDigest = rawDigest;
+      this.parsed = parsed;
+      this.done = done;
+      this.prematch = prematch;
+      if (prematch != null) {
+        this.remoteMatches = prematch.match(prematch.remote, parsed);
+        this.localMatches = prematch.match(prematch.local, parsed);
+      } else {
+        this.remoteMatches = null;
+        this.localMatches = null;
+      }
+    }
+
+    void reply(Throwable failure) {
+      if (done != null) {
+        if (failure == null) {
+          done.complete(null);
+        } else {
+          done.completeExceptionally(failure);
+        }
+      } else if (replyTo != null && failure == null) {
+        replyTo.tell(Done.getInstance());
+      }
     }
   }
 
@@ -140,6 +198,231 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     }
   }
 
+  /**
+   * The events one index read routed to the receiving node, in publish order, with the schemas
+   * (of that node) each one matched: the schema texts once per batch, each event's matches as
+   * indexes into them. Crosses the cluster in a compact binary form ({@link EventBatchSerializer}:
+   * the canonical event text as UTF-8 bytes, the digest as 32 bytes), not as JSON.
+   */
+  public static final class EventBatch implements Command {
+    final String[] schemas;
+    final String[] digests;
+    /** The events' canonical text; null entries on a receiver, which keeps the bytes ({@link #utf8}). */
+    final String[] events;
+    /**
+     * UTF-8 of {@link #events} (where the sender has it already, and always on a receiver) and
+     * the 32 bytes of {@link #digests} (where the sender has them; never on a receiver).
+     */
+    final byte[][] utf8;
+    final byte[][] rawDigests;
+    final int[][] matched;
+
+    EventBatch(String[] schemas, String[] digests, String[] events, byte[][] utf8, byte[][] rawDigests, int[][] matched) {
+      this.schemas = schemas;
+      this.digests = digests;
+      this.events = events;
+      this.utf8 = utf8;
+      this.rawDigests = rawDigests;
+      this.matched = matched;
+    }
+
+    /** The batch of these Delivers (schema texts collected into one table). */
+    public static EventBatch of(List<Deliver> delivers) {
+      Map<String, Integer> table = new LinkedHashMap<>();
+      int n = delivers.size();
+      String[] digests = new String[n];
+      String[] events = new String[n];
+      int[][] matched = new int[n][];
+      for (int i = 0; i < n; i++) {
+        Deliver d = delivers.get(i);
+        digests[i] = d.digest;
+        events[i] = d.event;
+        matched[i] = new int[d.schemas.size()];
+        for (int j = 0; j < matched[i].length; j++) {
+          matched[i][j] = table.computeIfAbsent(d.schemas.get(j), k -> table.size());
+        }
+      }
+      return new EventBatch(table.keySet().toArray(new String[0]), digests, events, new byte[n][], new byte[n][], matched);
+    }
+
+    public int size() {
+      return events.length;
+    }
+
+    String text(int i) {
+      return events[i] != null ? events[i] : new String(utf8[i], StandardCharsets.UTF_8);
+    }
+
+    /** The event as an element of a Subscription queue: its bytes when it came from another node. */
+    Object queued(int i) {
+      return utf8[i] != null && events[i] == null ? utf8[i] : events[i];
+    }
+
+    /** The events of this batch as Delivers, in order. */
+    public List<Deliver> delivers() {
+      List<Deliver> out = new ArrayList<>(events.length);
+      for (int i = 0; i < events.length; i++) {
+        List<String> names = new ArrayList<>(matched[i].length);
+        for (int s : matched[i]) {
+          names.add(schemas[s]);
+        }
+        out.add(new Deliver(digests[i], text(i), names));
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Collects one node's share of an index read's publishes into {@link EventBatch}es of at most
+   * about {@code max-message-bytes} each; the schema table holds only the schemas matched.
+   */
+  private static final class BatchBuilder {
+    final ActorRef<Command> to;
+    final Route route;
+    final long maxBytes;
+    final int[] remap;
+    final List<String> table = new ArrayList<>();
+    final List<Pending> events = new ArrayList<>();
+    final List<int[]> matched = new ArrayList<>();
+    long bytes;
+
+    BatchBuilder(Route route, long maxBytes) {
+      this.to = route.to;
+      this.route = route;
+      this.maxBytes = maxBytes;
+      this.remap = new int[route.schemas.length];
+      clear();
+    }
+
+    /** Adds the event with the first {@code count} of {@code nodeSchemas} (indexes into the route's schemas). */
+    void add(Pending p, int[] nodeSchemas, int count) {
+      long cost = EventBatchSerializer.eventOverhead(count) + p.utf8.length;
+      if (!events.isEmpty() && bytes + cost > maxBytes) {
+        flush();
+      }
+      int[] m = new int[count];
+      for (int j = 0; j < count; j++) {
+        int x = nodeSchemas[j];
+        if (remap[x] < 0) {
+          remap[x] = table.size();
+          table.add(route.schemas[x]);
+          bytes += EventBatchSerializer.schemaOverhead() + utf8Length(route.schemas[x]);
+        }
+        m[j] = remap[x];
+      }
+      events.add(p);
+      matched.add(m);
+      bytes += cost;
+    }
+
+    void flush() {
+      if (events.isEmpty()) {
+        return;
+      }
+      int n = events.size();
+      String[] digests = new String[n];
+      String[] texts = new String[n];
+      byte[][] utf8 = new byte[n][];
+      byte[][] raw = new byte[n][];
+      for (int i = 0; i < n; i++) {
+        Pending p = events.get(i);
+        digests[i] = p.publish.digest;
+        texts[i] = p.publish.event;
+        utf8[i] = p.utf8;
+        raw[i] = p.publish.rawDigest;
+      }
+      to.tell(new EventBatch(table.toArray(new String[0]), digests, texts, utf8, raw, matched.toArray(new int[0][])));
+      clear();
+    }
+
+    private void clear() {
+      java.util.Arrays.fill(remap, -1);
+      table.clear();
+      events.clear();
+      matched.clear();
+      bytes = EventBatchSerializer.batchOverhead();
+    }
+  }
+
+  /** UTF-8 length of {@code s} without encoding it. */
+  static int utf8Length(String s) {
+    int n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        n += 1;
+      } else if (c < 0x800) {
+        n += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        n += 4;
+        i++;
+      } else {
+        n += 3;
+      }
+    }
+    return n;
+  }
+
+  /** One other serving node with subscriptions: where its events go and its schemas. */
+  private static final class Route {
+    final ActorRef<Command> to;
+    /** The node's canonical schemas, and for each its index in {@link RoutingTable#distinct}. */
+    final String[] schemas;
+    final int[] distinct;
+
+    Route(ActorRef<Command> to, String[] schemas, int[] distinct) {
+      this.to = to;
+      this.schemas = schemas;
+      this.distinct = distinct;
+    }
+  }
+
+  /**
+   * Who gets what, derived from one version of the index and of the cluster membership (both
+   * immutable, so the table is rebuilt only when either object changes): each distinct schema
+   * of the other serving nodes compiled once, and per node the indexes of its schemas.
+   */
+  private static final class RoutingTable {
+    final Object index;
+    final Object members;
+    /** Distinct schemas of the other serving nodes; null where one does not compile here. */
+    final EventSchema[] distinct;
+    final Route[] routes;
+
+    RoutingTable(Object index, Object members, EventSchema[] distinct, Route[] routes) {
+      this.index = index;
+      this.members = members;
+      this.distinct = distinct;
+      this.routes = routes;
+    }
+  }
+
+  /**
+   * The schemas the node validates events against right now (the distinct schemas of the other
+   * nodes from the last routing table, and the local subscriptions), published by the actor for
+   * the facade: {@link UserApi#publish} validates the event against them on the caller's thread,
+   * in parallel with the actor. The actor uses those results only when it still routes with the
+   * very same arrays (same objects); otherwise it validates again, so a publish racing a change
+   * of the index or of the local subscriptions is matched exactly as if validated by the actor.
+   */
+  static class Prematch {
+    final EventSchema[] remote;
+    final EventSchema[] local;
+
+    Prematch(EventSchema[] remote, EventSchema[] local) {
+      this.remote = remote;
+      this.local = local;
+    }
+
+    boolean[] match(EventSchema[] schemas, EventSchema.Event event) {
+      boolean[] out = new boolean[schemas.length];
+      for (int i = 0; i < schemas.length; i++) {
+        out[i] = schemas[i] != null && schemas[i].matches(event);
+      }
+      return out;
+    }
+  }
+
   private static final class IndexRead implements Command {
     final Replicator.GetResponse<ORMultiMap<String, String>> response;
     final List<Pending> batch;
@@ -153,10 +436,12 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   private static final class Pending {
     final Publish publish;
     final EventSchema.Event parsed;
+    final byte[] utf8;
 
     Pending(Publish publish, EventSchema.Event parsed) {
       this.publish = publish;
       this.parsed = parsed;
+      this.utf8 = publish.utf8 != null ? publish.utf8 : publish.event.getBytes(StandardCharsets.UTF_8);
     }
   }
 
@@ -169,10 +454,27 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   }
 
   public static Behavior<Command> create(NodeId self, UserApiSettings settings, UserApiMetrics metrics) {
+    return create(self, settings, metrics, new Shared());
+  }
+
+  /** With {@code shared}, where the actor publishes what the facade may read without asking it. */
+  static Behavior<Command> create(NodeId self, UserApiSettings settings, UserApiMetrics metrics, Shared shared) {
     return Behaviors.setup(ctx ->
         DistributedData.withReplicatorMessageAdapter(
             (ReplicatorMessageAdapter<Command, ORMultiMap<String, String>> replicator) ->
-                new PubSubNode(ctx, replicator, self, settings, metrics)));
+                new PubSubNode(ctx, replicator, self, settings, metrics, shared)));
+  }
+
+  /**
+   * What the actor publishes for the facade ({@link UserApi}) to read on the caller's thread:
+   * the schemas to validate a publish against, and per subscription the count of events offered
+   * and not yet drained (see {@link Subscription#create(String, int, io.prometheus.client.Counter.Child, AtomicInteger)}).
+   * Entries of {@code unread} are put before subscribe answers and removed before unsubscribe
+   * answers; only the actor writes either.
+   */
+  static final class Shared {
+    final AtomicReference<Prematch> prematch = new AtomicReference<>();
+    final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> unread = new java.util.concurrent.ConcurrentHashMap<>();
   }
 
   private final ReplicatorMessageAdapter<Command, ORMultiMap<String, String>> replicator;
@@ -188,17 +490,33 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   private final Map<String, EventSchema> compiled = new HashMap<>();
   private final Map<Address, ActorRef<Command>> remotes = new HashMap<>();
   private final Set<String> seen;
-  /** Publishes waiting for the next index read, and whether one is in flight. */
+  /** Publishes waiting for the next index read, and those of the read in flight (null when none). */
   private List<Pending> waiting = new ArrayList<>();
-  private boolean reading;
+  private List<Pending> reading;
+  private RoutingTable table;
+  /** Largest EventBatch: max-message-bytes of events, within the Artery frame it travels in. */
+  private final long batchBytes;
+  /** Local subscriptions in a fixed order for Prematch (rebuilt on subscribe/unsubscribe). */
+  private Local[] localArray = new Local[0];
+  private EventSchema[] localSchemas = new EventSchema[0];
+  private final AtomicReference<Prematch> prematch;
+  private final Map<String, AtomicInteger> unread;
 
   private static final class Local {
     final EventSchema schema;
     final ActorRef<Subscription.Command> actor;
+    final AtomicInteger unread;
 
-    Local(EventSchema schema, ActorRef<Subscription.Command> actor) {
+    Local(EventSchema schema, ActorRef<Subscription.Command> actor, AtomicInteger unread) {
       this.schema = schema;
       this.actor = actor;
+      this.unread = unread;
+    }
+
+    /** Counted before it is sent, so a drain that finds the count 0 has really nothing to hand over. */
+    void offer(Subscription.Offer offer, int events) {
+      unread.addAndGet(events);
+      actor.tell(offer);
     }
   }
 
@@ -207,8 +525,11 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       ReplicatorMessageAdapter<Command, ORMultiMap<String, String>> replicator,
       NodeId self,
       UserApiSettings settings,
-      UserApiMetrics metrics) {
+      UserApiMetrics metrics,
+      Shared shared) {
     super(ctx);
+    this.prematch = shared.prematch;
+    this.unread = shared.unread;
     this.replicator = replicator;
     this.selfAddress = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
     this.self = self.hex();
@@ -216,6 +537,12 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     this.metrics = metrics;
     this.cluster = Cluster.get(ctx.getSystem());
     this.resolver = ActorRefResolver.get(ctx.getSystem());
+    this.batchBytes = batchBytes(ctx.getSystem().settings().config(), settings.maxMessageBytes);
+    if (batchBytes < settings.maxMessageBytes) {
+      ctx.getLog().warn("/system/{} cannot carry events of max-message-bytes ({}) to other nodes, only up to about {} bytes: "
+              + "make it an akka.remote.artery.large-message-destinations entry with a maximum-large-frame-size over max-message-bytes",
+          NAME, settings.maxMessageBytes, batchBytes);
+    }
     int history = settings.dedupHistory;
     this.seen = Collections.newSetFromMap(new LinkedHashMap<>(16, 0.75f, false) {
       @Override
@@ -239,7 +566,9 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
         .onMessage(IndexRead.class, this::onIndexRead)
         .onMessage(Deliver.class, this::onDeliver)
         .onMessage(DeliverBatch.class, this::onDeliverBatch)
+        .onMessage(EventBatch.class, this::onEventBatch)
         .onMessage(IndexWritten.class, this::onIndexWritten)
+        .onSignal(PostStop.class, this::onPostStop)
         .build();
   }
 
@@ -249,9 +578,12 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       s.replyTo.tell(Done.getInstance());
       return this;
     }
+    AtomicInteger count = new AtomicInteger();
     ActorRef<Subscription.Command> actor = getContext().spawnAnonymous(UserApi.keepState(
-        Subscription.create(key, settings.maxEventsPerSubscription, metrics.refused.labels("subscription"))));
-    subscriptions.put(key, new Local(s.schema, actor));
+        Subscription.create(key, settings.maxEventsPerSubscription, metrics.refused.labels("subscription"), count)));
+    subscriptions.put(key, new Local(s.schema, actor, count));
+    unread.put(key, count);
+    localsChanged();
     updateIndex(m -> m.addBinding(selfAddress, self, key), new Replicator.WriteAll(settings.indexWriteTimeout), s.replyTo);
     return this;
   }
@@ -262,6 +594,8 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       u.replyTo.tell(Done.getInstance());
       return this;
     }
+    unread.remove(u.schema);
+    localsChanged();
     getContext().stop(local.actor);
     updateIndex(m -> m.removeBinding(selfAddress, self, u.schema), new Replicator.WriteAll(settings.indexWriteTimeout), u.replyTo);
     return this;
@@ -304,30 +638,37 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   }
 
   private Behavior<Command> onPublish(Publish p) {
-    EventSchema.Event parsed = EventSchema.Event.parse(p.event);
-    // Local subscriptions first, in place: the publishing node is a subscriber like any other.
-    if (seen.add(p.digest)) {
-      for (Local local : subscriptions.values()) {
-        if (local.schema.matches(parsed)) {
-          offer(local, p.event);
+    EventSchema.Event parsed;
+    try {
+      parsed = p.parsed != null ? p.parsed : EventSchema.Event.parse(p.event);
+      // Local subscriptions first, in place: the publishing node is a subscriber like any other.
+      if (seen.add(p.digest)) {
+        boolean[] pre = p.prematch != null && p.prematch.local == localSchemas ? p.localMatches : null;
+        for (int i = 0; i < localArray.length; i++) {
+          if (pre != null ? pre[i] : localArray[i].schema.matches(parsed)) {
+            offer(localArray[i], p.event);
+          }
         }
+      } else {
+        metrics.duplicates.inc();
       }
-    } else {
-      metrics.duplicates.inc();
+    } catch (RuntimeException e) {
+      p.reply(e);
+      throw e;
     }
     // Remote routing needs the index as it is now. One local read serves every publish that
     // arrived before it was issued; publishes arriving meanwhile wait for the next read, so no
     // publish is routed with an index older than the publish itself.
     waiting.add(new Pending(p, parsed));
-    if (!reading) {
+    if (reading == null) {
       readIndex();
     }
     return this;
   }
 
   private void readIndex() {
-    reading = true;
     List<Pending> batch = waiting;
+    reading = batch;
     waiting = new ArrayList<>();
     replicator.askGet(
         askReplyTo -> new Replicator.Get<>(INDEX, Replicator.readLocal(), askReplyTo),
@@ -335,75 +676,178 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   }
 
   private Behavior<Command> onIndexRead(IndexRead r) {
-    Map<String, Set<String>> index = r.response instanceof Replicator.GetSuccess
-        ? ((Replicator.GetSuccess<ORMultiMap<String, String>>) r.response).get(INDEX).getEntries()
-        : Map.of();
-    CurrentClusterState state = cluster.state();
+    // The publishes that arrived during this read get their own read now, before this batch is
+    // routed: reading and routing overlap instead of taking turns. (They arrived before that
+    // read is issued, so they are still routed with an index no older than themselves.)
+    reading = null;
+    if (!waiting.isEmpty()) {
+      readIndex();
+    }
+    int replied = 0;
+    try {
+      ORMultiMap<String, String> index = r.response instanceof Replicator.GetSuccess
+          ? ((Replicator.GetSuccess<ORMultiMap<String, String>>) r.response).get(INDEX)
+          : null;
+      RoutingTable t = routingTable(index, cluster.state());
+      BatchBuilder[] out = new BatchBuilder[t.routes.length];
+      boolean[] matches = new boolean[t.distinct.length];
+      int[] scratch = new int[16];
+      for (Pending pending : r.batch) {
+        RuntimeException failure = null;
+        try {
+          scratch = route(t, pending, matches, scratch, out);
+        } catch (RuntimeException e) {
+          getContext().getLog().warn("could not route an event: {}", e.toString());
+          failure = e;
+        }
+        replied++;
+        pending.publish.reply(failure);
+      }
+      for (BatchBuilder b : out) {
+        if (b != null) {
+          b.flush();
+        }
+      }
+    } catch (RuntimeException e) {
+      // Whatever went wrong, no caller of this batch waits forever.
+      for (int i = replied; i < r.batch.size(); i++) {
+        r.batch.get(i).publish.reply(e);
+      }
+      throw e;
+    }
+    return this;
+  }
+
+  /**
+   * Validates the event once per distinct schema of the other serving nodes, then adds it, with
+   * the schemas it matched there, to the batch of each node with at least one match.
+   */
+  private int[] route(RoutingTable t, Pending pending, boolean[] matches, int[] scratch, BatchBuilder[] out) {
+    EventSchema[] distinct = t.distinct;
+    Publish p = pending.publish;
+    if (p.prematch != null && p.prematch.remote == distinct) {
+      System.arraycopy(p.remoteMatches, 0, matches, 0, distinct.length);
+    } else {
+      for (int i = 0; i < distinct.length; i++) {
+        matches[i] = distinct[i] != null && distinct[i].matches(pending.parsed);
+      }
+    }
+    for (int r = 0; r < t.routes.length; r++) {
+      Route route = t.routes[r];
+      int count = 0;
+      for (int j = 0; j < route.distinct.length; j++) {
+        if (matches[route.distinct[j]]) {
+          if (count == scratch.length) {
+            scratch = java.util.Arrays.copyOf(scratch, 2 * count);
+          }
+          scratch[count++] = j;
+        }
+      }
+      if (count > 0) {
+        if (out[r] == null) {
+          out[r] = new BatchBuilder(route, batchBytes);
+        }
+        out[r].add(pending, scratch, count);
+      }
+    }
+    return scratch;
+  }
+
+  /** The routing table for this index and membership: the last one if neither changed. */
+  private RoutingTable routingTable(ORMultiMap<String, String> index, CurrentClusterState state) {
+    RoutingTable t = table;
+    if (t != null && t.index == index && t.members == state) {
+      return t;
+    }
+    Map<String, Set<String>> entries = index == null ? Map.of() : index.getEntries();
     Map<String, Address> serving = new HashMap<>();
     for (Member m : state.getMembers()) {
       if (NodeRoles.isServing(m)) {
         NodeRoles.nodeIdOf(m).ifPresent(id -> serving.put(id.hex(), m.address()));
       }
     }
-    Map<Address, List<Deliver>> outgoing = new HashMap<>();
-    for (Pending pending : r.batch) {
-      route(index, serving, pending, outgoing);
-      pending.publish.replyTo.tell(Done.getInstance());
-    }
-    outgoing.forEach(this::send);
-    if (compiled.size() > 2 * index.values().stream().mapToInt(Set::size).sum() + 64) {
-      Set<String> live = new java.util.HashSet<>();
-      index.values().forEach(live::addAll);
-      compiled.keySet().retainAll(live);
-    }
-    reading = false;
-    if (!waiting.isEmpty()) {
-      readIndex();
-    }
-    return this;
-  }
-
-  /** One Deliver for each other serving node with at least one schema the event matches. */
-  private void route(
-      Map<String, Set<String>> index, Map<String, Address> serving, Pending pending, Map<Address, List<Deliver>> outgoing) {
-    for (Map.Entry<String, Set<String>> entry : index.entrySet()) {
+    Map<String, Integer> distinctIds = new HashMap<>();
+    List<EventSchema> distinct = new ArrayList<>();
+    List<Route> routes = new ArrayList<>();
+    int indexSchemas = 0;
+    for (Map.Entry<String, Set<String>> entry : entries.entrySet()) {
+      indexSchemas += entry.getValue().size();
       Address address = serving.get(entry.getKey());
-      if (entry.getKey().equals(self) || address == null) {
+      if (entry.getKey().equals(self) || address == null || entry.getValue().isEmpty()) {
         continue;
       }
-      List<String> matched = new ArrayList<>();
-      for (String schema : entry.getValue()) {
-        EventSchema compiledSchema = compiledSchema(schema);
-        if (compiledSchema != null && compiledSchema.matches(pending.parsed)) {
-          matched.add(schema);
+      String[] schemas = entry.getValue().toArray(new String[0]);
+      int[] ids = new int[schemas.length];
+      for (int j = 0; j < schemas.length; j++) {
+        Integer id = distinctIds.get(schemas[j]);
+        if (id == null) {
+          id = distinct.size();
+          distinct.add(compiledSchema(schemas[j]));
+          distinctIds.put(schemas[j], id);
         }
+        ids[j] = id;
       }
-      if (!matched.isEmpty()) {
-        outgoing.computeIfAbsent(address, a -> new ArrayList<>())
-            .add(new Deliver(pending.publish.digest, pending.publish.event, matched));
-      }
+      routes.add(new Route(remote(address), schemas, ids));
     }
+    if (compiled.size() > 2 * indexSchemas + 64) {
+      Set<String> live = new java.util.HashSet<>();
+      entries.values().forEach(live::addAll);
+      compiled.keySet().retainAll(live);
+    }
+    t = new RoutingTable(index, state, distinct.toArray(new EventSchema[0]), routes.toArray(new Route[0]));
+    table = t;
+    prematch.set(new Prematch(t.distinct, localSchemas));
+    return t;
   }
 
-  /** The events for one node, as few messages as the frame limit allows (at most max-message-bytes of events each). */
-  private void send(Address address, List<Deliver> events) {
-    ActorRef<Command> to = remote(address);
-    if (events.size() == 1) {
-      to.tell(events.get(0));
-      return;
+  /**
+   * Batches are at most max-message-bytes of events and must fit the frame of the Artery channel
+   * they use: the large-message channel when this actor's path is a large-message destination
+   * (as peer-userapi.conf and the node's peer-akka.conf configure), the ordinary one otherwise,
+   * where Artery drops (and only logs) any message over its frame.
+   */
+  static long batchBytes(com.typesafe.config.Config config, long maxMessageBytes) {
+    com.typesafe.config.Config artery = config.getConfig("akka.remote.artery");
+    boolean large = false;
+    for (String pattern : artery.getStringList("large-message-destinations")) {
+      large |= pathMatches(pattern, "/system/" + NAME);
     }
-    List<Deliver> batch = new ArrayList<>();
-    long bytes = 0;
-    for (Deliver d : events) {
-      if (!batch.isEmpty() && bytes + d.event.length() > settings.maxMessageBytes) {
-        to.tell(new DeliverBatch(batch));
-        batch = new ArrayList<>();
-        bytes = 0;
+    long frame = artery.getBytes(large ? "advanced.maximum-large-frame-size" : "advanced.maximum-frame-size");
+    return Math.min(maxMessageBytes, frame - Math.min(frame / 4, 64 * 1024));
+  }
+
+  /** Akka's large-message-destinations pattern: path elements, {@code *} for any one element. */
+  static boolean pathMatches(String pattern, String path) {
+    String[] p = pattern.split("/");
+    String[] e = path.split("/");
+    if (p.length != e.length) {
+      return false;
+    }
+    for (int i = 0; i < p.length; i++) {
+      if (!p[i].equals("*") && !p[i].equals(e[i])) {
+        return false;
       }
-      batch.add(d);
-      bytes += d.event.length();
     }
-    to.tell(batch.size() == 1 ? batch.get(0) : new DeliverBatch(batch));
+    return true;
+  }
+
+  private void localsChanged() {
+    localArray = subscriptions.values().toArray(new Local[0]);
+    localSchemas = new EventSchema[localArray.length];
+    for (int i = 0; i < localArray.length; i++) {
+      localSchemas[i] = localArray[i].schema;
+    }
+    prematch.set(new Prematch(table != null ? table.distinct : new EventSchema[0], localSchemas));
+  }
+
+  private Behavior<Command> onPostStop(PostStop signal) {
+    // Nothing will route these any more: their callers learn so rather than waiting forever.
+    IllegalStateException stopped = new IllegalStateException("the node's pub/sub stopped");
+    if (reading != null) {
+      reading.forEach(p -> p.publish.reply(stopped));
+    }
+    waiting.forEach(p -> p.publish.reply(stopped));
+    return this;
   }
 
   private Behavior<Command> onDeliverBatch(DeliverBatch b) {
@@ -421,9 +865,46 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       }
     }
     bySchema.forEach((schema, events) -> {
-      subscriptions.get(schema).actor.tell(new Subscription.Offer(events));
+      subscriptions.get(schema).offer(new Subscription.Offer(events), events.size());
       metrics.delivered.inc(events.size());
     });
+    return this;
+  }
+
+  private Behavior<Command> onEventBatch(EventBatch b) {
+    // The subscriptions the batch's schemas name, looked up once per batch; one Offer per
+    // subscription for the whole batch, in order.
+    int ns = b.schemas.length;
+    Local[] targets = new Local[ns];
+    @SuppressWarnings("unchecked")
+    List<Object>[] offers = new List[ns];
+    for (int s = 0; s < ns; s++) {
+      targets[s] = subscriptions.get(b.schemas[s]);
+    }
+    for (int i = 0; i < b.events.length; i++) {
+      if (!seen.add(b.digests[i])) {
+        metrics.duplicates.inc();
+        continue;
+      }
+      for (int s : b.matched[i]) {
+        if (targets[s] != null) {
+          if (offers[s] == null) {
+            offers[s] = new ArrayList<>();
+          }
+          offers[s].add(b.queued(i));
+        }
+      }
+    }
+    long delivered = 0;
+    for (int s = 0; s < ns; s++) {
+      if (offers[s] != null) {
+        targets[s].offer(Subscription.Offer.of(offers[s]), offers[s].size());
+        delivered += offers[s].size();
+      }
+    }
+    if (delivered > 0) {
+      metrics.delivered.inc(delivered);
+    }
     return this;
   }
 
@@ -442,7 +923,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   }
 
   private void offer(Local local, String event) {
-    local.actor.tell(new Subscription.Offer(event));
+    local.offer(new Subscription.Offer(event), 1);
     metrics.delivered.inc();
   }
 

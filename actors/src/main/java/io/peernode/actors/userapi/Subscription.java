@@ -12,6 +12,7 @@ import io.prometheus.client.Counter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One subscription of this node: the events its schema matched, not yet read.
@@ -26,9 +27,9 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
 
   public interface Command {}
 
-  /** Matched events, as canonical JSON text, oldest first. Local only. */
+  /** Matched events, as canonical JSON text (a String, or its UTF-8 bytes as it came from another node), oldest first. Local only. */
   public static final class Offer implements Command {
-    final List<String> events;
+    final List<?> events;
 
     public Offer(String event) {
       this.events = List.of(event);
@@ -36,6 +37,15 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
 
     public Offer(List<String> events) {
       this.events = List.copyOf(events);
+    }
+
+    private Offer(List<?> events, boolean owned) {
+      this.events = events;
+    }
+
+    /** Events as String or UTF-8 bytes; the list is the Offer's from now on (not copied). */
+    static Offer of(List<Object> events) {
+      return new Offer(events, true);
     }
   }
 
@@ -60,17 +70,31 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
   }
 
   public static Behavior<Command> create(String schema, int capacity, Counter.Child refused) {
-    return Behaviors.setup(ctx -> new Subscription(ctx, schema, capacity, refused));
+    return create(schema, capacity, refused, new AtomicInteger());
+  }
+
+  /**
+   * With {@code unread}: the events offered to this subscription and not yet drained or refused.
+   * The sender adds to it before it sends an Offer, this actor takes off what it refuses and
+   * what a drain hands over; so 0 means nothing is queued or on its way, and a drain may be
+   * answered without asking (see {@link UserApi#events}).
+   */
+  static Behavior<Command> create(String schema, int capacity, Counter.Child refused, AtomicInteger unread) {
+    return Behaviors.setup(ctx -> new Subscription(ctx, schema, capacity, refused, unread));
   }
 
   private final String schema;
   private final int capacity;
   private final Counter.Child refused;
-  private final ArrayDeque<String> queue = new ArrayDeque<>();
+  /** Canonical event text: String, or byte[] of UTF-8 (parsed only when drained). */
+  private final ArrayDeque<Object> queue = new ArrayDeque<>();
   private boolean refusing;
 
-  private Subscription(ActorContext<Command> ctx, String schema, int capacity, Counter.Child refused) {
+  private final AtomicInteger unread;
+
+  private Subscription(ActorContext<Command> ctx, String schema, int capacity, Counter.Child refused, AtomicInteger unread) {
     super(ctx);
+    this.unread = unread;
     this.schema = schema;
     this.capacity = capacity;
     this.refused = refused;
@@ -85,9 +109,10 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
   }
 
   private Behavior<Command> onOffer(Offer offer) {
-    for (String event : offer.events) {
+    for (Object event : offer.events) {
       if (queue.size() >= capacity) {
         refused.inc();
+        unread.decrementAndGet();
         if (!refusing) {
           // Logged once per full spell, not once per event: a flood must not flood the log too.
           getContext().getLog().warn("subscription queue full ({} events), refusing new events for schema {}", capacity, schema);
@@ -102,14 +127,15 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
 
   private Behavior<Command> onDrain(Drain drain) {
     List<JsonNode> out = new ArrayList<>(queue.size());
-    for (String event : queue) {
+    for (Object event : queue) {
       try {
-        out.add(CanonicalJson.parse(event));
+        out.add(event instanceof byte[] ? CanonicalJson.parse((byte[]) event) : CanonicalJson.parse((String) event));
       } catch (IllegalArgumentException e) {
         // Only a broken peer could queue text that is not JSON; skip it, keep the rest.
         getContext().getLog().warn("dropping an unreadable event: {}", e.getMessage());
       }
     }
+    unread.addAndGet(-queue.size());
     queue.clear();
     refusing = false;
     drain.replyTo.tell(new Events(true, out));

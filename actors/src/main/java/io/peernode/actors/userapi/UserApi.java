@@ -2,6 +2,7 @@ package io.peernode.actors.userapi;
 
 import akka.NotUsed;
 import akka.actor.Address;
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorRefResolver;
 import akka.actor.typed.ActorSystem;
@@ -40,6 +41,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
@@ -81,6 +83,11 @@ public final class UserApi {
   private final ActorRef<Inbox.Command> inbox;
   private final ActorRef<ByteStreams.Command> streams;
   private final ActorRefResolver resolver;
+  private final CoordinatedShutdown shutdown;
+  /** Bytes of events handed to the PubSubNode and not yet routed (bounded by max-publish-bytes-in-flight). */
+  private final AtomicLong publishBytesInFlight = new AtomicLong();
+  /** What the PubSubNode publishes for this facade: the schemas it routes with, the unread counts. */
+  private final PubSubNode.Shared shared = new PubSubNode.Shared();
 
   private UserApi(ActorSystem<?> system, NodeId self, UserApiSettings settings, CollectorRegistry registry) {
     this.system = system;
@@ -88,8 +95,9 @@ public final class UserApi {
     this.settings = settings;
     this.metrics = UserApiMetrics.register(registry);
     this.resolver = ActorRefResolver.get(system);
+    this.shutdown = CoordinatedShutdown.get(system);
     this.pubsub = system.systemActorOf(
-        keepState(PubSubNode.create(self, settings, metrics)), PubSubNode.NAME, Props.empty());
+        keepState(PubSubNode.create(self, settings, metrics, shared)), PubSubNode.NAME, Props.empty());
     this.inbox = system.systemActorOf(
         keepState(Inbox.create(settings.inboxSize, metrics.refused.labels("inbox"))), Inbox.NAME, Props.empty());
     this.streams = system.systemActorOf(
@@ -112,6 +120,11 @@ public final class UserApi {
 
   public UserApiSettings settings() {
     return settings;
+  }
+
+  /** For tests: what the PubSubNode publishes for this facade. */
+  PubSubNode.Shared pubsubShared() {
+    return shared;
   }
 
   // ---- node
@@ -140,15 +153,50 @@ public final class UserApi {
 
   // ---- pubsub
 
-  /** pubsub_publish: the event goes to every matching subscription in the cluster, once. */
+  /**
+   * pubsub_publish: the event goes to every matching subscription in the cluster, once. Completes
+   * once the event is routed (queued locally and sent to the matching nodes). Fails at once with
+   * {@link UserApiException.Kind#UNAVAILABLE} when {@code max-publish-bytes-in-flight} of events
+   * are still being routed: the node's back-pressure; nothing was published, retry later.
+   */
   public CompletionStage<Void> publish(JsonNode event) {
     try {
       requireObject("event", event);
+      // Everything that needs no actor state happens here, on the caller's thread: canonical
+      // text, its UTF-8 bytes, the digest, the event tree the validator walks, and validation
+      // against the schemas the node routes with now (the actor checks they are still current).
       String canonical = CanonicalJson.of(event);
-      requireSize("event", canonical);
-      String digest = EventDigest.ofCanonical(canonical);
-      return ask(pubsub, (ActorRef<akka.Done> r) -> new PubSubNode.Publish(canonical, digest, r), settings.askTimeout)
-          .thenApply(done -> null);
+      byte[] utf8 = canonical.getBytes(StandardCharsets.UTF_8);
+      if (utf8.length > settings.maxMessageBytes) {
+        throw UserApiException.badParam("event", "is " + utf8.length + " bytes of JSON, over the limit of " + settings.maxMessageBytes);
+      }
+      byte[] rawDigest = EventDigest.sha256(utf8);
+      String digest = io.peernode.protocol.Hex.encode(rawDigest);
+      EventSchema.Event parsed = EventSchema.Event.of(event);
+      if (shutdown.getShutdownReason().isPresent()) {
+        throw UserApiException.unavailable("the node is shutting down", null);
+      }
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      PubSubNode.Publish publish = new PubSubNode.Publish(canonical, utf8, digest, rawDigest, parsed, shared.prematch.get(), done);
+      long size = utf8.length;
+      long queued = publishBytesInFlight.addAndGet(size);
+      if (queued > settings.maxPublishBytesInFlight && queued != size) {
+        publishBytesInFlight.addAndGet(-size);
+        metrics.refused.labels("publish").inc();
+        throw UserApiException.unavailable("the node is busy: " + (queued - size)
+            + " bytes of events are still being routed (max-publish-bytes-in-flight); retry later", null);
+      }
+      // Released before the caller's own continuations run, so a caller that publishes again
+      // from its callback finds the room.
+      CompletableFuture<Void> result = done.handle((v, t) -> {
+        publishBytesInFlight.addAndGet(-size);
+        if (t == null) {
+          return null;
+        }
+        throw UserApiException.unavailable("the node could not publish: " + t.getMessage(), t);
+      });
+      pubsub.tell(publish);
+      return result;
     } catch (UserApiException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -181,10 +229,19 @@ public final class UserApi {
     }
   }
 
-  /** pubsub_events: the events of that subscription since the last call, oldest first. */
+  /**
+   * pubsub_events: the events of that subscription since the last call, oldest first. When
+   * nothing was offered to the subscription since the last drain (its unread count is 0) the
+   * answer is the empty list at once, without a message to the actors: polling an idle
+   * subscription costs no more than computing the schema's canonical text.
+   */
   public CompletionStage<List<JsonNode>> events(JsonNode schema) {
     try {
       String key = schemaKey(schema);
+      java.util.concurrent.atomic.AtomicInteger unread = shared.unread.get(key);
+      if (unread != null && unread.get() == 0) {
+        return CompletableFuture.completedFuture(List.of());
+      }
       return ask(pubsub, (ActorRef<Subscription.Events> r) -> new PubSubNode.DrainEvents(key, r), settings.askTimeout)
           .thenApply(events -> {
             if (!events.subscribed) {
@@ -220,7 +277,7 @@ public final class UserApi {
       ActorRef<Inbox.Command> remoteInbox = resolver.resolveActorRef(address.get() + "/system/" + Inbox.NAME);
       return AskPattern.<Inbox.Command, Inbox.Accepted>ask(
               remoteInbox, r -> new Inbox.Deliver(self.hex(), text, r), settings.sendTimeout, system.scheduler())
-          .handle((accepted, failure) -> failure == null && accepted.accepted);
+          .handleAsync((accepted, failure) -> failure == null && accepted.accepted, SAME_THREAD);
     } catch (UserApiException e) {
       return CompletableFuture.failedFuture(e);
     } catch (JsonProcessingException e) {
@@ -398,10 +455,19 @@ public final class UserApi {
     return Members.resolve(state, target, ip, port);
   }
 
+  /**
+   * Runs a continuation on the thread that completed the stage, as a plain CompletableFuture does.
+   * The stages Akka's javadsl ask returns are Scala's CompletableFuture wrapper, which runs even
+   * non-async continuations ({@code handle}, {@code thenApply}) asynchronously on the common
+   * pool; with fewer than 3 cores the JDK gives that pool no threads and starts a new thread
+   * per continuation, i.e. per call of this API.
+   */
+  private static final java.util.concurrent.Executor SAME_THREAD = Runnable::run;
+
   private <Req, Res> CompletionStage<Res> ask(
       RecipientRef<Req> ref, akka.japi.function.Function<ActorRef<Res>, Req> request, Duration timeout) {
     return AskPattern.ask(ref, request, timeout, system.scheduler())
-        .handle((Res value, Throwable failure) -> {
+        .handleAsync((Res value, Throwable failure) -> {
           if (failure == null) {
             return value;
           }
@@ -413,7 +479,7 @@ public final class UserApi {
             throw UserApiException.unavailable("the node did not answer within " + timeout, cause);
           }
           throw UserApiException.unavailable("the node could not serve the call: " + cause.getMessage(), cause);
-        });
+        }, SAME_THREAD);
   }
 
   private EventSchema compile(JsonNode schema) {

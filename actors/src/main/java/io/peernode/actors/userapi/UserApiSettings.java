@@ -18,6 +18,7 @@ public final class UserApiSettings {
   public final Duration askTimeout;
   public final int dedupHistory;
   public final Duration indexWriteTimeout;
+  public final long maxPublishBytesInFlight;
 
   private UserApiSettings(Config c) {
     maxEventsPerSubscription = positive(c, "max-events-per-subscription", c.getInt("max-events-per-subscription"));
@@ -32,6 +33,10 @@ public final class UserApiSettings {
     askTimeout = c.getDuration("ask-timeout");
     dedupHistory = positive(c, "dedup-history", c.getInt("dedup-history"));
     indexWriteTimeout = c.getDuration("index-write-timeout");
+    maxPublishBytesInFlight = c.getBytes("max-publish-bytes-in-flight");
+    if (maxPublishBytesInFlight <= 0) {
+      throw new IllegalArgumentException("peer.userapi.max-publish-bytes-in-flight must be positive, got " + maxPublishBytesInFlight);
+    }
   }
 
   /** Reads the settings from the {@code peer.userapi} section (pass that section, not the root). */

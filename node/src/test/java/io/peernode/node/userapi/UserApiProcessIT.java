@@ -68,6 +68,20 @@ class UserApiProcessIT {
       assertEquals(JSON.readTree("{\"price\":12}"), got.get(0));
     }
 
+    // An event and a message over Artery's ordinary frame (256 KiB) cross on the large-message
+    // channel (in the shaded jar too, whose merged reference.conf once reset that setting).
+    String blob = "x".repeat(600 * 1024);
+    call(a, "pubsub_publish", "[{\"price\":99,\"blob\":\"" + blob + "\"}]");
+    List<JsonNode> big = new ArrayList<>();
+    Eventually.await(Duration.ofSeconds(10), () -> {
+      call(c, "pubsub_events", "[" + schema + "]").forEach(big::add);
+      assertEquals(1, big.size());
+    });
+    assertEquals(blob, big.get(0).get("blob").textValue());
+    assertEquals(JSON.readTree("true"), call(a, "message_send", "[" + target(b) + ",\"" + blob + "\"]"));
+    assertEquals(blob, call(b, "message_list", "[]").get(a.nodeId()).get(0).textValue());
+    call(b, "pubsub_events", "[" + schema + "]"); // B's copy of the big event: not needed below
+
     // direct message A -> B
     assertEquals(JSON.readTree("true"), call(a, "message_send", "[" + target(b) + ",{\"hello\":\"b\"}]"));
     assertEquals(JSON.readTree("{\"" + a.nodeId() + "\":[{\"hello\":\"b\"}]}"), call(b, "message_list", "[]"));

@@ -1,5 +1,6 @@
 package io.peernode.protocol.userapi;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,13 +31,95 @@ public final class CanonicalJson {
     return MAPPER;
   }
 
-  /** Canonical text of {@code value}. */
+  /**
+   * Canonical text of {@code value}: the same text as writing {@link #sorted} of it with the
+   * mapper, but written in one pass (keys sorted as they are written) without copying the tree.
+   */
   public static String of(JsonNode value) {
-    try {
-      return MAPPER.writeValueAsString(sorted(value));
-    } catch (JsonProcessingException e) {
+    try (com.fasterxml.jackson.core.io.SegmentedStringWriter out =
+        new com.fasterxml.jackson.core.io.SegmentedStringWriter(MAPPER.getFactory()._getBufferRecycler())) {
+      try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
+        MAPPER.getSerializationConfig().initialize(g); // as the mapper's own writeValueAsString
+        write(g, value);
+      }
+      return out.getAndClear();
+    } catch (java.io.IOException e) {
       // A JsonNode tree is always writable; this is not reachable with valid trees.
       throw new IllegalStateException("cannot write JSON tree", e);
+    }
+  }
+
+  private static void write(JsonGenerator g, JsonNode node) throws java.io.IOException {
+    switch (node.getNodeType()) {
+      case OBJECT: {
+        String[] names = new String[node.size()];
+        Iterator<String> it = node.fieldNames();
+        int n = 0;
+        while (it.hasNext()) {
+          names[n++] = it.next();
+        }
+        java.util.Arrays.sort(names, 0, n);
+        g.writeStartObject();
+        for (int i = 0; i < n; i++) {
+          g.writeFieldName(names[i]);
+          write(g, node.get(names[i]));
+        }
+        g.writeEndObject();
+        return;
+      }
+      case ARRAY:
+        g.writeStartArray();
+        for (JsonNode element : node) {
+          write(g, element);
+        }
+        g.writeEndArray();
+        return;
+      case STRING:
+        g.writeString(node.textValue());
+        return;
+      case BOOLEAN:
+        g.writeBoolean(node.booleanValue());
+        return;
+      case NULL:
+        g.writeNull();
+        return;
+      case NUMBER:
+        switch (node.numberType()) {
+          case INT:
+            g.writeNumber(node.intValue());
+            return;
+          case LONG:
+            g.writeNumber(node.longValue());
+            return;
+          case DOUBLE:
+            g.writeNumber(node.doubleValue());
+            return;
+          default:
+            break; // BigInteger, BigDecimal, float: exactly as the mapper writes them
+        }
+        MAPPER.writeTree(g, node);
+        return;
+      default:
+        // Binary, POJO and other exotic nodes: exactly as the mapper writes them.
+        MAPPER.writeTree(g, node);
+    }
+  }
+
+  /**
+   * Parses JSON text given as UTF-8 bytes (as it crosses the cluster).
+   *
+   * @throws IllegalArgumentException saying where the text is not JSON
+   */
+  public static JsonNode parse(byte[] utf8) {
+    try {
+      JsonNode node = MAPPER.readTree(utf8);
+      if (node == null || node.isMissingNode()) {
+        throw new IllegalArgumentException("empty JSON text");
+      }
+      return node;
+    } catch (java.io.IOException e) {
+      String why = e instanceof JsonProcessingException ? ((JsonProcessingException) e).getOriginalMessage() : e.getMessage();
+      throw new IllegalArgumentException("not valid JSON: " + why, e);
     }
   }
 

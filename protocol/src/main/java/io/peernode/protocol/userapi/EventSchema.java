@@ -37,16 +37,26 @@ public final class EventSchema {
   /** Serves the draft 2020-12 meta-schemas bundled with the validator; refuses everything else. */
   private static final SchemaClient OFFLINE = EventSchema::bundledMetaSchema;
 
-  private static final Validator META_VALIDATOR = loadMetaValidator();
+  private static final Schema META_SCHEMA = loadMetaSchema();
+  /** json-sKema's validator keeps the instance it is validating in a field: one per thread. */
+  private static final ThreadLocal<Validator> META_VALIDATOR = ThreadLocal.withInitial(() ->
+      Validator.create(META_SCHEMA, new ValidatorConfig(FormatValidationPolicy.NEVER)));
 
   private final String canonical;
   private final JsonNode document;
-  private final Validator validator;
+  private final Schema schema;
+  /**
+   * The validator of this schema, one per thread that validates against it: json-sKema's keeps
+   * the instance being validated in a field, so one validator must not serve two threads at
+   * once, and events are validated on the publishing caller's thread as well as on the actor.
+   */
+  private final ThreadLocal<Validator> validators;
 
-  private EventSchema(String canonical, JsonNode document, Validator validator) {
+  private EventSchema(String canonical, JsonNode document, Schema schema) {
     this.canonical = canonical;
     this.document = document;
-    this.validator = validator;
+    this.schema = schema;
+    this.validators = ThreadLocal.withInitial(() -> Validator.create(schema, new ValidatorConfig(FormatValidationPolicy.ALWAYS)));
   }
 
   /**
@@ -61,15 +71,15 @@ public final class EventSchema {
     }
     String canonical = CanonicalJson.of(document);
     IJsonValue json = new JsonParser(canonical, BASE).parse();
-    ValidationFailure metaFailure = META_VALIDATOR.validate(json);
+    ValidationFailure metaFailure = META_VALIDATOR.get().validate(json);
     if (metaFailure != null) {
       throw new InvalidSchemaException("not a valid JSON Schema (draft 2020-12): " + describe(metaFailure));
     }
     try {
       Schema schema = new SchemaLoader(json, new SchemaLoaderConfig(OFFLINE, BASE)).load();
-      Validator validator =
-          Validator.create(schema, new ValidatorConfig(FormatValidationPolicy.ALWAYS));
-      return new EventSchema(canonical, CanonicalJson.sorted(document), validator);
+      EventSchema compiled = new EventSchema(canonical, CanonicalJson.sorted(document), schema);
+      compiled.validators.get(); // creating the validator may refuse the schema too
+      return compiled;
     } catch (RuntimeException e) {
       // The loader throws its own exception types (and the refusal above) for bad references,
       // bad regexes and the like; all of them mean the same thing to the caller.
@@ -97,10 +107,10 @@ public final class EventSchema {
     return matches(Event.of(event));
   }
 
-  /** True when the (once parsed) event validates against this schema. */
+  /** True when the (once parsed) event validates against this schema. Safe from any thread. */
   public boolean matches(Event event) {
     try {
-      return validator.validate(event.json) == null;
+      return validators.get().validate(event.json) == null;
     } catch (RuntimeException e) {
       // A schema the validator cannot evaluate for this event (e.g. a pathological regex)
       // matches nothing rather than failing the publisher.
@@ -213,15 +223,14 @@ public final class EventSchema {
     throw new IllegalArgumentException("schema reference to " + uri + " is not allowed (only local references)");
   }
 
-  private static Validator loadMetaValidator() {
+  private static Schema loadMetaSchema() {
     try (InputStream in = EventSchema.class.getClassLoader().getResourceAsStream("json-meta-schemas/draft2020-12/schema.json")) {
       if (in == null) {
         throw new IllegalStateException("the draft 2020-12 meta-schema is missing from the classpath");
       }
       String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       IJsonValue json = new JsonParser(text, URI.create(META_2020_12)).parse();
-      Schema meta = new SchemaLoader(json, new SchemaLoaderConfig(OFFLINE, URI.create(META_2020_12))).load();
-      return Validator.create(meta, new ValidatorConfig(FormatValidationPolicy.NEVER));
+      return new SchemaLoader(json, new SchemaLoaderConfig(OFFLINE, URI.create(META_2020_12))).load();
     } catch (java.io.IOException e) {
       throw new IllegalStateException("cannot read the draft 2020-12 meta-schema", e);
     }

@@ -72,4 +72,35 @@ class EventSchemaTest {
     assertTrue(matches(schema("true"), "{\"a\":1}"));
     assertFalse(matches(schema("false"), "{\"a\":1}"));
   }
+
+  @Test
+  void oneSchemaValidatesOnManyThreadsAtOnce() throws Exception {
+    // Events are validated on publishing callers' threads and on the actor: the answers must
+    // not depend on what another thread validates at the same time.
+    EventSchema s = schema("{\"type\":\"object\",\"properties\":{\"n\":{\"multipleOf\":2},\"t\":{\"enum\":[\"a\",\"b\"]}},\"required\":[\"n\",\"t\"]}");
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      java.util.List<java.util.concurrent.Future<Integer>> wrong = new java.util.ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int offset = t;
+        wrong.add(pool.submit(() -> {
+          int bad = 0;
+          for (int i = 0; i < 20_000; i++) {
+            int n = i + offset;
+            String tag = n % 3 == 0 ? "c" : "a";
+            boolean expected = n % 2 == 0 && !tag.equals("c");
+            if (s.matches(EventSchema.Event.of(CanonicalJson.parse("{\"n\":" + n + ",\"t\":\"" + tag + "\"}"))) != expected) {
+              bad++;
+            }
+          }
+          return bad;
+        }));
+      }
+      for (java.util.concurrent.Future<Integer> f : wrong) {
+        assertEquals(0, f.get());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }
