@@ -12,7 +12,9 @@ import akka.actor.typed.javadsl.AskPattern;
 import akka.cluster.ClusterEvent.CurrentClusterState;
 import akka.cluster.Member;
 import akka.cluster.typed.Cluster;
+import akka.stream.Attributes;
 import akka.stream.CompletionStrategy;
+import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.stream.typed.javadsl.ActorSink;
@@ -115,7 +117,36 @@ public final class UserApi {
    */
   public static UserApi create(ActorSystem<?> system, NodeId self, Config config, CollectorRegistry registry) {
     Config section = config.hasPath("peer.userapi") ? config.getConfig("peer.userapi") : config;
-    return new UserApi(system, self, UserApiSettings.from(section), registry);
+    UserApiSettings settings = UserApiSettings.from(section);
+    checkStreamChunkFitsFrame(system.settings().config(), settings.streamChunk);
+    return new UserApi(system, self, settings, registry);
+  }
+
+  /** Where a byte stream's chunks go over Artery: the stream ref stages under each endpoint. */
+  static final String STREAM_ELEMENTS_DESTINATION = "/system/" + ByteStreams.NAME + "/*/*/*";
+
+  /** Room in a frame for Artery's header (with the sender's and recipient's paths) and the sequence number. */
+  static final int FRAME_HEADROOM = 4096;
+
+  /**
+   * A chunk larger than Artery's frame would be dropped (and the stream fail), so refuse to
+   * start instead: the chunks travel on the large-message channel when {@link
+   * #STREAM_ELEMENTS_DESTINATION} is one of its destinations, else on the ordinary one.
+   */
+  static void checkStreamChunkFitsFrame(Config akka, int streamChunk) {
+    String artery = "akka.remote.artery.";
+    if (!akka.hasPath(artery + "advanced.maximum-frame-size")) {
+      return; // not remoting over Artery (a local test system)
+    }
+    boolean large = akka.hasPath(artery + "large-message-destinations")
+        && akka.getStringList(artery + "large-message-destinations").contains(STREAM_ELEMENTS_DESTINATION);
+    String frameSetting = artery + (large ? "advanced.maximum-large-frame-size" : "advanced.maximum-frame-size");
+    long frame = akka.getBytes(frameSetting);
+    if (streamChunk + FRAME_HEADROOM > frame) {
+      throw new IllegalArgumentException("peer.userapi.stream-chunk (" + streamChunk + " bytes) must be at least "
+          + FRAME_HEADROOM + " bytes below " + frameSetting + " (" + frame + " bytes)"
+          + (large ? "" : ", or the chunks sent on the large-message channel (" + STREAM_ELEMENTS_DESTINATION + ")"));
+    }
   }
 
   public UserApiSettings settings() {
@@ -419,14 +450,22 @@ public final class UserApi {
    * has room for it, so a slow reader slows the writer. Completing the sink closes the stream.
    */
   public Sink<ByteString, NotUsed> streamSink(String streamId) {
+    int chunk = settings.streamChunk;
     return Sink.completionStageSink(endpoint(streamId).thenApply(ep ->
-            ActorSink.<ByteString, ByteStreamEndpoint.Command, ByteStreamEndpoint.Ack>actorRefWithBackpressure(
-                ep,
-                ByteStreamEndpoint.SinkChunk::new,
-                ByteStreamEndpoint.SinkInit::new,
-                ByteStreamEndpoint.Ack.INSTANCE,
-                ByteStreamEndpoint.SinkDone.INSTANCE,
-                ByteStreamEndpoint.SinkFailed::new)))
+            Flow.<ByteString>create()
+                // While the endpoint has not taken the last element, the next ones join into one
+                // of up to stream-chunk bytes (no copy): one message per chunk, not per element.
+                .batchWeighted(chunk, b -> (long) b.size(), b -> b, ByteString::concat)
+                .to(ActorSink.<ByteString, ByteStreamEndpoint.Command, ByteStreamEndpoint.Ack>actorRefWithBackpressure(
+                        ep,
+                        ByteStreamEndpoint.SinkChunk::new,
+                        ByteStreamEndpoint.SinkInit::new,
+                        ByteStreamEndpoint.Ack.INSTANCE,
+                        ByteStreamEndpoint.SinkDone.INSTANCE,
+                        ByteStreamEndpoint.SinkFailed::new)
+                    // The sink would otherwise pull 16 elements ahead (16 chunks held here,
+                    // beyond the peer's buffer); one is enough, the batch above holds the next.
+                    .addAttributes(Attributes.inputBuffer(1, 1)))))
         .mapMaterializedValue(f -> NotUsed.notUsed());
   }
 
