@@ -24,8 +24,8 @@ import java.nio.ByteBuffer;
  */
 public final class StreamElementSerializer extends SerializerWithStringManifest implements ByteBufferSerializer {
 
-  /** This serializer's id on the wire; never reuse it for another format. */
-  public static final int IDENTIFIER = 7301;
+  /** This serializer's id on the wire (EventBatchSerializer has 7301); never reuse it for another format. */
+  public static final int IDENTIFIER = 7302;
 
   /** A ByteString element. Akka's StreamRefSerializer uses upper case letters ("A" for elements). */
   static final String BYTES = "b";

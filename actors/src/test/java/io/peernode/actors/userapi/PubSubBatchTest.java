@@ -183,7 +183,9 @@ class PubSubBatchTest {
   void batchesFitTheOrdinaryFrameWhenPubSubIsNotALargeMessageDestination() {
     // Misconfigured (no large-message channel): a burst of publishes still arrives, batched
     // under the 256 KiB frame, instead of as one oversized message that Artery would drop.
-    TestCluster cluster = TestCluster.start(2, Nodes.config("akka.remote.artery.large-message-destinations = []"));
+    // (Byte stream chunks must then fit the ordinary frame too: UserApi refuses to start otherwise.)
+    TestCluster cluster = TestCluster.start(2, Nodes.config(
+        "akka.remote.artery.large-message-destinations = []\npeer.userapi.stream-chunk = 64 KiB"));
     try {
       UserApi a = Nodes.userApi(cluster.node(0));
       UserApi b = Nodes.userApi(cluster.node(1));
