@@ -35,9 +35,7 @@ import java.util.Optional;
  *
  * <p>Credit (exact write accounting): the writer starts with credit equal to the peer's buffer
  * size; a write accepts {@code min(len, credit)} bytes and spends that credit; the reader gives
- * credit back as its user reads (at once for stream_read; for the Java API reader, per chunk
- * read or when its buffer is empty, the rest within {@code stream-credit-delay}). Bytes in
- * flight therefore always fit in the reader's buffer:
+ * credit back as its user reads. Bytes in flight therefore always fit in the reader's buffer:
  * {@code stream_write}'s count is what the peer will hold, never more, and it is 0 when the
  * peer's buffer is full (with what is in flight).
  *
@@ -195,8 +193,6 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
 
   private enum ReaderGone implements Command { INSTANCE }
 
-  private enum FlushCredit implements Command { INSTANCE }
-
   private enum OutAck implements Command { INSTANCE }
 
   private static final class InInit implements Command {
@@ -289,9 +285,6 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   private ByteString outPending = ByteString.emptyByteString();
   private long peerCredit;
   private ByteString unread = ByteString.emptyByteString();
-  /** Bytes the Java API reader took whose credit is not yet sent (see {@link #take}). */
-  private long creditDue;
-  private boolean creditFlushTimer;
   private boolean open;
   private boolean closed;
   private boolean released;
@@ -354,7 +347,6 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
         .onMessage(SinkFailed.class, f -> closeHere("the writer sink failed: " + f.cause.getMessage()))
         .onMessageEquals(Linger.INSTANCE, this::onLinger)
         .onMessageEquals(ReaderGone.INSTANCE, this::onReaderGone)
-        .onMessageEquals(FlushCredit.INSTANCE, this::onFlushCredit)
         .onSignal(PostStop.class, s -> onPostStop())
         .build();
   }
@@ -423,45 +415,20 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
       return this;
     }
     int n = Math.min(r.max, unread.size());
-    ByteString taken = take(n, true);
+    ByteString taken = take(n);
     r.replyTo.tell(Optional.of(taken));
     return this;
   }
 
-  /**
-   * Takes {@code n} unread bytes and gives their credit back to the peer: at once for a
-   * stream_read ({@code now}), so the peer's next write sees exactly the room it made. The Java
-   * API reader takes {@code stream-source-chunk} at a time, and its credit goes in one message
-   * per {@code stream-chunk} read (one per chunk that came, not one per element) or as soon as
-   * the buffer is empty; what is left waits at most {@code stream-credit-delay}, so a reader that
-   * stops part-way still gives all its room back.
-   */
-  private ByteString take(int n, boolean now) {
+  private ByteString take(int n) {
     // No compact(): a chunk is handed on as it arrived (a copy of it would only be garbage).
     ByteString taken = unread.take(n);
     unread = unread.drop(n);
-    creditDue += n;
-    if (now || unread.isEmpty() || creditDue >= settings.streamChunk) {
-      sendCredit();
-    } else if (!creditFlushTimer && creditDue > 0) {
-      creditFlushTimer = true;
-      timers.startSingleTimer(FlushCredit.INSTANCE, settings.streamCreditDelay);
+    if (!closed && peer != null && n > 0) {
+      peer.tell(new Credit(n));
     }
     maybeRelease();
     return taken;
-  }
-
-  private void sendCredit() {
-    if (!closed && peer != null && creditDue > 0) {
-      peer.tell(new Credit((int) creditDue));
-    }
-    creditDue = 0;
-  }
-
-  private Behavior<Command> onFlushCredit() {
-    creditFlushTimer = false;
-    sendCredit();
-    return this;
   }
 
   private Behavior<Command> onWrite(Write w) {
@@ -627,7 +594,9 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
       return;
     }
     if (!unread.isEmpty()) {
-      reader.tell(new ReaderData(take(Math.min(settings.streamSourceChunk, unread.size()), false)));
+      // Up to a chunk at a time (one message and one credit per chunk, not per element); the
+      // reader's source splits it into elements of stream-source-chunk.
+      reader.tell(new ReaderData(take(Math.min(settings.streamChunk, unread.size()))));
       readerReady = false;
     } else if (closed) {
       reader.tell(ReaderEnd.INSTANCE);

@@ -427,8 +427,10 @@ public final class UserApi {
 
   /**
    * The stream's incoming bytes as a back-pressured source: bytes are taken from the buffer
-   * only as fast as downstream pulls, so a slow consumer leaves the buffer full and the peer's
-   * writes accept 0. Completes when the stream is closed and drained. One reader per stream.
+   * only as fast as downstream pulls (a chunk of up to {@code stream-chunk} at a time, emitted in
+   * elements of at most {@code stream-source-chunk}), so a slow consumer leaves the buffer full
+   * and the peer's writes accept 0. Completes when the stream is closed and drained. One reader
+   * per stream.
    */
   public Source<ByteString, NotUsed> streamSource(String streamId) {
     return Source.completionStageSource(endpoint(streamId).thenApply(ep ->
@@ -441,7 +443,7 @@ public final class UserApi {
                   ep.tell(new ByteStreamEndpoint.AttachReader(ref));
                   return NotUsed.notUsed();
                 })
-                .map(ev -> ((ByteStreamEndpoint.ReaderData) ev).bytes)))
+                .mapConcat(ev -> split(((ByteStreamEndpoint.ReaderData) ev).bytes, settings.streamSourceChunk))))
         .mapMaterializedValue(f -> NotUsed.notUsed());
   }
 
@@ -470,6 +472,18 @@ public final class UserApi {
   }
 
   // ---- helpers
+
+  /** {@code bytes} in pieces of at most {@code max} bytes (slices, not copies). */
+  static List<ByteString> split(ByteString bytes, int max) {
+    if (bytes.size() <= max) {
+      return List.of(bytes);
+    }
+    List<ByteString> pieces = new ArrayList<>(bytes.size() / max + 1);
+    for (ByteString rest = bytes; !rest.isEmpty(); rest = rest.drop(max)) {
+      pieces.add(rest.take(max));
+    }
+    return pieces;
+  }
 
   /**
    * These actors hold users' queued data: an unexpected exception (say, a malformed message from

@@ -12,7 +12,6 @@ public final class UserApiSettings {
   public final int streamBuffer;
   public final int streamChunk;
   public final int streamSourceChunk;
-  public final Duration streamCreditDelay;
   public final Duration closedStreamLinger;
   public final int maxMessageBytes;
   public final Duration sendTimeout;
@@ -29,7 +28,6 @@ public final class UserApiSettings {
     streamBuffer = positive(c, "stream-buffer", Math.toIntExact(c.getBytes("stream-buffer")));
     streamChunk = positive(c, "stream-chunk", Math.toIntExact(c.getBytes("stream-chunk")));
     streamSourceChunk = positive(c, "stream-source-chunk", Math.toIntExact(c.getBytes("stream-source-chunk")));
-    streamCreditDelay = c.getDuration("stream-credit-delay");
     closedStreamLinger = c.getDuration("closed-stream-linger");
     maxMessageBytes = positive(c, "max-message-bytes", Math.toIntExact(c.getBytes("max-message-bytes")));
     sendTimeout = c.getDuration("send-timeout");
