@@ -6,9 +6,11 @@
 # Prints delivered events/s (B + C), p50/p99 publish->deliver latency, and the ratios to NATS.
 # The publisher keeps at most a window of events in flight to the slower subscriber (published,
 # not yet drained), so no queue overflows; each system gets the window that gives its highest
-# rate without failures (node: 200, more only adds queueing latency and, from ~4096, publish ask
-# timeouts; NATS: 4096, its rate still grows with the window). NATS runs more events (it is ~100x
-# faster) so that its phase lasts long enough to give a stable rate.
+# rate without failures (node: 200; windows up to 4096 give the same rate and only add queueing
+# latency (2026-12-01, see results/NOTES.md); NATS: 4096, its rate still grows with the window).
+# NATS runs more events (it is ~10-100x faster) so that its phase lasts long enough to give a
+# stable rate; the node's 50k events take ~5 s, much of it still JIT warm-up (EVENTS=300000 shows
+# the steadier rate).
 # Usage: bench/pubsub.sh     env: EVENTS=50000 WARMUP=5000 NODE_WINDOW=200 RPC_CONCURRENCY=8
 #                                 NATS_EVENTS=500000 NATS_WINDOW=4096
 #                                 RPC_BATCH=1 SIZE=256 HEAP=512m REBUILD=0 (1: rebuild the jars)
