@@ -6,7 +6,9 @@ NODE_JAR=$ROOT/node/target/peer-node.jar
 BENCH_JAR=$ROOT/bench/target/peer-bench.jar
 
 build_jars() {
-  (cd "$ROOT" && mvn -q -B -Pbench -DskipTests package)
+  # clean: without it the shade plugin re-shades the previous shaded peer-node.jar, whose stale
+  # copies of the other modules' classes win over the fresh ones (seen 2026-12-01).
+  (cd "$ROOT" && mvn -q -B -Pbench -DskipTests clean package)
 }
 
 # Installs Debian packages that are missing (the peers measured beside the node).
