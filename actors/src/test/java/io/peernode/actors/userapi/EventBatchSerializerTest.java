@@ -4,36 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import akka.actor.testkit.typed.javadsl.ActorTestKit;
-import akka.actor.typed.javadsl.Adapter;
-import akka.serialization.Serialization;
-import akka.serialization.SerializationExtension;
 import akka.serialization.Serializer;
 import akka.serialization.Serializers;
 import io.peernode.protocol.userapi.EventDigest;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** PubSubNode.EventBatch, the events between nodes, survives its binary serializer both ways Akka uses it. */
-class EventBatchSerializerTest {
-
-  static ActorTestKit testKit;
-  static Serialization serialization;
-
-  @BeforeAll
-  static void start() {
-    testKit = Nodes.localTestKit();
-    serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
-  }
-
-  @AfterAll
-  static void stop() {
-    testKit.shutdownTestKit();
-  }
+class EventBatchSerializerTest extends SerializationTestKit {
 
   static final String E1 = "{\"a\":1}";
   static final String E2 = "{\"t\":\"h\u00e9 \u20ac \ud83d\ude00\"}";

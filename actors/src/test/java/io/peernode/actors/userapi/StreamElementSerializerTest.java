@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.typed.javadsl.Adapter;
 import akka.serialization.Serialization;
-import akka.serialization.SerializationExtension;
 import akka.serialization.Serializer;
 import akka.serialization.Serializers;
 import akka.stream.impl.streamref.StreamRefsProtocol;
@@ -22,8 +20,6 @@ import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,21 +27,7 @@ import org.junit.jupiter.api.Test;
  * survives both of Akka's paths (byte array, and Artery's ByteBuffer) whatever its shape; any
  * other element keeps Akka's own format.
  */
-class StreamElementSerializerTest {
-
-  static ActorTestKit testKit;
-  static Serialization serialization;
-
-  @BeforeAll
-  static void start() {
-    testKit = Nodes.localTestKit();
-    serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
-  }
-
-  @AfterAll
-  static void stop() {
-    testKit.shutdownTestKit();
-  }
+class StreamElementSerializerTest extends SerializationTestKit {
 
   static StreamRefsProtocol.SequencedOnNext<Object> element(long seqNr, Object payload) {
     return new StreamRefsProtocol.SequencedOnNext<>(seqNr, payload);

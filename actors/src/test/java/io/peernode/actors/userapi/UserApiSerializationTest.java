@@ -3,11 +3,7 @@ package io.peernode.actors.userapi;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
-import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
-import akka.actor.typed.javadsl.Adapter;
-import akka.serialization.Serialization;
-import akka.serialization.SerializationExtension;
 import akka.serialization.Serializer;
 import akka.serialization.Serializers;
 import akka.stream.Materializer;
@@ -16,26 +12,10 @@ import akka.stream.javadsl.Source;
 import akka.stream.javadsl.StreamRefs;
 import akka.util.ByteString;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Every user API message that crosses the cluster survives Akka serialization (Jackson CBOR). */
-class UserApiSerializationTest {
-
-  static ActorTestKit testKit;
-  static Serialization serialization;
-
-  @BeforeAll
-  static void start() {
-    testKit = Nodes.localTestKit();
-    serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
-  }
-
-  @AfterAll
-  static void stop() {
-    testKit.shutdownTestKit();
-  }
+class UserApiSerializationTest extends SerializationTestKit {
 
   @SuppressWarnings("unchecked")
   static <T> T roundTrip(T message) {
