@@ -74,15 +74,16 @@ public final class JdbcMetadataStore implements MetadataStore {
   }
 
   private Connection connect() throws SQLException {
+    boolean sqlite = url.startsWith("jdbc:sqlite:");
     java.util.Properties props = new java.util.Properties();
-    if (url.startsWith("jdbc:sqlite:")) {
+    if (sqlite) {
       // A transaction here reads (the version it may overwrite) before it writes. Begun deferred,
       // its upgrade to a writer fails at once (SQLITE_BUSY, no busy wait) whenever the event
       // store committed meanwhile; begun immediate, it waits for the write lock up front.
       props.setProperty("transaction_mode", "IMMEDIATE");
     }
     Connection c = DriverManager.getConnection(url, props);
-    if (url.startsWith("jdbc:sqlite:")) {
+    if (sqlite) {
       try (Statement s = c.createStatement()) {
         s.execute("PRAGMA journal_mode=WAL");
         s.execute("PRAGMA busy_timeout=10000");
