@@ -45,14 +45,21 @@ public final class WsIdleBench {
 
   static final Pattern HISTO_LINE = Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)");
 
-  /** Bytes per class after a full GC ({@code GC.class_histogram} collects first). */
-  static java.util.Map<String, Long> histogram(long pid) throws Exception {
-    java.util.Map<String, Long> bytes = new java.util.HashMap<>();
+  /**
+   * Instances and bytes per class after a full GC ({@code GC.class_histogram} collects first):
+   * {@code {instances, bytes}} by class name.
+   */
+  static java.util.Map<String, long[]> histogram(long pid) throws Exception {
+    java.util.Map<String, long[]> classes = new java.util.HashMap<>();
     for (String line : jcmd(pid, "GC.class_histogram").split("\n")) {
       Matcher m = HISTO_LINE.matcher(line);
-      if (m.find()) bytes.merge(m.group(3), Long.parseLong(m.group(2)), Long::sum);
+      if (m.find()) {
+        long[] c = classes.computeIfAbsent(m.group(3), k -> new long[2]);
+        c[0] += Long.parseLong(m.group(1));
+        c[1] += Long.parseLong(m.group(2));
+      }
     }
-    return bytes;
+    return classes;
   }
 
   static String jcmd(long pid, String command) throws Exception {
@@ -94,15 +101,21 @@ public final class WsIdleBench {
     }
   }
 
-  static void printGrowth(java.util.Map<String, Long> before, java.util.Map<String, Long> after,
-      int open) {
-    System.out.println("top heap growth by class (bytes per connection):");
+  static void printGrowth(String stage, java.util.Map<String, long[]> before,
+      java.util.Map<String, long[]> after, int open) {
+    System.out.printf("top heap growth by class, %s (bytes and instances per connection):%n",
+        stage);
+    long[] none = new long[2];
     after.entrySet().stream()
-        .map(e -> java.util.Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
-        .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+        .map(e -> {
+          long[] b = before.getOrDefault(e.getKey(), none);
+          return java.util.Map.entry(e.getKey(),
+              new long[] {e.getValue()[0] - b[0], e.getValue()[1] - b[1]});
+        })
+        .sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]))
         .limit(Integer.parseInt(System.getenv().getOrDefault("HISTO_TOP", "20")))
-        .forEach(e -> System.out.printf(Locale.ROOT, "  %9.0f  %s%n",
-            e.getValue() / (double) open, e.getKey()));
+        .forEach(e -> System.out.printf(Locale.ROOT, "  %9.0f  %7.1f  %s%n",
+            e.getValue()[1] / (double) open, e.getValue()[0] / (double) open, e.getKey()));
   }
 
   static void print(String stage, int n, long before, long after) {
@@ -141,7 +154,7 @@ public final class WsIdleBench {
     subscribed.set(0);
     Listener.closed.set(0);
     long before = heapAfterGc(pid);
-    java.util.Map<String, Long> histoBefore = histogram(pid);
+    java.util.Map<String, long[]> histoBefore = histogram(pid);
 
     List<WebSocket> sockets = new ArrayList<>(n);
     Semaphore inFlight = new Semaphore(200);
@@ -166,9 +179,10 @@ public final class WsIdleBench {
         (System.nanoTime() - t0) / 1e9, failed);
     Thread.sleep(2000);
     long connected = heapAfterGc(pid);
-    print(api ? "connected" : "echo-baseline", open, before, connected);
+    String stage = api ? "connected" : "echo-baseline";
+    print(stage, open, before, connected);
+    printGrowth(stage, histoBefore, histogram(pid), open);
     if (!api) {
-      printGrowth(histoBefore, histogram(pid), open);
       for (WebSocket w : sockets) w.abort();
       System.exit(0);
     }
@@ -184,8 +198,14 @@ public final class WsIdleBench {
     Thread.sleep(2000);
     long subscribedHeap = heapAfterGc(pid);
     print("subscribed", open, before, subscribedHeap);
-    printGrowth(histoBefore, histogram(pid), open);
+    printGrowth("subscribed", histoBefore, histogram(pid), open);
     System.err.printf("closed by the node meanwhile: %d%n", Listener.closed.get());
+    // HOLD_SECONDS keeps the connections open for a heap dump or a flight recording.
+    long hold = Long.parseLong(System.getenv().getOrDefault("HOLD_SECONDS", "0"));
+    if (hold > 0) {
+      System.err.println("HOLDING " + hold + " s");
+      Thread.sleep(TimeUnit.SECONDS.toMillis(hold));
+    }
     for (WebSocket w : sockets) w.abort();
     System.exit(0);
   }

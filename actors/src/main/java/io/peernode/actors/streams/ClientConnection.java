@@ -4,18 +4,13 @@ import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
-import akka.actor.typed.Props;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.cluster.sharding.typed.ShardingEnvelope;
-import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Flow;
-import akka.stream.javadsl.MergeHub;
-import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
-import akka.stream.typed.javadsl.ActorSink;
 import io.peernode.actors.streams.StreamAccess.Decision;
 import io.peernode.actors.streams.StreamAccess.Operation;
 import io.peernode.actors.streams.StreamAccess.StreamInfo;
@@ -29,7 +24,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -50,31 +44,17 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
 
   public interface Command {}
 
-  /** Acknowledges a frame to the inbound stream: send the next one. */
-  public enum Ack {
-    INSTANCE
-  }
-
-  private static final class StreamStarted implements Command {
-    final ActorRef<Ack> ackTo;
-
-    StreamStarted(ActorRef<Ack> ackTo) {
-      this.ackTo = ackTo;
-    }
-  }
-
-  /** A text frame from the client. */
-  private static final class Frame implements Command {
-    final ActorRef<Ack> ackTo;
+  /** A text message from the client. */
+  static final class Frame implements Command {
     final String text;
 
-    Frame(ActorRef<Ack> ackTo, String text) {
-      this.ackTo = ackTo;
+    Frame(String text) {
       this.text = text;
     }
   }
 
-  private enum ClientGone implements Command {
+  /** The connection's stream has ended. */
+  enum ClientGone implements Command {
     INSTANCE
   }
 
@@ -108,15 +88,6 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     ResendAnswer(StreamrRequest.Resend request, StreamPartition.ResendReply reply) {
       this.request = request;
       this.reply = reply;
-    }
-  }
-
-  /** The outgoing side, once the connection's stream is materialized. */
-  private static final class Attach implements Command {
-    final Outgoing outgoing;
-
-    Attach(Outgoing outgoing) {
-      this.outgoing = outgoing;
     }
   }
 
@@ -155,77 +126,41 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
   }
 
   /**
-   * The text-frame flow of one WebSocket connection: requests in, server messages out. Call
-   * once per connection; it starts the connection's actor. Closing either side ends both.
+   * The text-message flow of WebSocket connections: requests in, server messages out. Each
+   * materialization is one connection and starts its actor; closing either side ends both.
+   * The flow holds no per-connection state: build it once, use it for every connection.
    */
   public static Flow<String, String, NotUsed> flow(ActorSystem<?> system, Deps deps) {
-    // One fused graph per connection: the outgoing queue and resend hub are materialized with
-    // the WebSocket's stream (no separate pre-materialized streams), and handed to the actor.
-    ActorRef<Command> connection = system.systemActorOf(create(deps),
-        "streamr-connection-" + UUID.randomUUID(), Props.empty());
-    Sink<String, NotUsed> in = ActorSink.actorRefWithBackpressure(connection,
-        Frame::new, StreamStarted::new, Ack.INSTANCE, ClientGone.INSTANCE,
-        failure -> ClientGone.INSTANCE);
-    Source<String, NotUsed> out = Source.<String>queue(deps.settings.outgoingBuffer)
-        .mergeMat(MergeHub.of(String.class, 16), (queue, resends) -> {
-          connection.tell(new Attach(new Outgoing(queue, resends)));
-          return NotUsed.getInstance();
-        }, true);
-    return Flow.fromSinkAndSourceCoupledMat(in, out, Keep.right());
+    return Flow.fromGraph(new ConnectionStage(system, deps));
   }
 
-  /** For tests: a connection whose outgoing side already exists. */
-  public static Behavior<Command> create(Deps deps, Outgoing outgoing) {
-    return Behaviors.setup(ctx -> new ClientConnection(ctx, deps, outgoing));
-  }
-
-  /** A connection that waits (stashing) for its outgoing side from the materialized flow. */
-  static Behavior<Command> create(Deps deps) {
-    return Behaviors.withStash(16, stash -> Behaviors.setup(ctx -> {
-      // A flow that is never run (an upgrade that failed) must not leave the actor behind.
-      akka.actor.Cancellable neverRun =
-          ctx.scheduleOnce(deps.settings.askTimeout, ctx.getSelf(), ClientGone.INSTANCE);
-      return Behaviors.receive(Command.class)
-          .onMessage(Attach.class, a -> {
-            neverRun.cancel();
-            return stash.unstashAll(new ClientConnection(ctx, deps, a.outgoing));
-          })
-          .onMessageEquals(ClientGone.INSTANCE, Behaviors::stopped)
-          .onAnyMessage(m -> {
-            stash.stash(m);
-            return Behaviors.same();
-          })
-          .build();
-    }));
+  static Behavior<Command> create(Deps deps, ConnectionStage.Link link) {
+    return Behaviors.setup(ctx -> new ClientConnection(ctx, deps, link));
   }
 
   // ---- state ----------------------------------------------------------------------------------
 
   private final Deps deps;
-  private final Outgoing outgoing;
-  private final ActorRef<StreamPartition.PublishReply> publishReplies;
+  private final ConnectionStage.Link link;
+  /** Created with the first publish: most connections only subscribe. */
+  private ActorRef<StreamPartition.PublishReply> publishReplies;
   /** Entity id (stream#partition) to subscription. */
   private final Map<String, ActorRef<ClientSubscription.Command>> subscriptions = new HashMap<>();
   private int runningResends;
-  /** Where to acknowledge the frame being handled, once it has been handed on. */
-  private ActorRef<Ack> pendingAck;
+  /** The frame being handled waits to be handed on before the next one is read. */
+  private boolean readPending;
   private boolean closing;
 
-  private ClientConnection(ActorContext<Command> ctx, Deps deps, Outgoing outgoing) {
+  private ClientConnection(ActorContext<Command> ctx, Deps deps, ConnectionStage.Link link) {
     super(ctx);
     this.deps = deps;
-    this.outgoing = outgoing;
-    this.publishReplies = ctx.messageAdapter(StreamPartition.PublishReply.class, PublishAnswer::new);
+    this.link = link;
     deps.metrics.connections.inc();
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(StreamStarted.class, s -> {
-          s.ackTo.tell(Ack.INSTANCE);
-          return this;
-        })
         .onMessage(Frame.class, this::onFrame)
         .onMessage(Checked.class, this::onChecked)
         .onMessage(PublishAnswer.class, this::onPublishAnswer)
@@ -250,9 +185,8 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
           + deps.settings.maxMessageBytes + " bytes, peer.streams.max-message-bytes); closing "
           + "the connection", null));
       // Completing the output (after what it holds) closes the WebSocket. The actor stays
-      // until the inbound side ends too (ClientGone): stopping now would cancel the coupled
-      // flow at once and could drop the error before it is written.
-      outgoing.complete();
+      // until the stream has ended (ClientGone), so that nothing it sends is lost on the way.
+      link.complete();
       closing = true;
       // Should the inbound side never report its end, stop anyway.
       getContext().scheduleOnce(deps.settings.askTimeout, getContext().getSelf(),
@@ -266,24 +200,24 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     if (parsed instanceof StreamrRequests.Result.Invalid) {
       StreamrRequests.Result.Invalid bad = (StreamrRequests.Result.Invalid) parsed;
       send(error(bad.error(), bad.requestType()));
-      f.ackTo.tell(Ack.INSTANCE);
+      link.readNext();
       return this;
     }
     StreamrRequest request = ((StreamrRequests.Result.Ok) parsed).request();
     if (request instanceof StreamrRequest.Unsubscribe) {
       unsubscribe((StreamrRequest.Unsubscribe) request);
-      f.ackTo.tell(Ack.INSTANCE);
+      link.readNext();
       return this;
     }
     if (request instanceof StreamrRequest.Resend
         && runningResends >= deps.settings.maxResendsPerConnection) {
       send(error("too many resends running on this connection (at most "
           + deps.settings.maxResendsPerConnection + "); wait for one to finish", "resend"));
-      f.ackTo.tell(Ack.INSTANCE);
+      link.readNext();
       return this;
     }
     // The next frame is read once this one is checked and handed on (see onChecked).
-    pendingAck = f.ackTo;
+    readPending = true;
     Operation op = request instanceof StreamrRequest.Publish ? Operation.WRITE : Operation.READ;
     java.util.concurrent.CompletableFuture<Decision> check =
         deps.access.check(request.authKey(), request.stream(), op).toCompletableFuture();
@@ -323,9 +257,9 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
       }
       return this;
     } finally {
-      if (pendingAck != null) {
-        pendingAck.tell(Ack.INSTANCE);
-        pendingAck = null;
+      if (readPending) {
+        readPending = false;
+        link.readNext();
       }
     }
   }
@@ -346,6 +280,10 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         .orElseGet(() -> stream.partitions() == 1
             ? 0 : ThreadLocalRandom.current().nextInt(stream.partitions()));
     long ts = p.ts().orElseGet(System::currentTimeMillis);
+    if (publishReplies == null) {
+      publishReplies = getContext().messageAdapter(StreamPartition.PublishReply.class,
+          PublishAnswer::new);
+    }
     deps.partitions.tell(new ShardingEnvelope<>(
         StreamPartition.entityId(stream.id(), partition),
         new StreamPartition.Publish(p.msg(), ts, stream.ttlSeconds(), publishReplies, true)));
@@ -373,7 +311,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
       ActorRef<ClientSubscription.Command> sub = getContext().spawnAnonymous(
           ClientSubscription.create(s.stream(), s.partition(),
               deps.topics.topic(stream.id(), s.partition()), deps.partitions, deps.settings,
-              outgoing, getContext().getSelf()));
+              link, getContext().getSelf()));
       subscriptions.put(id, sub);
       deps.metrics.subscriptions.inc();
     } else {
@@ -446,10 +384,10 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
             + " failed: " + t.getMessage(), "resend"))
         .build());
     ActorRef<Command> self = getContext().getSelf();
-    answer.watchTermination((mat, done) -> {
+    link.resend(answer.watchTermination((mat, done) -> {
       done.whenComplete((d, t) -> self.tell(ResendDone.INSTANCE));
       return mat;
-    }).runWith(outgoing.resendSink(), getContext().getSystem());
+    }));
     return this;
   }
 
@@ -459,13 +397,13 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
       deps.metrics.slowConsumerDisconnects.inc();
       getContext().getLog().info("disconnecting a slow WebSocket client: {} outgoing messages "
           + "unread (peer.streams.connection.outgoing-buffer)", deps.settings.outgoingBuffer);
-      outgoing.fail(new SlowConsumerException(deps.settings.outgoingBuffer));
+      link.fail(new SlowConsumerException(deps.settings.outgoingBuffer));
     }
     return Behaviors.stopped();
   }
 
   private Behavior<Command> onClientGone() {
-    outgoing.complete();
+    link.complete();
     return Behaviors.stopped();
   }
 
@@ -475,7 +413,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
   }
 
   private void send(String text) {
-    if (outgoing.offer(text) == Outgoing.Offer.FULL) {
+    if (link.offer(text) == Outgoing.Offer.FULL) {
       getContext().getSelf().tell(SlowConsumer.INSTANCE);
     }
   }

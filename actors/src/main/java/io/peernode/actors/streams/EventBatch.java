@@ -11,7 +11,7 @@ import java.util.List;
  * append, in offset order, consecutive. One topic message (and one message per subscriber) per
  * group commit instead of per event; each subscriber still delivers event by event.
  */
-public final class EventBatch implements JsonSerializable {
+public final class EventBatch implements JsonSerializable, ClientSubscription.Command {
 
   public final List<StreamMessage> events;
 

@@ -11,7 +11,6 @@ import akka.cluster.sharding.typed.ShardingEnvelope;
 import akka.japi.Pair;
 import akka.stream.BoundedSourceQueue;
 import akka.stream.javadsl.Keep;
-import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.stream.javadsl.StreamRefs;
 import akka.stream.testkit.TestSubscriber;
@@ -49,6 +48,12 @@ class ClientSubscriptionTest {
         "{\"o\":" + offset + "}");
   }
 
+  /** A connection's outgoing side that is only a queue (a test probe reads it). */
+  static Outgoing toQueue(BoundedSourceQueue<String> queue) {
+    return text -> queue.offer(text) == akka.stream.QueueOfferResult.enqueued()
+        ? Outgoing.Offer.SENT : Outgoing.Offer.FULL;
+  }
+
   static JsonNode next(TestSubscriber.Probe<String> out) throws Exception {
     out.request(1);
     return JSON.readTree(out.expectNext());
@@ -62,7 +67,7 @@ class ClientSubscriptionTest {
     Pair<BoundedSourceQueue<String>, TestSubscriber.Probe<String>> q = Source.<String>queue(100)
         .toMat(TestSink.probe(Adapter.toClassic(testKit.system())), Keep.both())
         .run(testKit.system());
-    Outgoing outgoing = new Outgoing(q.first(), Sink.<String>ignore().mapMaterializedValue(f -> akka.NotUsed.getInstance()));
+    Outgoing outgoing = toQueue(q.first());
     TestSubscriber.Probe<String> out = q.second();
     TestProbe<ShardingEnvelope<StreamPartition.Command>> partition = testKit.createTestProbe();
     TestProbe<ClientConnection.Command> connection = testKit.createTestProbe();
@@ -113,8 +118,7 @@ class ClientSubscriptionTest {
     Pair<BoundedSourceQueue<String>, TestSubscriber.Probe<String>> q = Source.<String>queue(100)
         .toMat(TestSink.probe(Adapter.toClassic(testKit.system())), Keep.both())
         .run(testKit.system());
-    Outgoing outgoing = new Outgoing(q.first(),
-        Sink.<String>ignore().mapMaterializedValue(f -> akka.NotUsed.getInstance()));
+    Outgoing outgoing = toQueue(q.first());
     TestSubscriber.Probe<String> out = q.second();
     TestProbe<ShardingEnvelope<StreamPartition.Command>> partition = testKit.createTestProbe();
     TestProbe<Topic.Command<EventBatch>> topicProbe = testKit.createTestProbe();

@@ -68,25 +68,31 @@ final class StreamrRoutes extends AllDirectives {
 
   private final ActorSystem<?> system;
   private final StreamsSettings settings;
-  private final ClientConnection.Deps deps;
   private final MetadataAccess access;
   private final MetadataStore metadata;
   private final EventStore events;
   private final ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions;
   /** Largest WebSocket frame: a request carrying a maximal msg, escaped, plus its fields. */
   private final long maxFrameChars;
+  /** The flow of every WebSocket connection (each materialization is one connection). */
+  private final Flow<String, String, NotUsed> connections;
+  /** The same at frame level, for {@link TextWebSocket}. */
+  private final akka.stream.scaladsl.Flow<akka.http.impl.engine.ws.FrameEvent,
+      akka.http.impl.engine.ws.FrameEvent, Object> connectionFrames;
 
   StreamrRoutes(ActorSystem<?> system, StreamsSettings settings, ClientConnection.Deps deps,
       MetadataAccess access, MetadataStore metadata, EventStore events,
       ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions) {
     this.system = system;
     this.settings = settings;
-    this.deps = deps;
     this.access = access;
     this.metadata = metadata;
     this.events = events;
     this.partitions = partitions;
     this.maxFrameChars = 2L * settings.maxMessageBytes + 64 * 1024;
+    this.connections = ClientConnection.flow(system, deps);
+    this.connectionFrames = TextWebSocket.frames(system, connections, maxFrameChars,
+        ClientConnection.FRAME_TOO_LARGE);
   }
 
   Route routes() {
@@ -105,8 +111,7 @@ final class StreamrRoutes extends AllDirectives {
    */
   private Route webSocket(akka.http.javadsl.model.ws.WebSocketUpgrade upgrade) {
     if (upgrade instanceof akka.http.impl.engine.ws.UpgradeToWebSocketLowLevel) {
-      return complete(TextWebSocket.handle(upgrade, system, ClientConnection.flow(system, deps),
-          maxFrameChars, ClientConnection.FRAME_TOO_LARGE));
+      return complete(TextWebSocket.handle(upgrade, connectionFrames));
     }
     return complete(upgrade.handleMessagesWith(webSocketMessages()));
   }
@@ -138,7 +143,7 @@ final class StreamrRoutes extends AllDirectives {
           return m.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), system)
               .thenApply(d -> "<binary frame>");
         })
-        .via(ClientConnection.flow(system, deps))
+        .via(connections)
         .map(text -> (Message) TextMessage.create(text));
   }
 

@@ -55,13 +55,16 @@ final class TextWebSocket {
   private TextWebSocket() {}
 
   /**
-   * The upgrade response: frames of this WebSocket through Akka HTTP's frame layers and
-   * {@link MessageLayer} to {@code handler}. A text message longer than {@code maxChars}
-   * reaches the handler as {@code tooLarge} (its parts are read and dropped).
+   * The frame-level flow of a text WebSocket: Akka HTTP's frame layers and {@link
+   * MessageLayer} around {@code handler}. A text message longer than {@code maxChars} reaches
+   * the handler as {@code tooLarge} (its parts are read and dropped). A blueprint: build it
+   * once and hand it to every upgrade (Akka HTTP keeps the flow of an upgraded connection for
+   * the connection's life, so one per connection would cost each idle connection its copy).
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  static HttpResponse handle(WebSocketUpgrade upgrade, ClassicActorSystemProvider system,
-      Flow<String, String, ?> handler, long maxChars, String tooLarge) {
+  static akka.stream.scaladsl.Flow<FrameEvent, FrameEvent, Object> frames(
+      ClassicActorSystemProvider system, Flow<String, String, ?> handler, long maxChars,
+      String tooLarge) {
     WebSocketSettings ws = (WebSocketSettings) akka.http.javadsl.settings.ServerSettings
         .create(system.classicSystem()).getWebsocketSettings();
     LoggingAdapter log = Logging.getLogger(system.classicSystem(), TextWebSocket.class);
@@ -74,7 +77,12 @@ final class TextWebSocket {
         .atop((akka.stream.Graph) WebSocket$.MODULE$.periodicKeepAlive(ws))
         .atop((akka.stream.Graph) akka.stream.scaladsl.BidiFlow.fromGraph(
             new MessageLayer(maxChars, tooLarge, Duration.ofSeconds(3))));
-    akka.stream.scaladsl.Flow frames = stack.join((akka.stream.Graph) handler);
+    return stack.join((akka.stream.Graph) handler);
+  }
+
+  /** The upgrade response: the connection's frames through {@code frames}. */
+  static HttpResponse handle(WebSocketUpgrade upgrade,
+      akka.stream.scaladsl.Flow<FrameEvent, FrameEvent, Object> frames) {
     return ((UpgradeToWebSocketLowLevel) upgrade).handleFrames(frames, Option.empty());
   }
 
@@ -149,7 +157,7 @@ final class TextWebSocket {
         private boolean completeUpAfterPending;
         private Throwable failUpAfterPending;
         /** What waits for demand towards the frame layers, in order. */
-        private final ArrayDeque<Object> pendingDown = new ArrayDeque<>();
+        private final ArrayDeque<Object> pendingDown = new ArrayDeque<>(1);
         private boolean ticking;
 
         {

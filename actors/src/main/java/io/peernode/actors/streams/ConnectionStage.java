@@ -1,0 +1,276 @@
+package io.peernode.actors.streams;
+
+import akka.NotUsed;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Props;
+import akka.stream.Attributes;
+import akka.stream.FlowShape;
+import akka.stream.Inlet;
+import akka.stream.Outlet;
+import akka.stream.javadsl.Source;
+import akka.stream.stage.AbstractInHandler;
+import akka.stream.stage.AbstractOutHandler;
+import akka.stream.stage.AsyncCallback;
+import akka.stream.stage.GraphStage;
+import akka.stream.stage.GraphStageLogic;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The stream side of one client connection, in one stage: the client's text messages in, the
+ * server's messages out, and the connection's {@link ClientConnection} actor, which each
+ * materialization starts and which is told when the stream ends.
+ *
+ * <p>One stage instead of a composition of library stages (an actor sink, a source queue, a
+ * merge hub for resends, a merge and a coupled-termination bidi) because an idle connection
+ * is mostly its stream's stages, and a node holds many idle connections. The graph is a
+ * blueprint with no per-connection state, so one instance serves every connection.
+ *
+ * <p>Guarantees: one incoming message at a time reaches the actor, the next one only after the
+ * actor asked for it ({@link Link#readNext}); outgoing messages are buffered up to {@code
+ * peer.streams.connection.outgoing-buffer}, beyond which {@link Outgoing#offer} answers FULL
+ * at once; a resend answer is pulled only as fast as the client reads; the end of either side
+ * ends both.
+ */
+final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
+
+  /** What the connection's actor can do with its stream. Thread-safe; nothing blocks. */
+  interface Link extends Outgoing {
+    /** The current incoming message is handled: read the next one. */
+    void readNext();
+
+    /** Sends a resend answer through the connection, as fast as the client reads it. */
+    void resend(Source<String, NotUsed> answer);
+
+    /** Ends the output after what is buffered (this closes the WebSocket); once. */
+    void complete();
+
+    /** Ends the output at once with an error (closes the WebSocket); once. */
+    void fail(Throwable reason);
+  }
+
+  private static final Object WAKE_UP = new Object();
+  private static final Object READ_NEXT = new Object();
+  private static final Object COMPLETE = new Object();
+
+  /** Actor names of connections, unique in the JVM. */
+  private static final AtomicLong CONNECTIONS = new AtomicLong();
+
+  private final Inlet<String> in = Inlet.create("ClientConnection.in");
+  private final Outlet<String> out = Outlet.create("ClientConnection.out");
+  private final FlowShape<String, String> shape = FlowShape.of(in, out);
+  private final ActorSystem<?> system;
+  private final ClientConnection.Deps deps;
+
+  ConnectionStage(ActorSystem<?> system, ClientConnection.Deps deps) {
+    this.system = system;
+    this.deps = deps;
+  }
+
+  @Override
+  public FlowShape<String, String> shape() {
+    return shape;
+  }
+
+  @Override
+  public Attributes initialAttributes() {
+    return Attributes.name("client-connection");
+  }
+
+  @Override
+  public GraphStageLogic createLogic(Attributes inheritedAttributes) {
+    return new Logic();
+  }
+
+  private final class Logic extends GraphStageLogic implements Link {
+    // Written by any thread (the actor, its subscriptions), read by the stage.
+    private final ConcurrentLinkedQueue<String> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    /** The stage found the queue empty with demand: the next offer must wake it. */
+    private final AtomicBoolean waiting = new AtomicBoolean();
+    private volatile boolean ended;
+    /**
+     * What the actor asks of the stage: {@link #WAKE_UP}, {@link #READ_NEXT}, {@link #COMPLETE},
+     * a resend answer (a Source) or the Throwable to fail with. One callback for all, as each
+     * callback is heap that every idle connection holds.
+     */
+    private AsyncCallback<Object> signal;
+
+    // Stage state.
+    private ActorRef<ClientConnection.Command> connection;
+    /** Running resend answers; null until the first. */
+    private List<SubSinkInlet<String>> resends;
+    private int nextResend;
+    /** Output ends once the queue is drained. */
+    private boolean completing;
+
+    Logic() {
+      super(shape);
+      setHandler(in, new AbstractInHandler() {
+        @Override
+        public void onPush() {
+          connection.tell(new ClientConnection.Frame(grab(in)));
+        }
+
+        @Override
+        public void onUpstreamFinish() {
+          completeStage();
+        }
+
+        @Override
+        public void onUpstreamFailure(Throwable ex) {
+          completeStage(); // the client is gone either way
+        }
+      });
+      setHandler(out, new AbstractOutHandler() {
+        @Override
+        public void onPull() {
+          emitNext();
+        }
+      });
+    }
+
+    @Override
+    public void preStart() {
+      signal = createAsyncCallback(this::onSignal);
+      connection = system.systemActorOf(ClientConnection.create(deps, this),
+          "streamr-connection-" + CONNECTIONS.incrementAndGet(), Props.empty());
+      pull(in);
+    }
+
+    @Override
+    public void postStop() {
+      ended = true;
+      connection.tell(ClientConnection.ClientGone.INSTANCE);
+    }
+
+    // ---- Link: any thread ---------------------------------------------------------------------
+
+    @Override
+    public Offer offer(String text) {
+      if (ended) return Offer.CLOSED;
+      if (queued.incrementAndGet() > deps.settings.outgoingBuffer) {
+        queued.decrementAndGet();
+        return Offer.FULL;
+      }
+      queue.add(text);
+      if (waiting.get() && waiting.compareAndSet(true, false)) signal.invoke(WAKE_UP);
+      return Offer.SENT;
+    }
+
+    @Override
+    public void readNext() {
+      signal.invoke(READ_NEXT);
+    }
+
+    @Override
+    public void resend(Source<String, NotUsed> answer) {
+      signal.invoke(answer);
+    }
+
+    @Override
+    public void complete() {
+      ended = true;
+      signal.invoke(COMPLETE);
+    }
+
+    @Override
+    public void fail(Throwable reason) {
+      ended = true;
+      signal.invoke(reason);
+    }
+
+    // ---- stage --------------------------------------------------------------------------------
+
+    @SuppressWarnings("unchecked")
+    private void onSignal(Object s) {
+      if (s == WAKE_UP) {
+        if (isAvailable(out)) emitNext();
+      } else if (s == READ_NEXT) {
+        if (!isClosed(in) && !hasBeenPulled(in)) pull(in);
+      } else if (s == COMPLETE) {
+        if (completing) return;
+        completing = true;
+        cancel(in);
+        if (resends != null) {
+          for (SubSinkInlet<String> r : resends) r.cancel();
+          resends = null;
+        }
+        if (isAvailable(out)) emitNext();
+      } else if (s instanceof Throwable) {
+        failStage((Throwable) s);
+      } else {
+        runResend((Source<String, NotUsed>) s);
+      }
+    }
+
+    /** Out has demand: the queue first (realtime and control messages), then resends. */
+    private void emitNext() {
+      String text = queue.poll();
+      if (text == null) {
+        // Tell offers to wake the stage, then look again: an offer that came in between
+        // is seen here or wakes the stage (a spare wake-up finds out busy or the queue empty).
+        waiting.set(true);
+        text = queue.poll();
+        if (text != null) waiting.set(false);
+      }
+      if (text != null) {
+        queued.decrementAndGet();
+        push(out, text);
+        return;
+      }
+      if (resends != null && emitResend()) return;
+      if (completing) completeStage();
+    }
+
+    private boolean emitResend() {
+      for (int i = 0; i < resends.size(); i++) {
+        int k = (nextResend + i) % resends.size();
+        SubSinkInlet<String> r = resends.get(k);
+        if (r.isAvailable()) {
+          push(out, r.grab());
+          if (r.isClosed()) {
+            resends.remove(k);
+          } else {
+            r.pull();
+          }
+          nextResend = k + 1;
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private void runResend(Source<String, NotUsed> answer) {
+      if (completing) return;
+      SubSinkInlet<String> inlet = new SubSinkInlet<>("ClientConnection.resend");
+      if (resends == null) resends = new ArrayList<>(2);
+      resends.add(inlet);
+      inlet.setHandler(new AbstractInHandler() {
+        @Override
+        public void onPush() {
+          if (isAvailable(out)) emitNext();
+        }
+
+        @Override
+        public void onUpstreamFinish() {
+          // With an element still held, it goes once that is out (see emitResend).
+          if (resends != null && !inlet.isAvailable()) resends.remove(inlet);
+        }
+
+        @Override
+        public void onUpstreamFailure(Throwable ex) {
+          // Answers recover into an error message; this is a last resort.
+          if (resends != null) resends.remove(inlet);
+        }
+      });
+      answer.runWith(inlet.sink(), subFusingMaterializer());
+      inlet.pull();
+    }
+  }
+}
