@@ -160,23 +160,31 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
 
   @Override
   public Receive<Command> createReceive() {
+    // One case that dispatches on the type rather than a builder case (and a bound handler)
+    // per message: every connection builds its receive, and idle connections are what a node
+    // holds by the ten thousand.
     return newReceiveBuilder()
-        .onMessage(Frame.class, this::onFrame)
-        .onMessage(Checked.class, this::onChecked)
-        .onMessage(PublishAnswer.class, this::onPublishAnswer)
-        .onMessage(ResendAnswer.class, this::onResendAnswer)
-        .onMessageEquals(ResendDone.INSTANCE, () -> {
-          runningResends--;
-          return this;
-        })
-        .onMessageEquals(SlowConsumer.INSTANCE, this::onSlowConsumer)
-        .onMessageEquals(ClientGone.INSTANCE, this::onClientGone)
+        .onMessage(Command.class, this::onCommand)
         .onSignal(akka.actor.typed.PostStop.class, s -> {
           deps.metrics.connections.dec();
           deps.metrics.subscriptions.dec(subscriptions.size());
           return this;
         })
         .build();
+  }
+
+  private Behavior<Command> onCommand(Command c) {
+    if (c instanceof Frame) return onFrame((Frame) c);
+    if (c instanceof Checked) return onChecked((Checked) c);
+    if (c instanceof PublishAnswer) return onPublishAnswer((PublishAnswer) c);
+    if (c instanceof ResendAnswer) return onResendAnswer((ResendAnswer) c);
+    if (c == ResendDone.INSTANCE) {
+      runningResends--;
+      return this;
+    }
+    if (c == SlowConsumer.INSTANCE) return onSlowConsumer();
+    if (c == ClientGone.INSTANCE) return onClientGone();
+    return Behaviors.unhandled();
   }
 
   private Behavior<Command> onFrame(Frame f) {

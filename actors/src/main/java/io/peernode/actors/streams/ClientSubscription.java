@@ -132,18 +132,25 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
 
   @Override
   public Receive<Command> createReceive() {
+    // One case that dispatches on the type (see ClientConnection.createReceive: it is built
+    // for every subscription).
     return newReceiveBuilder()
-        .onMessage(Start.class, this::onStart)
-        .onMessageEquals(CatchUp.INSTANCE, this::onCatchUp)
-        .onMessage(CaughtUp.class, this::onCaughtUp)
-        .onMessage(EventBatch.class, this::onEvents)
-        .onMessage(FillReply.class, this::onFillReply)
-        .onMessage(Filled.class, this::onFilled)
+        .onMessage(Command.class, this::onCommand)
         .onSignal(PostStop.class, s -> {
           topic.tell(Topic.unsubscribe(events));
           return this;
         })
         .build();
+  }
+
+  private Behavior<Command> onCommand(Command c) {
+    if (c instanceof EventBatch) return onEvents((EventBatch) c);
+    if (c instanceof Start) return onStart((Start) c);
+    if (c == CatchUp.INSTANCE) return onCatchUp();
+    if (c instanceof CaughtUp) return onCaughtUp((CaughtUp) c);
+    if (c instanceof FillReply) return onFillReply((FillReply) c);
+    if (c instanceof Filled) return onFilled((Filled) c);
+    return Behaviors.unhandled();
   }
 
   private Behavior<Command> onStart(Start s) {

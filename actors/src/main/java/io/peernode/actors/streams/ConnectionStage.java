@@ -77,10 +77,8 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
     return shape;
   }
 
-  @Override
-  public Attributes initialAttributes() {
-    return Attributes.name("client-connection");
-  }
+  // No name attribute: a stage with attributes of its own gets a copy of the inherited ones
+  // in each materialization, heap that every idle WebSocket would keep.
 
   @Override
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {

@@ -8,14 +8,6 @@ import akka.http.impl.engine.ws.FrameHandler;
 import akka.http.impl.engine.ws.FrameHeader;
 import akka.http.impl.engine.ws.FrameStart;
 import akka.http.impl.engine.ws.Protocol;
-import akka.stream.Attributes;
-import akka.stream.FlowShape;
-import akka.stream.Inlet;
-import akka.stream.Outlet;
-import akka.stream.stage.AbstractInHandler;
-import akka.stream.stage.AbstractOutHandler;
-import akka.stream.stage.GraphStage;
-import akka.stream.stage.GraphStageLogic;
 import akka.util.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -33,10 +25,13 @@ import scala.Option;
  * of a publishing connection once messages have no substreams); here the JDK decodes,
  * strictly (malformed input closes with 1007, as there), with a plain copy for ASCII.
  *
- * <p>Emits what {@code FrameHandler} emits, except {@code MessageEnd} (the layer above,
- * {@link TextWebSocket.MessageLayer}, reads the end from each part's {@code last}).
+ * <p>Gives what {@code FrameHandler} emits, except {@code MessageEnd} (the layer above,
+ * {@link TextWebSocket.MessageLayer}, reads the end from each part's {@code last}). Not a
+ * stage of its own but a state machine that the message layer runs (one stage less for each
+ * connection to hold): {@link #decode} takes each frame event and answers at most one output.
+ * One instance per connection.
  */
-final class TextFrameDecoder extends GraphStage<FlowShape<FrameEventOrError, FrameHandler.Output>> {
+final class TextFrameDecoder {
 
   private static final int CONTINUATION = 0x0;
   private static final int TEXT = 0x1;
@@ -48,18 +43,11 @@ final class TextFrameDecoder extends GraphStage<FlowShape<FrameEventOrError, Fra
   private static final int INCONSISTENT_DATA = 1007;
   private static final Protocol.Opcode PONG_OPCODE = Protocol.Opcode$.MODULE$.forCode((byte) PONG);
 
-  final Inlet<FrameEventOrError> in = Inlet.create("TextFrameDecoder.in");
-  final Outlet<FrameHandler.Output> out = Outlet.create("TextFrameDecoder.out");
-  private final FlowShape<FrameEventOrError, FrameHandler.Output> shape = FlowShape.of(in, out);
-
-  @Override
-  public FlowShape<FrameEventOrError, FrameHandler.Output> shape() {
-    return shape;
-  }
-
-  @Override
-  public Attributes initialAttributes() {
-    return Attributes.name("ws-text-frame-decoder");
+  /** Ends the WebSocket with a failure (where FrameHandler fails its stage). */
+  static final class Failure extends RuntimeException {
+    Failure(Throwable cause) {
+      super(cause.getMessage(), cause, false, false);
+    }
   }
 
   private enum State {
@@ -75,170 +63,142 @@ final class TextFrameDecoder extends GraphStage<FlowShape<FrameEventOrError, Fra
     WAIT_FOR_TCP_CLOSE
   }
 
-  @Override
-  public GraphStageLogic createLogic(Attributes inheritedAttributes) {
-    return new GraphStageLogic(shape) {
-      private State state = State.IDLE;
-      // MESSAGE
-      private int messageOpcode;
-      private boolean expectFirstHeader;
-      private boolean finSeen;
-      private Utf8 utf8;
-      // CONTROL_DATA
-      private int controlOpcode;
-      private ByteString controlData;
-      private State afterControl;
+  private State state = State.IDLE;
+  // MESSAGE
+  private int messageOpcode;
+  private boolean expectFirstHeader;
+  private boolean finSeen;
+  private Utf8 utf8;
+  // CONTROL_DATA
+  private int controlOpcode;
+  private ByteString controlData;
+  private State afterControl;
 
-      {
-        setHandler(out, new AbstractOutHandler() {
-          @Override
-          public void onPull() {
-            pull(in);
-          }
-        });
-        setHandler(in, new AbstractInHandler() {
-          @Override
-          public void onPush() {
-            onEvent(grab(in));
-          }
-        });
+  /**
+   * The output for one frame event, or null when there is none (more input is needed).
+   *
+   * @throws Failure on a frame error or frames out of order: the WebSocket fails
+   */
+  FrameHandler.Output decode(FrameEventOrError e) {
+    switch (state) {
+      case WAIT_FOR_TCP_CLOSE:
+        return null;
+      case CLOSE_AFTER_PEER_CLOSED:
+        if (e instanceof FrameStart && opcode(((FrameStart) e).header()) == CLOSE) {
+          state = State.WAIT_FOR_TCP_CLOSE;
+          return FrameHandler.PeerClosed$.MODULE$.parse(((FrameStart) e).data());
+        }
+        return null;
+      default:
+        break;
+    }
+    if (e instanceof FrameError) {
+      throw new Failure(((FrameError) e).p());
+    }
+    if (e instanceof FrameStart) {
+      if (state == State.CONTROL_DATA) {
+        throw new Failure(new IllegalStateException("Expected FrameData"));
       }
+      return onFrameStart((FrameStart) e);
+    }
+    FrameData d = (FrameData) e;
+    if (state == State.CONTROL_DATA) {
+      controlData = controlData.concat(d.data());
+      return d.lastPart() ? handleControlFrame(controlOpcode, controlData, afterControl) : null;
+    }
+    if (state == State.MESSAGE) {
+      return publish(d.data(), finSeen && d.lastPart());
+    }
+    throw new Failure(new IllegalStateException("Expected FrameStart"));
+  }
 
-      private void onEvent(FrameEventOrError e) {
-        switch (state) {
-          case WAIT_FOR_TCP_CLOSE:
-            pull(in);
-            return;
-          case CLOSE_AFTER_PEER_CLOSED:
-            if (e instanceof FrameStart && opcode(((FrameStart) e).header()) == CLOSE) {
-              state = State.WAIT_FOR_TCP_CLOSE;
-              push(out, FrameHandler.PeerClosed$.MODULE$.parse(((FrameStart) e).data()));
-            } else {
-              pull(in);
-            }
-            return;
-          default:
-            break;
-        }
-        if (e instanceof FrameError) {
-          failStage(((FrameError) e).p());
-        } else if (e instanceof FrameStart) {
-          if (state == State.CONTROL_DATA) {
-            failStage(new IllegalStateException("Expected FrameData"));
-          } else {
-            onFrameStart((FrameStart) e);
-          }
-        } else {
-          FrameData d = (FrameData) e;
-          if (state == State.CONTROL_DATA) {
-            controlData = controlData.concat(d.data());
-            if (d.lastPart()) {
-              handleControlFrame(controlOpcode, controlData, afterControl);
-            } else {
-              pull(in);
-            }
-          } else if (state == State.MESSAGE) {
-            publish(d.data(), finSeen && d.lastPart());
-          } else {
-            failStage(new IllegalStateException("Expected FrameStart"));
-          }
-        }
+  private FrameHandler.Output onFrameStart(FrameStart start) {
+    FrameHeader h = start.header();
+    int op = opcode(h);
+    boolean control = (op & 0x8) != 0;
+    if (h.rsv1() || h.rsv2() || h.rsv3()) {
+      return closeWithCode(PROTOCOL_ERROR, "");
+    }
+    if (control && (h.length() > 125 || !h.fin())) {
+      return closeWithCode(PROTOCOL_ERROR, "");
+    }
+    if (control) {
+      if (start.isFullMessage()) {
+        return handleControlFrame(op, start.data(), state);
       }
+      controlOpcode = op;
+      controlData = start.data();
+      afterControl = state;
+      state = State.CONTROL_DATA;
+      return null;
+    }
+    if (state != State.IDLE) {
+      return messageFrameStart(start, op);
+    }
+    if (op == BINARY && start.isFullMessage()) {
+      return new FrameHandler.BinaryMessagePart(start.data(), true);
+    }
+    if (op == BINARY || op == TEXT) {
+      state = State.MESSAGE;
+      messageOpcode = op;
+      expectFirstHeader = true;
+      finSeen = false;
+      utf8 = op == TEXT ? new Utf8() : null;
+      return messageFrameStart(start, op);
+    }
+    return closeWithCode(PROTOCOL_ERROR, "");
+  }
 
-      private void onFrameStart(FrameStart start) {
-        FrameHeader h = start.header();
-        int op = opcode(h);
-        boolean control = (op & 0x8) != 0;
-        if (h.rsv1() || h.rsv2() || h.rsv3()) {
-          closeWithCode(PROTOCOL_ERROR, "");
-        } else if (control && (h.length() > 125 || !h.fin())) {
-          closeWithCode(PROTOCOL_ERROR, "");
-        } else if (control) {
-          if (start.isFullMessage()) {
-            handleControlFrame(op, start.data(), state);
-          } else {
-            controlOpcode = op;
-            controlData = start.data();
-            afterControl = state;
-            state = State.CONTROL_DATA;
-            pull(in);
-          }
-        } else if (state == State.IDLE) {
-          if (op == BINARY && start.isFullMessage()) {
-            push(out, new FrameHandler.BinaryMessagePart(start.data(), true));
-          } else if (op == BINARY || op == TEXT) {
-            state = State.MESSAGE;
-            messageOpcode = op;
-            expectFirstHeader = true;
-            finSeen = false;
-            utf8 = op == TEXT ? new Utf8() : null;
-            messageFrameStart(start, op);
-          } else {
-            closeWithCode(PROTOCOL_ERROR, "");
-          }
-        } else {
-          messageFrameStart(start, op);
-        }
+  private FrameHandler.Output messageFrameStart(FrameStart start, int op) {
+    if ((expectFirstHeader && op == messageOpcode) || op == CONTINUATION) {
+      expectFirstHeader = false;
+      if (start.header().fin()) {
+        finSeen = true;
       }
+      return publish(start.data(), finSeen && start.lastPart());
+    }
+    return closeWithCode(PROTOCOL_ERROR, "");
+  }
 
-      private void messageFrameStart(FrameStart start, int op) {
-        if ((expectFirstHeader && op == messageOpcode) || op == CONTINUATION) {
-          expectFirstHeader = false;
-          if (start.header().fin()) {
-            finSeen = true;
-          }
-          publish(start.data(), finSeen && start.lastPart());
-        } else {
-          closeWithCode(PROTOCOL_ERROR, "");
-        }
+  private FrameHandler.Output publish(ByteString data, boolean last) {
+    FrameHandler.Output part;
+    if (messageOpcode == TEXT) {
+      String text;
+      try {
+        text = utf8.decode(data, last);
+      } catch (CharacterCodingException malformed) {
+        return closeWithCode(INCONSISTENT_DATA, "");
       }
+      part = new FrameHandler.TextMessagePart(text, last);
+    } else {
+      part = new FrameHandler.BinaryMessagePart(data, last);
+    }
+    if (last) {
+      state = State.IDLE;
+      utf8 = null;
+    }
+    return part;
+  }
 
-      private void publish(ByteString data, boolean last) {
-        FrameHandler.Output part;
-        if (messageOpcode == TEXT) {
-          String text;
-          try {
-            text = utf8.decode(data, last);
-          } catch (CharacterCodingException malformed) {
-            closeWithCode(INCONSISTENT_DATA, "");
-            return;
-          }
-          part = new FrameHandler.TextMessagePart(text, last);
-        } else {
-          part = new FrameHandler.BinaryMessagePart(data, last);
-        }
-        if (last) {
-          state = State.IDLE;
-          utf8 = null;
-        }
-        push(out, part);
-      }
+  private FrameHandler.Output handleControlFrame(int op, ByteString data, State next) {
+    state = next;
+    switch (op) {
+      case PING:
+        return new FrameHandler.DirectAnswer(FrameEvent$.MODULE$.fullFrame(PONG_OPCODE,
+            Option.empty(), data, true, false, false, false));
+      case PONG:
+        return null; // an unsolicited pong is ignored
+      case CLOSE:
+        state = State.WAIT_FOR_TCP_CLOSE;
+        return FrameHandler.PeerClosed$.MODULE$.parse(data);
+      default:
+        return closeWithCode(PROTOCOL_ERROR, "Unsupported opcode");
+    }
+  }
 
-      private void handleControlFrame(int op, ByteString data, State next) {
-        state = next;
-        switch (op) {
-          case PING:
-            push(out, new FrameHandler.DirectAnswer(
-                FrameEvent$.MODULE$.fullFrame(PONG_OPCODE, Option.empty(), data, true, false,
-                    false, false)));
-            break;
-          case PONG:
-            pull(in); // an unsolicited pong is ignored
-            break;
-          case CLOSE:
-            state = State.WAIT_FOR_TCP_CLOSE;
-            push(out, FrameHandler.PeerClosed$.MODULE$.parse(data));
-            break;
-          default:
-            closeWithCode(PROTOCOL_ERROR, "Unsupported opcode");
-        }
-      }
-
-      private void closeWithCode(int code, String reason) {
-        state = State.CLOSE_AFTER_PEER_CLOSED;
-        push(out, new FrameHandler.ActivelyCloseWithCode(Option.apply(code), reason));
-      }
-    };
+  private FrameHandler.Output closeWithCode(int code, String reason) {
+    state = State.CLOSE_AFTER_PEER_CLOSED;
+    return new FrameHandler.ActivelyCloseWithCode(Option.apply(code), reason);
   }
 
   private static int opcode(FrameHeader h) {

@@ -6,9 +6,11 @@ import akka.event.Logging;
 import akka.event.LoggingAdapter;
 import akka.http.impl.engine.ws.FrameEvent;
 import akka.http.impl.engine.ws.FrameEvent$;
+import akka.http.impl.engine.ws.FrameEventOrError;
 import akka.http.impl.engine.ws.FrameHandler;
 import akka.http.impl.engine.ws.FrameLogger$;
 import akka.http.impl.engine.ws.FrameStart;
+import akka.http.impl.engine.ws.Masking$;
 import akka.http.impl.engine.ws.Protocol;
 import akka.http.impl.engine.ws.ProtocolException;
 import akka.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
@@ -19,6 +21,8 @@ import akka.http.scaladsl.model.ws.PeerClosedConnectionException;
 import akka.http.scaladsl.settings.WebSocketSettings;
 import akka.stream.Attributes;
 import akka.stream.BidiShape;
+import akka.stream.FlowShape;
+import akka.stream.javadsl.GraphDSL;
 import akka.stream.Inlet;
 import akka.stream.Outlet;
 import akka.stream.javadsl.Flow;
@@ -40,9 +44,9 @@ import scala.concurrent.duration.FiniteDuration;
  * and a materialized {@code Sink.cancelled} for the rest of each strict message): two to three
  * stream materializations per incoming frame, the largest cost of a publishing connection.
  * Here Akka HTTP's own frame layers stay (parsing, masking, rendering, the close handshake of
- * {@code FrameOutHandler}, the periodic keep-alive); its {@code FrameHandler} is replaced by
- * {@link TextFrameDecoder} (the same, with the JDK's UTF-8 decoding), and the top layer,
- * messages, by one stage ({@link MessageLayer}) that collects the
+ * {@code FrameOutHandler}, the periodic keep-alive); its {@code FrameHandler} and the top layer,
+ * messages, are replaced by one stage ({@link MessageLayer}) that decodes frames with {@link
+ * TextFrameDecoder} (FrameHandler's logic, with the JDK's UTF-8 decoding), collects the
  * parts of a text message into one String, up to a limit, and renders each outgoing String as
  * one final text frame. It uses Akka HTTP's internal frame API ({@code
  * UpgradeToWebSocketLowLevel.handleFrames}), stable in 10.2.x, the last Apache-licensed line.
@@ -69,14 +73,43 @@ final class TextWebSocket {
         .create(system.classicSystem()).getWebsocketSettings();
     LoggingAdapter log = Logging.getLogger(system.classicSystem(), TextWebSocket.class);
     FiniteDuration closeTimeout = FiniteDuration.apply(3, java.util.concurrent.TimeUnit.SECONDS);
-    akka.stream.scaladsl.BidiFlow stack = WebSocket$.MODULE$.masking(true, ws.randomFactory())
-        .atop((akka.stream.Graph) FrameLogger$.MODULE$.logFramesIfEnabled(ws.logFrames()))
-        .atop((akka.stream.Graph) akka.stream.scaladsl.BidiFlow.fromFlows(
-            akka.stream.scaladsl.Flow.fromGraph(new TextFrameDecoder()),
-            akka.http.impl.engine.ws.FrameOutHandler$.MODULE$.create(true, closeTimeout, log)))
-        .atop((akka.stream.Graph) WebSocket$.MODULE$.periodicKeepAlive(ws))
-        .atop((akka.stream.Graph) akka.stream.scaladsl.BidiFlow.fromGraph(
-            new MessageLayer(maxChars, tooLarge, Duration.ofSeconds(3))));
+    akka.stream.Graph outHandler =
+        akka.http.impl.engine.ws.FrameOutHandler$.MODULE$.create(true, closeTimeout, log);
+    akka.stream.Graph logger = ws.logFrames()
+        ? FrameLogger$.MODULE$.logFramesIfEnabled(true) : null;
+    akka.stream.Graph keepAlive = ws.periodicKeepAliveMaxIdle().isFinite()
+        ? WebSocket$.MODULE$.periodicKeepAlive(ws) : null;
+    MessageLayer messages = new MessageLayer(maxChars, tooLarge, Duration.ofSeconds(3));
+    // Akka HTTP's server stack, wired by hand: frames in through unmasking, (the logger, the
+    // keep-alive,) to the message layer; texts out through the message layer, (the keep-alive,)
+    // the out handler (and the logger). Not with masking's or fromFlows' identity flows (a
+    // server does not mask): each would be a stage that every connection holds.
+    akka.stream.Graph top = GraphDSL.create(b -> {
+      FlowShape unmask = (FlowShape) b.add(Masking$.MODULE$.unmaskIf(true));
+      BidiShape m = b.add(messages);
+      FlowShape o = (FlowShape) b.add(outHandler);
+      Outlet up = unmask.out();
+      Outlet down = o.out();
+      if (logger != null) {
+        BidiShape l = (BidiShape) b.add(logger);
+        b.from(up).toInlet(l.in1());
+        up = l.out1();
+        b.from(down).toInlet(l.in2());
+        down = l.out2();
+      }
+      if (keepAlive != null) {
+        BidiShape k = (BidiShape) b.add(keepAlive);
+        b.from(up).toInlet(k.in1());
+        up = k.out1();
+        b.from(m.out2()).toInlet(k.in2());
+        b.from(k.out2()).toInlet(o.in());
+      } else {
+        b.from(m.out2()).toInlet(o.in());
+      }
+      b.from(up).toInlet(m.in1());
+      return BidiShape.of(unmask.in(), m.out1(), m.in2(), down);
+    });
+    akka.stream.scaladsl.BidiFlow stack = akka.stream.scaladsl.BidiFlow.fromGraph(top);
     return stack.join((akka.stream.Graph) handler);
   }
 
@@ -87,13 +120,14 @@ final class TextWebSocket {
   }
 
   /**
-   * The message layer: frame handler output in, whole text messages to the handler; the
+   * The message layer: frame events in (decoded as FrameHandler would, and whatever the
+   * keep-alive layer injects), whole text messages to the handler; the
    * handler's texts out as frames, with the frame layers' own events (pongs, close) passed
    * by. Mirrors Akka HTTP's {@code WebSocket.messageAPI} (its bypass routing, completion
    * lifting and close ticks) in one stage without substreams.
    */
   static final class MessageLayer
-      extends GraphStage<BidiShape<FrameHandler.Output, String, String, Object>> {
+      extends GraphStage<BidiShape<Object, String, String, Object>> {
 
     private static final Protocol.Opcode TEXT = Protocol.Opcode$.MODULE$.forCode((byte) 1);
     /** {@code WebSocket.Tick}: what FrameOutHandler counts its close timeout with. */
@@ -113,11 +147,11 @@ final class TextWebSocket {
       }
     }
 
-    final Inlet<FrameHandler.Output> fromFrames = Inlet.create("MessageLayer.fromFrames");
+    final Inlet<Object> fromFrames = Inlet.create("MessageLayer.fromFrames");
     final Outlet<String> toHandler = Outlet.create("MessageLayer.toHandler");
     final Inlet<String> fromHandler = Inlet.create("MessageLayer.fromHandler");
     final Outlet<Object> toFrames = Outlet.create("MessageLayer.toFrames");
-    private final BidiShape<FrameHandler.Output, String, String, Object> shape =
+    private final BidiShape<Object, String, String, Object> shape =
         BidiShape.of(fromFrames, toHandler, fromHandler, toFrames);
     private final long maxChars;
     private final String tooLarge;
@@ -130,14 +164,12 @@ final class TextWebSocket {
     }
 
     @Override
-    public BidiShape<FrameHandler.Output, String, String, Object> shape() {
+    public BidiShape<Object, String, String, Object> shape() {
       return shape;
     }
 
-    @Override
-    public Attributes initialAttributes() {
-      return Attributes.name("ws-text-message-layer");
-    }
+    // No name attribute: a stage with attributes of its own gets a copy of the inherited ones
+    // in each materialization, heap that every idle WebSocket would keep.
 
     @Override
     public TimerGraphStageLogic createLogic(Attributes inheritedAttributes) {
@@ -159,12 +191,22 @@ final class TextWebSocket {
         /** What waits for demand towards the frame layers, in order. */
         private final ArrayDeque<Object> pendingDown = new ArrayDeque<>(1);
         private boolean ticking;
+        private final TextFrameDecoder decoder = new TextFrameDecoder();
 
         {
           setHandler(fromFrames, new AbstractInHandler() {
             @Override
             public void onPush() {
-              onFrameOutput(grab(fromFrames));
+              Object e = grab(fromFrames);
+              FrameHandler.Output decoded;
+              try {
+                decoded = e instanceof FrameEventOrError
+                    ? decoder.decode((FrameEventOrError) e) : (FrameHandler.Output) e;
+              } catch (TextFrameDecoder.Failure failure) {
+                failStage(failure.getCause());
+                return;
+              }
+              if (decoded != null) onFrameOutput(decoded);
               pullFrames();
             }
 

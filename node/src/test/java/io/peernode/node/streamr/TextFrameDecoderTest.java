@@ -2,8 +2,8 @@ package io.peernode.node.streamr;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import akka.actor.ActorSystem;
 import akka.http.impl.engine.ws.FrameData;
 import akka.http.impl.engine.ws.FrameEvent$;
 import akka.http.impl.engine.ws.FrameEventOrError;
@@ -11,31 +11,14 @@ import akka.http.impl.engine.ws.FrameHandler;
 import akka.http.impl.engine.ws.FrameHeader;
 import akka.http.impl.engine.ws.FrameStart;
 import akka.http.impl.engine.ws.Protocol;
-import akka.stream.javadsl.Sink;
-import akka.stream.javadsl.Source;
 import akka.util.ByteString;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import scala.Option;
 
 /** The frame layer of the data API's WebSocket: what Akka HTTP's FrameHandler would emit. */
 class TextFrameDecoderTest {
-
-  static ActorSystem system;
-
-  @BeforeAll
-  static void start() {
-    system = ActorSystem.create("TextFrameDecoderTest");
-  }
-
-  @AfterAll
-  static void stop() {
-    system.terminate();
-  }
 
   static Protocol.Opcode op(int code) {
     return Protocol.Opcode$.MODULE$.forCode((byte) code);
@@ -46,9 +29,15 @@ class TextFrameDecoderTest {
         fin, false, false, false);
   }
 
-  static List<FrameHandler.Output> decode(FrameEventOrError... frames) throws Exception {
-    return Source.from(List.of(frames)).via(new TextFrameDecoder()).runWith(Sink.seq(), system)
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+  /** What one connection's decoder gives for these frame events, in order. */
+  static List<FrameHandler.Output> decode(FrameEventOrError... frames) {
+    TextFrameDecoder decoder = new TextFrameDecoder();
+    List<FrameHandler.Output> out = new java.util.ArrayList<>();
+    for (FrameEventOrError f : frames) {
+      FrameHandler.Output o = decoder.decode(f);
+      if (o != null) out.add(o);
+    }
+    return out;
   }
 
   static FrameHandler.TextMessagePart text(FrameHandler.Output o) {
@@ -123,5 +112,21 @@ class TextFrameDecoderTest {
     out = decode(frame(9, false, new byte[] {1}));
     assertEquals(Option.apply(1002),
         assertInstanceOf(FrameHandler.ActivelyCloseWithCode.class, out.get(0)).code());
+  }
+
+  @Test
+  void framesOutOfOrderFailTheWebSocket() {
+    TextFrameDecoder decoder = new TextFrameDecoder();
+    // data with no frame started
+    TextFrameDecoder.Failure f = assertThrows(TextFrameDecoder.Failure.class,
+        () -> decoder.decode(new FrameData(ByteString.fromString("x"), true)));
+    assertEquals("Expected FrameStart", f.getCause().getMessage());
+    // a new frame while a control frame's data is still coming
+    TextFrameDecoder inControl = new TextFrameDecoder();
+    FrameStart ping = new FrameStart(new FrameHeader(op(9), Option.empty(), 4, true, false,
+        false, false), ByteString.fromString("ab"));
+    assertEquals(null, inControl.decode(ping));
+    assertThrows(TextFrameDecoder.Failure.class,
+        () -> inControl.decode(frame(1, true, new byte[] {'a'})));
   }
 }
