@@ -26,6 +26,7 @@ public final class SyncSettings {
   public final int treeCacheEntries;
   public final long treeCacheBytes;
   public final int ioChunkBytes;
+  public final int hashThreads;
   public final String stagingDir;
   public final int clientDefaultBlockSize;
   public final int clientMinAutoBlockSize;
@@ -55,6 +56,8 @@ public final class SyncSettings {
     this.treeCacheEntries = c.getInt("tree-cache-entries");
     this.treeCacheBytes = c.getBytes("tree-cache-bytes");
     this.ioChunkBytes = intBytes(c, "io-chunk-bytes");
+    int ht = c.getInt("hash-threads");
+    this.hashThreads = ht > 0 ? ht : Math.min(8, Runtime.getRuntime().availableProcessors());
     this.stagingDir = c.getString("staging-dir");
     this.clientDefaultBlockSize = intBytes(c, "client.default-block-size");
     this.clientMinAutoBlockSize = intBytes(c, "client.min-auto-block-size");
