@@ -106,6 +106,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private record Written(int[] blocks, byte[] hashes) implements Command {}
 
+  private record WriteFailed(String msg) implements Command {}
+
   private enum Committed implements Command { INSTANCE }
 
   private record IoFailed(String msg) implements Command {}
@@ -142,8 +144,15 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private final AtomicLong received = new AtomicLong();
   private final long startNanos = System.nanoTime();
   private ActorRef<StreamAck> pendingAck;
-  /** File work that holds back the inbound stream (writing data, the commit) is running. */
+  /** File work that holds back the inbound stream (the commit) is running. */
   private boolean busy;
+  /**
+   * Data answers being written to the staging copy (and hashed) on the blocking dispatcher. They
+   * do not hold back the inbound stream: the next answer arrives while one is written, and
+   * several are written at once. Counted with the requests outstanding against
+   * {@code client.pipeline}, so no more than that many batches are held at a time.
+   */
+  private int writesInFlight;
   /** File work beside the conversation (opening, hashing, staging) still running. */
   private int background;
   /** Set when the transfer is over, so a staging copy still being made stops early. */
@@ -254,6 +263,10 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         })
         .onMessageEquals(KeepAlive.INSTANCE, this::onKeepAlive)
         .onMessage(Written.class, this::onWritten)
+        .onMessage(WriteFailed.class, m -> {
+          writesInFlight--;
+          return fail(0, m.msg());
+        })
         .onMessageEquals(Committed.INSTANCE, this::onCommitted)
         .onMessage(IoFailed.class, m -> {
           busy = false; // the work that failed is over
@@ -326,7 +339,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     background++;
     CompletableFuture<LocalHashed> f = CompletableFuture.supplyAsync(() -> {
       try {
-        HashTree t = SyncStore.hash(ch, size, bs, settings.ioChunkBytes);
+        HashTree t = SyncStore.hash(ch, size, bs, settings.ioChunkBytes, settings.hashThreads, blocking);
         return new LocalHashed(t, before.equals(version(path)));
       } catch (IOException e) {
         throw new CompletionException(e);
@@ -495,7 +508,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   private Behavior<Command> onHashes(SyncMessage.Send s) {
-    if (!Arrays.equals(s.index(), inFlight) || s.payload().length != inFlight.length * HashTree.HASH_BYTES) {
+    if (!Arrays.equals(s.index(), inFlight) || s.body().length() != inFlight.length * HashTree.HASH_BYTES) {
       return fail(0, "the server sent hashes for other nodes than asked");
     }
     walk.onHashes(inFlight, s.payload());
@@ -703,12 +716,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private Behavior<Command> nextPullBatch() {
     req.progress().onProgress(SyncProgress.Phase.TRANSFER, blocksTransferred, todo.length, wire());
     // Keep a few requests outstanding so the server reads the next batch while we write this one.
-    while (batches.size() < settings.clientPipeline && todoPos < todo.length) {
+    while (batches.size() + writesInFlight < settings.clientPipeline && todoPos < todo.length) {
       int[] batch = nextBatch(remoteSize);
       batches.add(batch);
       send(new SyncMessage.Req(DataType.DATA, batch));
     }
-    if (batches.isEmpty()) {
+    if (batches.isEmpty() && writesInFlight == 0) {
       return verifyAndCommit();
     }
     return this;
@@ -723,11 +736,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     for (int i : idx) {
       expected += HashTree.blockLength(remoteSize, req.blockSize(), i);
     }
-    if (!Arrays.equals(s.index(), idx) || s.payload().length != expected) {
+    if (!Arrays.equals(s.index(), idx) || s.body().length() != expected) {
       return fail(0, "the server sent other blocks than asked");
     }
-    busy = true;
-    byte[] payload = s.payload();
+    batches.poll();
+    writesInFlight++;
+    io.peernode.protocol.sync.Binary payload = s.body();
     FileChannel ch = stagingChannel;
     long size = remoteSize;
     int bs = req.blockSize();
@@ -738,16 +752,15 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         throw new CompletionException(e);
       }
     }, blocking);
-    getContext().pipeToSelf(f, (w, t) -> t == null ? w : new IoFailed("cannot write the staging copy: " + message(t)));
+    getContext().pipeToSelf(f, (w, t) -> t == null ? w : new WriteFailed("cannot write the staging copy: " + message(t)));
     return this;
   }
 
   private Behavior<Command> onWritten(Written w) {
-    busy = false;
+    writesInFlight--;
     if (state == State.DONE) {
       return this;
     }
-    batches.poll();
     blocksTransferred += w.blocks().length;
     if (stagingLeaves != null) {
       for (int k = 0; k < w.blocks().length; k++) {
@@ -776,7 +789,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       try {
         ch.force(true);
         HashTree t = leaves != null ? HashTree.fromLeafHashes(blocks, leaves)
-            : SyncStore.hash(ch, size, bs, settings.ioChunkBytes);
+            : SyncStore.hash(ch, size, bs, settings.ioChunkBytes, settings.hashThreads, blocking);
         if (!t.rootHex().equalsIgnoreCase(root)) {
           throw new IOException("the transferred copy does not hash to the server's root; local file left as it was");
         }
@@ -864,12 +877,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       return fail(0, "the server closed the connection");
     }
     // With file work still running, the timer of finish() stops us once it has landed.
-    return busy || background > 0 ? this : Behaviors.stopped();
+    return working() ? this : Behaviors.stopped();
   }
 
   private Behavior<Command> onTimeout() {
     if (state == State.DONE) {
-      if (busy || background > 0) {
+      if (working()) {
         // File work still running: let it land first, so what it made is cleaned up.
         timers.startSingleTimer(Timeout.INSTANCE, Duration.ofSeconds(1));
         return this;
@@ -877,7 +890,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       return Behaviors.stopped();
     }
     long seen = received.get() + sent.get();
-    if (busy || background > 0 || seen != wireAtLastTick) {
+    if (working() || seen != wireAtLastTick) {
       // Local file work, or a large frame still moving, is not a silent server.
       wireAtLastTick = seen;
       arm();
@@ -892,12 +905,17 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private Behavior<Command> fail(int status, String msg, int retry) {
     result.completeExceptionally(new SyncFailedException(status, retry, msg));
-    if (busy || background > 0) {
+    if (working()) {
       // File work is still running; let it land, then PostStop cleans up.
       finish();
       return this;
     }
     return Behaviors.stopped();
+  }
+
+  /** File work is still running (then it must land before the actor stops and cleans up). */
+  private boolean working() {
+    return busy || background > 0 || writesInFlight > 0;
   }
 
   private void finish() {
