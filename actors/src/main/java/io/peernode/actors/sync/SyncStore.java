@@ -319,9 +319,14 @@ final class SyncStore {
    */
   static HashTree hash(FileChannel ch, long size, int blockSize, int chunk, int threads,
       Executor helpers) throws IOException {
+    return hash(ch, size, blockSize, chunk, threads, helpers, stripeBlocks(blockSize));
+  }
+
+  /** As above with stripes of {@code stripe} blocks (tests use tiny ones). */
+  static HashTree hash(FileChannel ch, long size, int blockSize, int chunk, int threads,
+      Executor helpers, long stripe) throws IOException {
     long count = HashTree.blockCount(size, blockSize);
     byte[] leaves = new byte[Math.toIntExact(count * HashTree.HASH_BYTES)];
-    long stripe = stripeBlocks(blockSize);
     int workers = (int) Math.min(Math.max(1, threads), (count + stripe - 1) / stripe);
     java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong();
     java.util.concurrent.atomic.AtomicReference<Throwable> failure =
