@@ -108,6 +108,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private record WriteFailed(String msg) implements Command {}
 
+  private record StagingFailed(String msg) implements Command {}
+
   private enum Committed implements Command { INSTANCE }
 
   private record IoFailed(String msg) implements Command {}
@@ -155,9 +157,6 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private int writesInFlight;
   /** File work beside the conversation (opening, hashing, staging) still running. */
   private int background;
-  /** Set when the transfer is over, so a staging copy still being made stops early. */
-  private final java.util.concurrent.atomic.AtomicBoolean cancelled =
-      new java.util.concurrent.atomic.AtomicBoolean();
   private long wireAtLastTick;
   private State state = State.OPENING;
   private boolean connected;
@@ -189,7 +188,22 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private Path staging;
   private FileChannel stagingChannel;
   private boolean stagingStarted;
+  /** The copies differ: the staging copy will be filled and committed. */
+  private boolean stagingNeeded;
+  /** The copies turned out equal after the staging copy was started: it goes. */
+  private boolean stagingDiscarded;
+  private boolean stagingFlushStarted;
+  /** Done when a discarded staging copy is deleted: the result waits for it, so none is left behind. */
+  private CompletableFuture<Void> stagingGone = CompletableFuture.completedFuture(null);
+  /** Set when the transfer is over or the staging copy discarded, so a copy still being made stops early. */
+  private final java.util.concurrent.atomic.AtomicBoolean stagingStop =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private boolean stagingCopyIsHashed;
+  /**
+   * The flush of the copied bytes, started when the copy is there and running while the blocks
+   * move, so the commit's fsync has little left to write; the commit waits for it.
+   */
+  private CompletableFuture<Void> stagingFlush = CompletableFuture.completedFuture(null);
 
   private SyncClientSession(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       Request req, CompletableFuture<SyncResult> result, Executor blocking) {
@@ -263,6 +277,18 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         })
         .onMessageEquals(KeepAlive.INSTANCE, this::onKeepAlive)
         .onMessage(Written.class, this::onWritten)
+        .onMessage(StagingFailed.class, m -> {
+          background--;
+          if (state == State.DONE) {
+            stagingGone.complete(null);
+            return working() ? this : Behaviors.stopped();
+          }
+          if (stagingDiscarded) {
+            stagingGone.complete(null); // stopped, and deleted by the task itself
+            return this;
+          }
+          return fail(0, m.msg());
+        })
         .onMessage(WriteFailed.class, m -> {
           writesInFlight--;
           return fail(0, m.msg());
@@ -326,6 +352,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       return onLocalHashed(new LocalHashed(HashTree.fromLeafHashes(0, new byte[0]), true));
     }
     hashLocal();
+    if (req.action() == Action.PULL && settings.clientStageWhileHashing) {
+      stage(); // speculative: dropped (never flushed) if the copies turn out equal
+    }
     return this;
   }
 
@@ -472,9 +501,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     byte[] root = Hex.decode(remoteRoot);
     int remoteLeaves = HashTree.leafCount(remoteBlocks);
     boolean pull = req.action() == Action.PULL;
-    if (pull && localExists
-        && !(localSize == remoteSize && localTree.rootHex().equalsIgnoreCase(remoteRoot))) {
-      stage(); // the copies differ: a staging copy is needed, made while the walk goes on
+    if (pull && localExists) {
+      if (localSize == remoteSize && localTree.rootHex().equalsIgnoreCase(remoteRoot)) {
+        discardStaging();
+      } else {
+        needStaging(); // the copies differ: a staging copy is needed, made while the walk goes on
+      }
     }
     // Lay our leaves out in the server's tree shape so heap indices mean the same on both sides.
     long keep = pull ? Math.min(localTree.blockCount(), remoteBlocks) : localTree.blockCount();
@@ -541,13 +573,11 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     todo = blocks;
     todoPos = 0;
     if (pull) {
-      if (todo.length == 0 && localSize == remoteSize && localExists && !stagingStarted) {
+      if (todo.length == 0 && localSize == remoteSize && localExists && !stagingNeeded) {
         return end(); // identical
       }
       state = State.STAGING;
-      if (!stagingStarted) {
-        stage();
-      }
+      needStaging();
       return stagingChannel != null ? startPullData() : this;
     }
     state = State.DATA;
@@ -558,17 +588,20 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   /**
    * Makes the staging copy beside the local file on the blocking dispatcher: a copy of the local
-   * file (or an empty file), resized to the server's size and flushed, so the commit's fsync has
-   * only the blocks that moved left to write.
+   * file (or an empty file), resized to the server's size at the commit. With
+   * {@code client.stage-while-hashing} it starts as soon as the local file is open, beside its
+   * hashing, and is dropped if the copies turn out equal. Its flush runs while the blocks move
+   * ({@link #stagingFlush}), so the commit's fsync has little left to write.
    */
   private void stage() {
     stagingStarted = true;
     background++;
     Path local = req.localPath().toAbsolutePath();
-    long size = remoteSize;
+    // Before the server's init (a copy made while hashing) all of the local file is copied.
+    long size = serverInitHere ? remoteSize : Long.MAX_VALUE;
     boolean exists = localExists;
     Object hashedVersion = localVersion;
-    java.util.concurrent.atomic.AtomicBoolean stop = cancelled;
+    java.util.concurrent.atomic.AtomicBoolean stop = stagingStop;
     CompletableFuture<StagingReady> f = CompletableFuture.supplyAsync(() -> {
       Path s = null;
       FileChannel ch = null;
@@ -585,14 +618,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
           copy(local, ch, size, stop);
           copyIsHashed = hashedVersion != null && hashedVersion.equals(version(local));
         }
-        if (ch.size() > size) {
-          ch.truncate(size);
-        } else if (ch.size() < size) {
-          ch.write(ByteBuffer.wrap(new byte[1]), size - 1);
-        }
-        if (exists) {
-          ch.force(false);
-        }
+        // Resized to the server's size at the commit: blocks past the end extend it meanwhile.
         return new StagingReady(s, ch, copyIsHashed);
       } catch (IOException e) {
         closeQuietly(ch);
@@ -601,7 +627,55 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       }
     }, blocking);
     getContext().pipeToSelf(f, (r, t) -> t == null ? r
-        : new BackgroundFailed("cannot stage the local copy: " + message(t)));
+        : new StagingFailed("cannot stage the local copy: " + message(t)));
+  }
+
+  /** The copies differ: make the staging copy if not started yet, and flush it once it is there. */
+  private void needStaging() {
+    stagingNeeded = true;
+    if (!stagingStarted) {
+      stage();
+    } else {
+      maybeStartFlush();
+    }
+  }
+
+  /** The copies are equal: a staging copy started while hashing is stopped and deleted. */
+  private void discardStaging() {
+    if (stagingStarted && !stagingNeeded && !stagingDiscarded) {
+      stagingDiscarded = true;
+      stagingStop.set(true);
+      stagingGone = new CompletableFuture<>();
+      if (stagingChannel != null) {
+        deleteDiscardedStaging(); // else when the copy lands (or stops)
+      }
+    }
+  }
+
+  private void deleteDiscardedStaging() {
+    closeQuietly(stagingChannel);
+    stagingChannel = null;
+    Path s = staging;
+    staging = null;
+    CompletableFuture<Void> gone = stagingGone;
+    SyncStore.runOrInline(blocking, () -> {
+      SyncStore.deleteQuietly(s);
+      gone.complete(null);
+    });
+  }
+
+  private void maybeStartFlush() {
+    if (stagingNeeded && localExists && stagingChannel != null && !stagingFlushStarted) {
+      stagingFlushStarted = true;
+      FileChannel ch = stagingChannel;
+      stagingFlush = CompletableFuture.runAsync(() -> {
+        try {
+          ch.force(false);
+        } catch (IOException e) {
+          // only a head start: the commit's own fsync reports what is wrong
+        }
+      }, blocking);
+    }
   }
 
   private static String stagingPrefix(Path local) {
@@ -674,17 +748,22 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     staging = r.staging();
     stagingChannel = r.channel();
     stagingCopyIsHashed = r.copyIsHashed();
+    if (stagingDiscarded) {
+      deleteDiscardedStaging();
+      return this;
+    }
     if (state == State.DONE) {
       cleanUpStaging();
       return this;
     }
+    maybeStartFlush();
     return state == State.STAGING ? startPullData() : this; // else the walk is still going on
   }
 
   /** The walk is done and the staging copy is there: ask for the blocks that differ. */
   private Behavior<Command> startPullData() {
     state = State.DATA;
-    if (stagingCopyIsHashed && !settings.clientFullVerify) {
+    if (stagingCopyIsHashed && localVersion != null && !settings.clientFullVerify) {
       // Blocks not transferred are the local ones, whose hashes we have; transferred ones are
       // hashed as they are written. So the result's root needs no second read of the file.
       stagingLeaves = new byte[Math.toIntExact(remoteBlocks * HashTree.HASH_BYTES)];
@@ -785,8 +864,13 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     String root = remoteRoot;
     byte[] leaves = stagingLeaves;
     long blocks = remoteBlocks;
-    CompletableFuture<Committed> f = CompletableFuture.supplyAsync(() -> {
+    CompletableFuture<Committed> f = stagingFlush.thenApplyAsync(flushed -> {
       try {
+        if (ch.size() > size) {
+          ch.truncate(size);
+        } else if (ch.size() < size) {
+          ch.write(ByteBuffer.wrap(new byte[1]), size - 1);
+        }
         ch.force(true);
         HashTree t = leaves != null ? HashTree.fromLeafHashes(blocks, leaves)
             : SyncStore.hash(ch, size, bs, settings.ioChunkBytes, settings.hashThreads, blocking);
@@ -867,7 +951,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         pull ? remoteBlocks : localTree.blockCount(), walk == null ? 0 : walk.hashesFetched(),
         blocksTransferred, sent.get(), received.get(),
         Duration.ofNanos(System.nanoTime() - startNanos));
-    result.complete(r);
+    stagingGone.whenComplete((v, t) -> result.complete(r));
     finish();
     return this;
   }
@@ -920,7 +1004,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private void finish() {
     state = State.DONE;
-    cancelled.set(true);
+    stagingStop.set(true);
     timers.cancel(KeepAlive.INSTANCE);
     if (outbound != null) {
       outbound.send(new OutClose());

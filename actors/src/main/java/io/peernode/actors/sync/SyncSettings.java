@@ -36,6 +36,7 @@ public final class SyncSettings {
   public final int clientMaxRunningTransfers;
   public final int clientPipeline;
   public final boolean clientFullVerify;
+  public final boolean clientStageWhileHashing;
   public final Duration clientHashTimeout;
   public final Duration clientKeepAlive;
 
@@ -67,6 +68,7 @@ public final class SyncSettings {
     this.clientMaxRunningTransfers = c.getInt("client.max-running-transfers");
     this.clientPipeline = Math.max(1, c.getInt("client.pipeline"));
     this.clientFullVerify = c.getBoolean("client.full-verify");
+    this.clientStageWhileHashing = c.getBoolean("client.stage-while-hashing");
     this.clientHashTimeout = c.getDuration("client.hash-timeout");
     this.clientKeepAlive = c.getDuration("client.keep-alive");
     if (clientKeepAlive.isZero() || clientKeepAlive.isNegative()) {
