@@ -65,8 +65,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Work that does not depend on the other side runs beside it: {@code init} goes out as soon as
  * the local file is opened, so both sides hash their copies at the same time (while this side is
  * still hashing after the server's {@code init}, a {@code req hash [0]} every
- * {@code client.keep-alive} keeps the session from the server's idle timeout), and a pull makes
- * and flushes its staging copy during the tree walk.
+ * {@code client.keep-alive} keeps the session from the server's idle timeout); a pull makes its
+ * staging copy while it hashes ({@code client.stage-while-hashing}; dropped unflushed if the copies
+ * are equal) and flushes it while the blocks move; data answers are written and hashed on the
+ * blocking dispatcher while the next ones arrive, at most {@code client.pipeline} batches held.
  */
 public final class SyncClientSession extends AbstractBehavior<SyncClientSession.Command> {
 
