@@ -112,6 +112,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private record StagingFailed(String msg) implements Command {}
 
+  /** A discarded staging copy is deleted (the actor stays until then, so it is never left). */
+  private enum StagingDeleted implements Command { INSTANCE }
+
   private enum Committed implements Command { INSTANCE }
 
   private record IoFailed(String msg) implements Command {}
@@ -290,6 +293,10 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
             return this;
           }
           return fail(0, m.msg());
+        })
+        .onMessageEquals(StagingDeleted.INSTANCE, () -> {
+          background--;
+          return this; // the result completed with the deletion; a timer stops a finished session
         })
         .onMessage(WriteFailed.class, m -> {
           writesInFlight--;
@@ -660,10 +667,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     Path s = staging;
     staging = null;
     CompletableFuture<Void> gone = stagingGone;
+    background++;
     SyncStore.runOrInline(blocking, () -> {
       SyncStore.deleteQuietly(s);
       gone.complete(null);
     });
+    getContext().pipeToSelf(gone, (v, t) -> StagingDeleted.INSTANCE);
   }
 
   private void maybeStartFlush() {
