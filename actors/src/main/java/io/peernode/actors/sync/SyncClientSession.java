@@ -204,6 +204,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private final java.util.concurrent.atomic.AtomicBoolean stagingStop =
       new java.util.concurrent.atomic.AtomicBoolean();
   private boolean stagingCopyIsHashed;
+  /** Bytes of the local file the staging copy takes: all, until the server's size is known. */
+  private final AtomicLong stagingCopyLimit = new AtomicLong(Long.MAX_VALUE);
   /**
    * The flush of the copied bytes, started when the copy is there and running while the blocks
    * move, so the commit's fsync has little left to write; the commit waits for it.
@@ -482,6 +484,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       return fail(0, "the server answered with block size " + r.blockSize());
     }
     remoteSize = r.size();
+    stagingCopyLimit.set(remoteSize);
     remoteBlocks = r.blockCount();
     remoteRoot = r.root();
     try {
@@ -606,8 +609,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     stagingStarted = true;
     background++;
     Path local = req.localPath().toAbsolutePath();
-    // Before the server's init (a copy made while hashing) all of the local file is copied.
-    long size = serverInitHere ? remoteSize : Long.MAX_VALUE;
+    // A copy made while hashing copies all of the local file, unless the server's init comes
+    // meanwhile: then no more than its size (a large local file of a small remote one).
+    AtomicLong size = stagingCopyLimit;
+    if (serverInitHere) {
+      size.set(remoteSize);
+    }
     boolean exists = localExists;
     Object hashedVersion = localVersion;
     java.util.concurrent.atomic.AtomicBoolean stop = stagingStop;
@@ -719,16 +726,17 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   /** Copies at most {@code limit} bytes of {@code from} into {@code to} in the kernel, in slices. */
-  private static void copy(Path from, FileChannel to, long limit,
+  private static void copy(Path from, FileChannel to, AtomicLong limit,
       java.util.concurrent.atomic.AtomicBoolean stop) throws IOException {
     final long slice = 64L << 20;
     try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ)) {
-      long n = Math.min(in.size(), limit);
-      for (long pos = 0; pos < n; ) {
+      long size = in.size();
+      // The limit may drop while copying (the server's size arrives): re-read it every slice.
+      for (long pos = 0; pos < Math.min(size, limit.get()); ) {
         if (stop.get()) {
           throw new IOException("the transfer was stopped");
         }
-        long moved = in.transferTo(pos, Math.min(slice, n - pos), to);
+        long moved = in.transferTo(pos, Math.min(slice, Math.min(size, limit.get()) - pos), to);
         if (moved <= 0) {
           throw new IOException("the local file ended at " + pos + " while being copied");
         }
