@@ -33,8 +33,11 @@ public final class Main {
     if (System.getProperty("logback.configurationFile") == null) {
       System.setProperty("logback.configurationFile", "peer-logback.xml");
     }
-    // Initialise logging before the actor system's threads log concurrently.
-    org.slf4j.LoggerFactory.getILoggerFactory();
+    // Initialise logging before the actor system's threads log concurrently; the sync client's
+    // quiet actor system does not log through slf4j, and its start is what a sync waits for.
+    if (args.length == 0 || !args[0].equals("sync")) {
+      org.slf4j.LoggerFactory.getILoggerFactory();
+    }
     System.exit(run(args, System.out, System.err));
   }
 

@@ -124,7 +124,8 @@ final class FrameStreams {
   /** Bytes to frames; after a framing error emits one {@link InBroken} and ignores the rest. */
   static Flow<ByteString, In, NotUsed> decoder(int maxJsonBytes, int maxBinBytes, LongConsumer bytesIn) {
     return Flow.<ByteString>create().statefulMapConcat(() -> {
-      FrameDecoder decoder = new FrameDecoder(maxJsonBytes, maxBinBytes);
+      // ByteStrings never change: the frames keep slices of them instead of copies.
+      FrameDecoder decoder = FrameDecoder.zeroCopy(maxJsonBytes, maxBinBytes);
       boolean[] broken = {false};
       return bytes -> {
         if (broken[0]) {
@@ -133,9 +134,8 @@ final class FrameStreams {
         bytesIn.accept(bytes.size());
         List<In> out = new ArrayList<>(1);
         try {
-          for (ByteBuffer b : bytes.getByteBuffers()) {
-            decoder.feed(b, f -> out.add(new InFrame(f)));
-          }
+          // The array of a compact ByteString (what a TCP read gives) itself, else a copy.
+          decoder.feed(ByteBuffer.wrap(bytes.toArrayUnsafe()), f -> out.add(new InFrame(f)));
         } catch (FrameException e) {
           broken[0] = true;
           out.add(new InBroken(e.getMessage()));

@@ -65,8 +65,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Work that does not depend on the other side runs beside it: {@code init} goes out as soon as
  * the local file is opened, so both sides hash their copies at the same time (while this side is
  * still hashing after the server's {@code init}, a {@code req hash [0]} every
- * {@code client.keep-alive} keeps the session from the server's idle timeout), and a pull makes
- * and flushes its staging copy during the tree walk.
+ * {@code client.keep-alive} keeps the session from the server's idle timeout); a pull makes its
+ * staging copy while it hashes ({@code client.stage-while-hashing}; dropped unflushed if the copies
+ * are equal) and flushes it while the blocks move; data answers are written and hashed on the
+ * blocking dispatcher while the next ones arrive, at most {@code client.pipeline} batches held.
  */
 public final class SyncClientSession extends AbstractBehavior<SyncClientSession.Command> {
 
@@ -106,6 +108,13 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private record Written(int[] blocks, byte[] hashes) implements Command {}
 
+  private record WriteFailed(String msg) implements Command {}
+
+  private record StagingFailed(String msg) implements Command {}
+
+  /** A discarded staging copy is deleted (the actor stays until then, so it is never left). */
+  private enum StagingDeleted implements Command { INSTANCE }
+
   private enum Committed implements Command { INSTANCE }
 
   private record IoFailed(String msg) implements Command {}
@@ -142,13 +151,17 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private final AtomicLong received = new AtomicLong();
   private final long startNanos = System.nanoTime();
   private ActorRef<StreamAck> pendingAck;
-  /** File work that holds back the inbound stream (writing data, the commit) is running. */
+  /** File work that holds back the inbound stream (the commit) is running. */
   private boolean busy;
+  /**
+   * Data answers being written to the staging copy (and hashed) on the blocking dispatcher. They
+   * do not hold back the inbound stream: the next answer arrives while one is written, and
+   * several are written at once. Counted with the requests outstanding against
+   * {@code client.pipeline}, so no more than that many batches are held at a time.
+   */
+  private int writesInFlight;
   /** File work beside the conversation (opening, hashing, staging) still running. */
   private int background;
-  /** Set when the transfer is over, so a staging copy still being made stops early. */
-  private final java.util.concurrent.atomic.AtomicBoolean cancelled =
-      new java.util.concurrent.atomic.AtomicBoolean();
   private long wireAtLastTick;
   private State state = State.OPENING;
   private boolean connected;
@@ -180,7 +193,24 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private Path staging;
   private FileChannel stagingChannel;
   private boolean stagingStarted;
+  /** The copies differ: the staging copy will be filled and committed. */
+  private boolean stagingNeeded;
+  /** The copies turned out equal after the staging copy was started: it goes. */
+  private boolean stagingDiscarded;
+  private boolean stagingFlushStarted;
+  /** Done when a discarded staging copy is deleted: the result waits for it, so none is left behind. */
+  private CompletableFuture<Void> stagingGone = CompletableFuture.completedFuture(null);
+  /** Set when the transfer is over or the staging copy discarded, so a copy still being made stops early. */
+  private final java.util.concurrent.atomic.AtomicBoolean stagingStop =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private boolean stagingCopyIsHashed;
+  /** Bytes of the local file the staging copy takes: all, until the server's size is known. */
+  private final AtomicLong stagingCopyLimit = new AtomicLong(Long.MAX_VALUE);
+  /**
+   * The flush of the copied bytes, started when the copy is there and running while the blocks
+   * move, so the commit's fsync has little left to write; the commit waits for it.
+   */
+  private CompletableFuture<Void> stagingFlush = CompletableFuture.completedFuture(null);
 
   private SyncClientSession(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       Request req, CompletableFuture<SyncResult> result, Executor blocking) {
@@ -254,6 +284,26 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         })
         .onMessageEquals(KeepAlive.INSTANCE, this::onKeepAlive)
         .onMessage(Written.class, this::onWritten)
+        .onMessage(StagingFailed.class, m -> {
+          background--;
+          if (state == State.DONE) {
+            stagingGone.complete(null);
+            return working() ? this : Behaviors.stopped();
+          }
+          if (stagingDiscarded) {
+            stagingGone.complete(null); // stopped, and deleted by the task itself
+            return this;
+          }
+          return fail(0, m.msg());
+        })
+        .onMessageEquals(StagingDeleted.INSTANCE, () -> {
+          background--;
+          return this; // the result completed with the deletion; a timer stops a finished session
+        })
+        .onMessage(WriteFailed.class, m -> {
+          writesInFlight--;
+          return fail(0, m.msg());
+        })
         .onMessageEquals(Committed.INSTANCE, this::onCommitted)
         .onMessage(IoFailed.class, m -> {
           busy = false; // the work that failed is over
@@ -313,6 +363,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       return onLocalHashed(new LocalHashed(HashTree.fromLeafHashes(0, new byte[0]), true));
     }
     hashLocal();
+    if (req.action() == Action.PULL && settings.clientStageWhileHashing) {
+      stage(); // speculative: dropped (never flushed) if the copies turn out equal
+    }
     return this;
   }
 
@@ -326,7 +379,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     background++;
     CompletableFuture<LocalHashed> f = CompletableFuture.supplyAsync(() -> {
       try {
-        HashTree t = SyncStore.hash(ch, size, bs, settings.ioChunkBytes);
+        HashTree t = SyncStore.hash(ch, size, bs, settings.ioChunkBytes, settings.hashThreads, blocking);
         return new LocalHashed(t, before.equals(version(path)));
       } catch (IOException e) {
         throw new CompletionException(e);
@@ -431,6 +484,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       return fail(0, "the server answered with block size " + r.blockSize());
     }
     remoteSize = r.size();
+    stagingCopyLimit.set(remoteSize);
     remoteBlocks = r.blockCount();
     remoteRoot = r.root();
     try {
@@ -459,9 +513,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     byte[] root = Hex.decode(remoteRoot);
     int remoteLeaves = HashTree.leafCount(remoteBlocks);
     boolean pull = req.action() == Action.PULL;
-    if (pull && localExists
-        && !(localSize == remoteSize && localTree.rootHex().equalsIgnoreCase(remoteRoot))) {
-      stage(); // the copies differ: a staging copy is needed, made while the walk goes on
+    if (pull && localExists) {
+      if (localSize == remoteSize && localTree.rootHex().equalsIgnoreCase(remoteRoot)) {
+        discardStaging();
+      } else {
+        needStaging(); // the copies differ: a staging copy is needed, made while the walk goes on
+      }
     }
     // Lay our leaves out in the server's tree shape so heap indices mean the same on both sides.
     long keep = pull ? Math.min(localTree.blockCount(), remoteBlocks) : localTree.blockCount();
@@ -495,7 +552,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   private Behavior<Command> onHashes(SyncMessage.Send s) {
-    if (!Arrays.equals(s.index(), inFlight) || s.payload().length != inFlight.length * HashTree.HASH_BYTES) {
+    if (!Arrays.equals(s.index(), inFlight) || s.body().length() != inFlight.length * HashTree.HASH_BYTES) {
       return fail(0, "the server sent hashes for other nodes than asked");
     }
     walk.onHashes(inFlight, s.payload());
@@ -528,13 +585,11 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     todo = blocks;
     todoPos = 0;
     if (pull) {
-      if (todo.length == 0 && localSize == remoteSize && localExists && !stagingStarted) {
+      if (todo.length == 0 && localSize == remoteSize && localExists && !stagingNeeded) {
         return end(); // identical
       }
       state = State.STAGING;
-      if (!stagingStarted) {
-        stage();
-      }
+      needStaging();
       return stagingChannel != null ? startPullData() : this;
     }
     state = State.DATA;
@@ -545,17 +600,24 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   /**
    * Makes the staging copy beside the local file on the blocking dispatcher: a copy of the local
-   * file (or an empty file), resized to the server's size and flushed, so the commit's fsync has
-   * only the blocks that moved left to write.
+   * file (or an empty file), resized to the server's size at the commit. With
+   * {@code client.stage-while-hashing} it starts as soon as the local file is open, beside its
+   * hashing, and is dropped if the copies turn out equal. Its flush runs while the blocks move
+   * ({@link #stagingFlush}), so the commit's fsync has little left to write.
    */
   private void stage() {
     stagingStarted = true;
     background++;
     Path local = req.localPath().toAbsolutePath();
-    long size = remoteSize;
+    // A copy made while hashing copies all of the local file, unless the server's init comes
+    // meanwhile: then no more than its size (a large local file of a small remote one).
+    AtomicLong size = stagingCopyLimit;
+    if (serverInitHere) {
+      size.set(remoteSize);
+    }
     boolean exists = localExists;
     Object hashedVersion = localVersion;
-    java.util.concurrent.atomic.AtomicBoolean stop = cancelled;
+    java.util.concurrent.atomic.AtomicBoolean stop = stagingStop;
     CompletableFuture<StagingReady> f = CompletableFuture.supplyAsync(() -> {
       Path s = null;
       FileChannel ch = null;
@@ -572,14 +634,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
           copy(local, ch, size, stop);
           copyIsHashed = hashedVersion != null && hashedVersion.equals(version(local));
         }
-        if (ch.size() > size) {
-          ch.truncate(size);
-        } else if (ch.size() < size) {
-          ch.write(ByteBuffer.wrap(new byte[1]), size - 1);
-        }
-        if (exists) {
-          ch.force(false);
-        }
+        // Resized to the server's size at the commit: blocks past the end extend it meanwhile.
         return new StagingReady(s, ch, copyIsHashed);
       } catch (IOException e) {
         closeQuietly(ch);
@@ -588,7 +643,57 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       }
     }, blocking);
     getContext().pipeToSelf(f, (r, t) -> t == null ? r
-        : new BackgroundFailed("cannot stage the local copy: " + message(t)));
+        : new StagingFailed("cannot stage the local copy: " + message(t)));
+  }
+
+  /** The copies differ: make the staging copy if not started yet, and flush it once it is there. */
+  private void needStaging() {
+    stagingNeeded = true;
+    if (!stagingStarted) {
+      stage();
+    } else {
+      maybeStartFlush();
+    }
+  }
+
+  /** The copies are equal: a staging copy started while hashing is stopped and deleted. */
+  private void discardStaging() {
+    if (stagingStarted && !stagingNeeded && !stagingDiscarded) {
+      stagingDiscarded = true;
+      stagingStop.set(true);
+      stagingGone = new CompletableFuture<>();
+      if (stagingChannel != null) {
+        deleteDiscardedStaging(); // else when the copy lands (or stops)
+      }
+    }
+  }
+
+  private void deleteDiscardedStaging() {
+    closeQuietly(stagingChannel);
+    stagingChannel = null;
+    Path s = staging;
+    staging = null;
+    CompletableFuture<Void> gone = stagingGone;
+    background++;
+    SyncStore.runOrInline(blocking, () -> {
+      SyncStore.deleteQuietly(s);
+      gone.complete(null);
+    });
+    getContext().pipeToSelf(gone, (v, t) -> StagingDeleted.INSTANCE);
+  }
+
+  private void maybeStartFlush() {
+    if (stagingNeeded && localExists && stagingChannel != null && !stagingFlushStarted) {
+      stagingFlushStarted = true;
+      FileChannel ch = stagingChannel;
+      stagingFlush = CompletableFuture.runAsync(() -> {
+        try {
+          ch.force(false);
+        } catch (IOException e) {
+          // only a head start: the commit's own fsync reports what is wrong
+        }
+      }, blocking);
+    }
   }
 
   private static String stagingPrefix(Path local) {
@@ -621,16 +726,17 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   /** Copies at most {@code limit} bytes of {@code from} into {@code to} in the kernel, in slices. */
-  private static void copy(Path from, FileChannel to, long limit,
+  private static void copy(Path from, FileChannel to, AtomicLong limit,
       java.util.concurrent.atomic.AtomicBoolean stop) throws IOException {
     final long slice = 64L << 20;
     try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ)) {
-      long n = Math.min(in.size(), limit);
-      for (long pos = 0; pos < n; ) {
+      long size = in.size();
+      // The limit may drop while copying (the server's size arrives): re-read it every slice.
+      for (long pos = 0; pos < Math.min(size, limit.get()); ) {
         if (stop.get()) {
           throw new IOException("the transfer was stopped");
         }
-        long moved = in.transferTo(pos, Math.min(slice, n - pos), to);
+        long moved = in.transferTo(pos, Math.min(slice, Math.min(size, limit.get()) - pos), to);
         if (moved <= 0) {
           throw new IOException("the local file ended at " + pos + " while being copied");
         }
@@ -661,17 +767,22 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     staging = r.staging();
     stagingChannel = r.channel();
     stagingCopyIsHashed = r.copyIsHashed();
+    if (stagingDiscarded) {
+      deleteDiscardedStaging();
+      return this;
+    }
     if (state == State.DONE) {
       cleanUpStaging();
       return this;
     }
+    maybeStartFlush();
     return state == State.STAGING ? startPullData() : this; // else the walk is still going on
   }
 
   /** The walk is done and the staging copy is there: ask for the blocks that differ. */
   private Behavior<Command> startPullData() {
     state = State.DATA;
-    if (stagingCopyIsHashed && !settings.clientFullVerify) {
+    if (stagingCopyIsHashed && localVersion != null && !settings.clientFullVerify) {
       // Blocks not transferred are the local ones, whose hashes we have; transferred ones are
       // hashed as they are written. So the result's root needs no second read of the file.
       stagingLeaves = new byte[Math.toIntExact(remoteBlocks * HashTree.HASH_BYTES)];
@@ -703,12 +814,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private Behavior<Command> nextPullBatch() {
     req.progress().onProgress(SyncProgress.Phase.TRANSFER, blocksTransferred, todo.length, wire());
     // Keep a few requests outstanding so the server reads the next batch while we write this one.
-    while (batches.size() < settings.clientPipeline && todoPos < todo.length) {
+    while (batches.size() + writesInFlight < settings.clientPipeline && todoPos < todo.length) {
       int[] batch = nextBatch(remoteSize);
       batches.add(batch);
       send(new SyncMessage.Req(DataType.DATA, batch));
     }
-    if (batches.isEmpty()) {
+    if (batches.isEmpty() && writesInFlight == 0) {
       return verifyAndCommit();
     }
     return this;
@@ -723,11 +834,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     for (int i : idx) {
       expected += HashTree.blockLength(remoteSize, req.blockSize(), i);
     }
-    if (!Arrays.equals(s.index(), idx) || s.payload().length != expected) {
+    if (!Arrays.equals(s.index(), idx) || s.body().length() != expected) {
       return fail(0, "the server sent other blocks than asked");
     }
-    busy = true;
-    byte[] payload = s.payload();
+    batches.poll();
+    writesInFlight++;
+    io.peernode.protocol.sync.Binary payload = s.body();
     FileChannel ch = stagingChannel;
     long size = remoteSize;
     int bs = req.blockSize();
@@ -738,16 +850,15 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         throw new CompletionException(e);
       }
     }, blocking);
-    getContext().pipeToSelf(f, (w, t) -> t == null ? w : new IoFailed("cannot write the staging copy: " + message(t)));
+    getContext().pipeToSelf(f, (w, t) -> t == null ? w : new WriteFailed("cannot write the staging copy: " + message(t)));
     return this;
   }
 
   private Behavior<Command> onWritten(Written w) {
-    busy = false;
+    writesInFlight--;
     if (state == State.DONE) {
       return this;
     }
-    batches.poll();
     blocksTransferred += w.blocks().length;
     if (stagingLeaves != null) {
       for (int k = 0; k < w.blocks().length; k++) {
@@ -772,11 +883,16 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     String root = remoteRoot;
     byte[] leaves = stagingLeaves;
     long blocks = remoteBlocks;
-    CompletableFuture<Committed> f = CompletableFuture.supplyAsync(() -> {
+    CompletableFuture<Committed> f = stagingFlush.thenApplyAsync(flushed -> {
       try {
+        if (ch.size() > size) {
+          ch.truncate(size);
+        } else if (ch.size() < size) {
+          ch.write(ByteBuffer.wrap(new byte[1]), size - 1);
+        }
         ch.force(true);
         HashTree t = leaves != null ? HashTree.fromLeafHashes(blocks, leaves)
-            : SyncStore.hash(ch, size, bs, settings.ioChunkBytes);
+            : SyncStore.hash(ch, size, bs, settings.ioChunkBytes, settings.hashThreads, blocking);
         if (!t.rootHex().equalsIgnoreCase(root)) {
           throw new IOException("the transferred copy does not hash to the server's root; local file left as it was");
         }
@@ -854,7 +970,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         pull ? remoteBlocks : localTree.blockCount(), walk == null ? 0 : walk.hashesFetched(),
         blocksTransferred, sent.get(), received.get(),
         Duration.ofNanos(System.nanoTime() - startNanos));
-    result.complete(r);
+    stagingGone.whenComplete((v, t) -> result.complete(r));
     finish();
     return this;
   }
@@ -864,12 +980,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       return fail(0, "the server closed the connection");
     }
     // With file work still running, the timer of finish() stops us once it has landed.
-    return busy || background > 0 ? this : Behaviors.stopped();
+    return working() ? this : Behaviors.stopped();
   }
 
   private Behavior<Command> onTimeout() {
     if (state == State.DONE) {
-      if (busy || background > 0) {
+      if (working()) {
         // File work still running: let it land first, so what it made is cleaned up.
         timers.startSingleTimer(Timeout.INSTANCE, Duration.ofSeconds(1));
         return this;
@@ -877,7 +993,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       return Behaviors.stopped();
     }
     long seen = received.get() + sent.get();
-    if (busy || background > 0 || seen != wireAtLastTick) {
+    if (working() || seen != wireAtLastTick) {
       // Local file work, or a large frame still moving, is not a silent server.
       wireAtLastTick = seen;
       arm();
@@ -892,7 +1008,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private Behavior<Command> fail(int status, String msg, int retry) {
     result.completeExceptionally(new SyncFailedException(status, retry, msg));
-    if (busy || background > 0) {
+    if (working()) {
       // File work is still running; let it land, then PostStop cleans up.
       finish();
       return this;
@@ -900,9 +1016,14 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     return Behaviors.stopped();
   }
 
+  /** File work is still running (then it must land before the actor stops and cleans up). */
+  private boolean working() {
+    return busy || background > 0 || writesInFlight > 0;
+  }
+
   private void finish() {
     state = State.DONE;
-    cancelled.set(true);
+    stagingStop.set(true);
     timers.cancel(KeepAlive.INSTANCE);
     if (outbound != null) {
       outbound.send(new OutClose());

@@ -492,14 +492,14 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
       }
       expected += HashTree.blockLength(size, blockSize, i);
     }
-    if (expected != s.payload().length) {
-      return err("send carries " + s.payload().length + " bytes, the blocks need " + expected);
+    if (expected != s.body().length()) {
+      return err("send carries " + s.body().length() + " bytes, the blocks need " + expected);
     }
     busy = true;
     FileChannel ch = stagingChannel;
     long fileSize = size;
     int bs = blockSize;
-    byte[] payload = s.payload();
+    io.peernode.protocol.sync.Binary payload = s.body();
     CompletableFuture<Written> f = CompletableFuture.supplyAsync(() -> {
       try {
         byte[] hashes = SyncStore.writeBlocks(ch, fileSize, bs, idx, payload);
@@ -551,7 +551,7 @@ public final class SyncSession extends AbstractBehavior<SyncSession.Command> {
         HashTree t = null;
         if (root != null) {
           t = leaves != null ? SyncStore.completeTree(ch, fileSize, bs, leaves, known)
-              : SyncStore.hash(ch, fileSize, bs, settings.ioChunkBytes);
+              : SyncStore.hash(ch, fileSize, bs, settings.ioChunkBytes, settings.hashThreads, blocking);
           if (!t.rootHex().equalsIgnoreCase(root)) {
             return false;
           }

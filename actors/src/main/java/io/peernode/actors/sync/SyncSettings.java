@@ -26,6 +26,7 @@ public final class SyncSettings {
   public final int treeCacheEntries;
   public final long treeCacheBytes;
   public final int ioChunkBytes;
+  public final int hashThreads;
   public final String stagingDir;
   public final int clientDefaultBlockSize;
   public final int clientMinAutoBlockSize;
@@ -35,6 +36,7 @@ public final class SyncSettings {
   public final int clientMaxRunningTransfers;
   public final int clientPipeline;
   public final boolean clientFullVerify;
+  public final boolean clientStageWhileHashing;
   public final Duration clientHashTimeout;
   public final Duration clientKeepAlive;
 
@@ -55,6 +57,8 @@ public final class SyncSettings {
     this.treeCacheEntries = c.getInt("tree-cache-entries");
     this.treeCacheBytes = c.getBytes("tree-cache-bytes");
     this.ioChunkBytes = intBytes(c, "io-chunk-bytes");
+    int ht = c.getInt("hash-threads");
+    this.hashThreads = ht > 0 ? ht : Math.min(8, Runtime.getRuntime().availableProcessors());
     this.stagingDir = c.getString("staging-dir");
     this.clientDefaultBlockSize = intBytes(c, "client.default-block-size");
     this.clientMinAutoBlockSize = intBytes(c, "client.min-auto-block-size");
@@ -64,6 +68,7 @@ public final class SyncSettings {
     this.clientMaxRunningTransfers = c.getInt("client.max-running-transfers");
     this.clientPipeline = Math.max(1, c.getInt("client.pipeline"));
     this.clientFullVerify = c.getBoolean("client.full-verify");
+    this.clientStageWhileHashing = c.getBoolean("client.stage-while-hashing");
     this.clientHashTimeout = c.getDuration("client.hash-timeout");
     this.clientKeepAlive = c.getDuration("client.keep-alive");
     if (clientKeepAlive.isZero() || clientKeepAlive.isNegative()) {

@@ -1,5 +1,6 @@
 package io.peernode.actors.sync;
 
+import io.peernode.protocol.sync.Binary;
 import io.peernode.protocol.sync.CommandException;
 import io.peernode.protocol.sync.HashTree;
 import io.peernode.protocol.sync.SyncPaths;
@@ -257,7 +258,8 @@ final class SyncStore {
       CompletableFuture<HashTree> result = f;
       blocking.execute(() -> {
         try {
-          result.complete(hash(s.channel(), s.size(), blockSize, settings.ioChunkBytes));
+          result.complete(hash(s.channel(), s.size(), blockSize, settings.ioChunkBytes,
+              settings.hashThreads, blocking));
           metrics.treesHashed.inc();
           synchronized (trees) {
             evict();
@@ -297,14 +299,97 @@ final class SyncStore {
     return t == null ? 0 : (long) t.nodeCount() * HashTree.HASH_BYTES;
   }
 
-  /** Hashes a file block by block through a buffer of at most {@code chunk} bytes. */
+  /** Hashes a file block by block through a buffer of at most {@code chunk} bytes, on this thread. */
   static HashTree hash(FileChannel ch, long size, int blockSize, int chunk) throws IOException {
+    return hash(ch, size, blockSize, chunk, 1, null);
+  }
+
+  /** Blocks one hashing worker claims at a time: about 8 MiB, so workers rarely meet. */
+  private static long stripeBlocks(int blockSize) {
+    return Math.max(1, (8L << 20) / blockSize);
+  }
+
+  /**
+   * Hashes a file with up to {@code threads} workers: this thread and {@code threads - 1} helpers
+   * on {@code helpers}, each claiming stripes of blocks and reading them with positional reads
+   * through its own buffer of at most {@code chunk} bytes (leaves are independent; the inner
+   * nodes are built afterwards). A helper that starts after the work is gone does nothing, and
+   * this thread waits only for helpers that started, so a busy pool slows the hash but never
+   * blocks it. Blocking: call it on the blocking executor.
+   */
+  static HashTree hash(FileChannel ch, long size, int blockSize, int chunk, int threads,
+      Executor helpers) throws IOException {
+    return hash(ch, size, blockSize, chunk, threads, helpers, stripeBlocks(blockSize));
+  }
+
+  /** As above with stripes of {@code stripe} blocks (tests use tiny ones). */
+  static HashTree hash(FileChannel ch, long size, int blockSize, int chunk, int threads,
+      Executor helpers, long stripe) throws IOException {
     long count = HashTree.blockCount(size, blockSize);
     byte[] leaves = new byte[Math.toIntExact(count * HashTree.HASH_BYTES)];
-    ByteBuffer buf = ByteBuffer.allocate(Math.min(chunk, blockSize));
-    MessageDigest md = HashTree.sha256();
-    for (long j = 0; j < count; j++) {
-      hashBlock(ch, size, blockSize, j, md, buf, leaves);
+    int workers = (int) Math.min(Math.max(1, threads), (count + stripe - 1) / stripe);
+    java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Runnable work = () -> {
+      try {
+        ByteBuffer buf = ByteBuffer.allocate(Math.min(chunk, blockSize));
+        MessageDigest md = HashTree.sha256();
+        for (long s = next.getAndAdd(stripe); s < count && failure.get() == null; s = next.getAndAdd(stripe)) {
+          for (long j = s, end = Math.min(count, s + stripe); j < end; j++) {
+            hashBlock(ch, size, blockSize, j, md, buf, leaves);
+          }
+        }
+      } catch (Throwable t) {
+        failure.compareAndSet(null, t);
+      }
+    };
+    int[] running = {0};
+    boolean[] closed = {false};
+    for (int w = 1; w < workers && helpers != null; w++) {
+      try {
+        helpers.execute(() -> {
+          synchronized (running) {
+            if (closed[0]) {
+              return;
+            }
+            running[0]++;
+          }
+          try {
+            work.run();
+          } finally {
+            synchronized (running) {
+              running[0]--;
+              running.notifyAll();
+            }
+          }
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        break; // this thread does the rest
+      }
+    }
+    work.run();
+    boolean interrupted = false;
+    synchronized (running) {
+      closed[0] = true;
+      while (running[0] > 0) {
+        try {
+          running.wait();
+        } catch (InterruptedException e) {
+          interrupted = true; // the helpers still write into leaves: wait for them anyway
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    Throwable t = failure.get();
+    if (t instanceof IOException e) {
+      throw e;
+    } else if (t instanceof RuntimeException e) {
+      throw e;
+    } else if (t != null) {
+      throw new IOException("hashing failed", t);
     }
     return HashTree.fromLeafHashes(count, leaves);
   }
@@ -344,25 +429,31 @@ final class SyncStore {
     }
   }
 
-  /** Clean-up at stop: on the blocking pool, or right here if the pool is already shut down. */
   /**
    * Writes received blocks (concatenated in {@code idx} order in {@code payload}) at their places
-   * in a staging copy and returns their hashes, concatenated the same way. Blocking: call it on
-   * the blocking executor.
+   * in a staging copy and returns their hashes, concatenated the same way. Each block goes from
+   * the pieces it arrived in straight to the file and the digest. Blocking: call it on the
+   * blocking executor.
    */
-  static byte[] writeBlocks(FileChannel ch, long fileSize, int blockSize, int[] idx, byte[] payload)
+  static byte[] writeBlocks(FileChannel ch, long fileSize, int blockSize, int[] idx, Binary payload)
       throws IOException {
     int off = 0;
     byte[] hashes = new byte[idx.length * HashTree.HASH_BYTES];
+    MessageDigest md = HashTree.sha256();
     for (int k = 0; k < idx.length; k++) {
       int i = idx[k];
       int len = HashTree.blockLength(fileSize, blockSize, i);
-      System.arraycopy(HashTree.sha256(payload, off, len), 0, hashes, k * HashTree.HASH_BYTES,
-          HashTree.HASH_BYTES);
-      ByteBuffer b = ByteBuffer.wrap(payload, off, len);
       long pos = (long) i * blockSize;
-      while (b.hasRemaining()) {
-        pos += ch.write(b, pos);
+      for (ByteBuffer b : payload.range(off, len)) {
+        md.update(b.duplicate());
+        while (b.hasRemaining()) {
+          pos += ch.write(b, pos);
+        }
+      }
+      try {
+        md.digest(hashes, k * HashTree.HASH_BYTES, HashTree.HASH_BYTES);
+      } catch (java.security.DigestException e) {
+        throw new IllegalStateException(e);
       }
       off += len;
     }

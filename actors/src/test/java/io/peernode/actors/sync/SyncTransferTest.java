@@ -173,6 +173,29 @@ class SyncTransferTest {
   }
 
   @Test
+  void anIdenticalPullDropsTheStagingCopyItStartedWhileHashingAndKeepsTheFile() throws Exception {
+    // Large enough that the copy begun beside the hashing (client.stage-while-hashing) is often
+    // still running when the roots turn out equal, or being deleted when the session ends (a
+    // session that stopped then failed the pull: "the transfer was stopped"); either way the pull
+    // succeeds, the copy is gone when it returns, and the local file was not replaced.
+    byte[] a = bytes(24 << 20, 6);
+    String name = "identical-large.bin";
+    Files.write(root.resolve(name), a);
+    Path localFile = tmp.resolve("identical-large-local.bin");
+    Files.write(localFile, a);
+    Object before = Files.readAttributes(localFile, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+    for (int i = 0; i < 6; i++) {
+      SyncResult r = await(SyncClient.pull(kit.system(), "127.0.0.1", server.port(), name, localFile, 64 * KB, null));
+      assertEquals(0, r.blocksTransferred());
+      assertNoStaging(tmp);
+      assertEquals(before,
+          Files.readAttributes(localFile, java.nio.file.attribute.BasicFileAttributes.class).fileKey(),
+          "not renamed over");
+    }
+    assertArrayEquals(a, Files.readAllBytes(localFile));
+  }
+
+  @Test
   void newFilePushCreatesDirectories() throws Exception {
     byte[] a = bytes(10 * KB + 3, 6);
     SyncResult r = push(a, null, KB);

@@ -93,13 +93,7 @@ public final class SyncCli {
     String remote = positional.get(2);
     Path local = Path.of(positional.get(3));
 
-    Config config = ConfigFactory.parseString(
-            "akka.actor.provider = local\n"
-                + "akka.loglevel = ERROR\n"
-                + "akka.stdout-loglevel = OFF\n"
-                + "akka.log-dead-letters = off\n"
-                + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n")
-        .withFallback(ConfigFactory.load());
+    Config config = cliConfig(ConfigFactory.load());
     SyncSettings settings = SyncSettings.clientFromConfig(config.getConfig("peer.sync"));
     int blockSize = blockSizeArg == null ? settings.blockSizeFor(localSize(local))
         : (int) Math.min(Integer.MAX_VALUE, blockSizeArg);
@@ -138,6 +132,28 @@ public final class SyncCli {
         // exiting anyway
       }
     }
+  }
+
+  /**
+   * The CLI's actor system: local, quiet, no slf4j, and a {@link SyncCliSerializer} in place of
+   * each configured serializer (the system never serializes; building the node's serializers was
+   * a quarter of the CLI's start). Everything else, {@code peer.sync} included, is as loaded.
+   */
+  static Config cliConfig(Config loaded) {
+    StringBuilder s = new StringBuilder()
+        .append("akka.actor.provider = local\n")
+        .append("akka.loglevel = ERROR\n")
+        .append("akka.stdout-loglevel = OFF\n")
+        .append("akka.use-slf4j = off\n")
+        .append("akka.loggers = [\"akka.event.Logging$DefaultLogger\"]\n")
+        .append("akka.logging-filter = \"akka.event.DefaultLoggingFilter\"\n")
+        .append("akka.log-dead-letters = off\n")
+        .append("akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n");
+    for (String name : loaded.getConfig("akka.actor.serializers").root().keySet()) {
+      s.append("akka.actor.serializers.").append(com.typesafe.config.ConfigUtil.quoteString(name))
+          .append(" = \"").append(SyncCliSerializer.class.getName()).append("\"\n");
+    }
+    return ConfigFactory.parseString(s.toString()).withFallback(loaded);
   }
 
   static String summary(SyncResult r) {

@@ -55,6 +55,31 @@ class SyncCliTest {
   }
 
   @Test
+  void theCliActorSystemIsLocalAndBuildsNoneOfTheNodesSerializers() throws Exception {
+    com.typesafe.config.Config loaded = ConfigFactory.load();
+    com.typesafe.config.Config cli = SyncCli.cliConfig(loaded);
+    var names = loaded.getConfig("akka.actor.serializers").root().keySet();
+    assertTrue(names.contains("jackson-cbor"), "the node's serializers are configured: " + names);
+    for (String name : names) {
+      assertEquals(SyncCliSerializer.class.getName(),
+          cli.getString("akka.actor.serializers." + com.typesafe.config.ConfigUtil.quoteString(name)), name);
+    }
+    assertEquals("local", cli.getString("akka.actor.provider"));
+    assertEquals(loaded.getConfig("peer.sync"), cli.getConfig("peer.sync"));
+    var system = akka.actor.typed.ActorSystem.create(akka.actor.typed.javadsl.Behaviors.empty(), "cli-config", cli);
+    try {
+      var serialization = akka.serialization.SerializationExtension.get(system);
+      var ser = serialization.serializerFor(String.class); // bound to primitive-string
+      assertEquals(SyncCliSerializer.class, ser.getClass());
+      org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+          () -> ser.toBinary("x"));
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void usageErrorsExit2() {
     assertEquals(2, run(false).code());
     assertEquals(2, run(false, "pull", "host", "a", "b").code());

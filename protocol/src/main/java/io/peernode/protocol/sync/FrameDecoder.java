@@ -14,6 +14,12 @@ import java.util.function.Consumer;
  * announcing a large frame and then going silent costs nothing. After the first error the decoder
  * is poisoned: a byte stream that broke framing cannot be resynchronised.
  *
+ * <p>{@link #zeroCopy} decoders keep the binary part as slices of the buffers they are fed
+ * ({@link Binary}) instead of copying it into one array: for callers whose buffers are never
+ * written again once fed (Akka's immutable {@code ByteString}s). It holds the same bytes as
+ * the copying mode, plus at most the unused parts of the first and the last buffer a frame
+ * shares with its neighbours.
+ *
  * <p>Not thread-safe; one instance per connection direction.
  */
 public final class FrameDecoder {
@@ -27,6 +33,8 @@ public final class FrameDecoder {
 
   private final int maxJsonBytes;
   private final int maxBinBytes;
+  private final boolean zeroCopy;
+  private final java.util.ArrayList<ByteBuffer> pieces = new java.util.ArrayList<>();
 
   private State state = State.JSON_HEADER;
   private int prefixPos;
@@ -41,16 +49,32 @@ public final class FrameDecoder {
   private String failure;
 
   public FrameDecoder(int maxJsonBytes, int maxBinBytes) {
+    this(maxJsonBytes, maxBinBytes, false);
+  }
+
+  private FrameDecoder(int maxJsonBytes, int maxBinBytes, boolean zeroCopy) {
     if (maxJsonBytes < 1 || maxBinBytes < 0) {
       throw new IllegalArgumentException("limits must be positive");
     }
     this.maxJsonBytes = maxJsonBytes;
     this.maxBinBytes = maxBinBytes;
+    this.zeroCopy = zeroCopy;
   }
 
-  /** Bytes of buffer this decoder holds now (JSON plus binary arrays); for limits tests and metrics. */
+  /**
+   * A decoder that keeps slices of the fed buffers as the frames' binary parts: the caller must
+   * never change a buffer's bytes after feeding it.
+   */
+  public static FrameDecoder zeroCopy(int maxJsonBytes, int maxBinBytes) {
+    return new FrameDecoder(maxJsonBytes, maxBinBytes, true);
+  }
+
+  /**
+   * Bytes of the frame being received this decoder holds now (JSON plus binary, the latter as
+   * received so far in zero-copy mode); for limits tests and metrics.
+   */
   public long heldBytes() {
-    return (json == null ? 0 : json.length) + (bin == null ? 0 : bin.length);
+    return (json == null ? 0 : json.length) + (bin == null ? 0 : bin.length) + (zeroCopy ? binFilled : 0);
   }
 
   /** True while no frame is partly received (used to tell a clean close from a cut frame). */
@@ -84,8 +108,13 @@ public final class FrameDecoder {
         }
         case BIN_BODY -> {
           int n = Math.min(in.remaining(), binLength - binFilled);
-          ensureBinCapacity(binFilled + n);
-          in.get(bin, binFilled, n);
+          if (zeroCopy) {
+            pieces.add(in.slice(in.position(), n));
+            in.position(in.position() + n);
+          } else {
+            ensureBinCapacity(binFilled + n);
+            in.get(bin, binFilled, n);
+          }
           binFilled += n;
           if (binFilled == binLength) {
             emit(out);
@@ -159,10 +188,12 @@ public final class FrameDecoder {
   }
 
   private void emit(Consumer<Frame> out) throws FrameException {
-    byte[] payload = binLength == 0 ? new byte[0] : bin;
+    Binary payload = binLength == 0 ? Binary.EMPTY : zeroCopy ? Binary.of(pieces) : Binary.of(bin);
     byte[] jsonBytes = json;
     json = null;
     bin = null;
+    pieces.clear();
+    binFilled = 0;
     state = State.JSON_HEADER;
     var obj = parse(jsonBytes);
     out.accept(new Frame(obj, payload));
@@ -188,6 +219,8 @@ public final class FrameDecoder {
     failure = message;
     json = null;
     bin = null;
+    pieces.clear();
+    binFilled = 0;
     throw new FrameException(message);
   }
 }

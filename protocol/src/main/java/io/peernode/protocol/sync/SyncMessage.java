@@ -66,12 +66,17 @@ public sealed interface SyncMessage {
   }
 
   /** {@code send}, either direction: hashes or blocks concatenated in {@code index} order. */
-  record Send(DataType dataType, int[] index, byte[] payload) implements SyncMessage {
+  record Send(DataType dataType, int[] index, Binary body) implements SyncMessage {
+    public Send(DataType dataType, int[] index, byte[] payload) {
+      this(dataType, index, Binary.of(payload));
+    }
     public String command() { return "send"; }
     public ObjectNode toJson() {
       return header(dataType, index);
     }
-    @Override public byte[] binary() { return payload; }
+    /** The payload in one array (hashes; data blocks are read through {@link #body}). */
+    public byte[] payload() { return body.toArray(); }
+    @Override public byte[] binary() { return body.toArray(); }
 
     /** The JSON of a {@code send} whose payload is streamed separately. */
     public static ObjectNode header(DataType dataType, int[] index) {
@@ -165,7 +170,7 @@ public sealed interface SyncMessage {
       case "init" -> new Init(version(o), action(o), text(o, "filename"), intField(o, "blockSize"),
           longField(o, "blockCount"), optLong(o, "size"));
       case "req" -> new Req(dataType(o), indices(o));
-      case "send" -> new Send(dataType(o), indices(o), frame.binary());
+      case "send" -> new Send(dataType(o), indices(o), frame.body());
       case "end" -> {
         JsonNode a = o.get("action");
         boolean push = false;
@@ -193,7 +198,7 @@ public sealed interface SyncMessage {
           longField(o, "blockCount"), longField(o, "size"), text(o, "root"));
       case "deny" -> new Deny(o.path("retry").asInt(0), o.path("status").asInt(0),
           o.path("msg").asText(""));
-      case "send" -> new Send(dataType(o), indices(o), frame.binary());
+      case "send" -> new Send(dataType(o), indices(o), frame.body());
       case "ack" -> new Ack();
       case "err" -> new Err(o.path("msg").asText(""));
       case "end" -> new EndReply();
