@@ -13,6 +13,8 @@ import akka.NotUsed;
 import akka.japi.Pair;
 import akka.stream.CompletionStrategy;
 import akka.stream.Materializer;
+import akka.stream.OverflowStrategy;
+import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
@@ -389,18 +391,24 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
             OutAck.INSTANCE,
             m -> m == OutEnd.INSTANCE ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
             m -> Optional.empty())
-        .map(m -> ((OutData) m).bytes);
+        .map(m -> ((OutData) m).bytes)
+        // The source takes one chunk and waits for its ack: without room here the endpoint
+        // would wait for each TCP write, and TCP for the endpoint (credit bounds the bytes).
+        .buffer(settings.streamDataPipeline, OverflowStrategy.backpressure());
   }
 
   /** Inbound pipeline: each piece is acked once it is in the unread buffer, which credit bounds. */
   private Sink<ByteString, NotUsed> inbound() {
-    return ActorSink.<ByteString, Command, Ack>actorRefWithBackpressure(
+    // The sink takes one piece and waits for the endpoint's ack: the buffer keeps the
+    // connection reading meanwhile (credit bounds the bytes).
+    return Flow.<ByteString>create().buffer(settings.streamDataPipeline, OverflowStrategy.backpressure()).to(
+        ActorSink.<ByteString, Command, Ack>actorRefWithBackpressure(
         getContext().getSelf(),
         (ackTo, bytes) -> new InData(ackTo, bytes),
         InInit::new,
         Ack.INSTANCE,
         InDone.INSTANCE,
-        InFailed::new);
+        InFailed::new));
   }
 
   private void outboundStarted(ActorRef<Out> ref) {

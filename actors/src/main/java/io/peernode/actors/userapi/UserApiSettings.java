@@ -16,6 +16,7 @@ public final class UserApiSettings {
   public final int streamDataPort;
   public final int streamDataBacklog;
   public final Duration streamDataHandshakeTimeout;
+  public final int streamDataPipeline;
   public final Duration closedStreamLinger;
   public final int maxMessageBytes;
   public final Duration sendTimeout;
@@ -39,6 +40,7 @@ public final class UserApiSettings {
     }
     streamDataBacklog = positive(c, "stream-data-backlog", c.getInt("stream-data-backlog"));
     streamDataHandshakeTimeout = c.getDuration("stream-data-handshake-timeout");
+    streamDataPipeline = positive(c, "stream-data-pipeline", c.getInt("stream-data-pipeline"));
     closedStreamLinger = c.getDuration("closed-stream-linger");
     maxMessageBytes = positive(c, "max-message-bytes", Math.toIntExact(c.getBytes("max-message-bytes")));
     sendTimeout = c.getDuration("send-timeout");
