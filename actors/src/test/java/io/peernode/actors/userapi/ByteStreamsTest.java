@@ -195,4 +195,46 @@ class ByteStreamsTest {
       return unread.receiveMessage() == -1;
     }, "the stream closed for want of a data connection");
   }
+
+  @Test
+  void theDataConnectionDroppingClosesTheStreamAndTheUnreadBytesStayReadable() throws Exception {
+    UserApiSettings settings = UserApiSettings.from(testKit.system().settings().config().getConfig("peer.userapi"));
+    ActorRef<ByteStreams.Command> streams = testKit.spawn(
+        ByteStreams.create("a".repeat(40), settings, UserApiMetrics.register(new CollectorRegistry())));
+    Tcp.ServerBinding server = Nodes.await(ByteStreamDataServer.bind(testKit.system(), "127.0.0.1", 0, streams, settings));
+    streams.tell(new ByteStreams.DataAddress("127.0.0.1", server.localAddress().getPort()));
+    TestProbe<ByteStreamEndpoint.Command> peer = testKit.createTestProbe();
+    String id = "4".repeat(32);
+    streams.tell(new ByteStreams.OpenRequest(id, "b".repeat(40), peer.getRef(), 1000));
+    ByteStreamEndpoint.Opened opened = peer.expectMessageClass(ByteStreamEndpoint.Opened.class);
+    TestProbe<Optional<ActorRef<ByteStreamEndpoint.Command>>> lookup = testKit.createTestProbe();
+    streams.tell(new ByteStreams.Lookup(id, lookup.getRef()));
+    ActorRef<ByteStreamEndpoint.Command> endpoint = lookup.receiveMessage().orElseThrow();
+    TestProbe<Integer> unread = testKit.createTestProbe();
+    TestProbe<Optional<Integer>> writes = testKit.createTestProbe();
+
+    Socket s = new Socket("127.0.0.1", server.localAddress().getPort());
+    s.getOutputStream().write(new StreamDataHandshake(Hex.decode(id), Hex.decode(opened.token)).encode());
+    s.getOutputStream().write("abc".getBytes(StandardCharsets.US_ASCII));
+    io.peernode.actors.cluster.TestCluster.awaitCondition(Duration.ofSeconds(5), () -> {
+      endpoint.tell(new ByteStreamEndpoint.Unread(unread.getRef()));
+      return unread.receiveMessage() == 3;
+    }, "the 3 bytes arrived");
+    endpoint.tell(new ByteStreamEndpoint.Write(ByteString.fromString("x"), writes.getRef()));
+    assertEquals(Optional.of(1), writes.receiveMessage(), "open before the drop");
+
+    // The peer's connection goes away abruptly (a reset, as when its process dies).
+    s.setSoLinger(true, 0);
+    s.close();
+    io.peernode.actors.cluster.TestCluster.awaitCondition(Duration.ofSeconds(5), () -> {
+      endpoint.tell(new ByteStreamEndpoint.Write(ByteString.emptyByteString(), writes.getRef()));
+      return writes.receiveMessage().isEmpty();
+    }, "closed after the connection dropped");
+    TestProbe<Optional<ByteString>> reads = testKit.createTestProbe();
+    endpoint.tell(new ByteStreamEndpoint.Read(100, reads.getRef()));
+    assertEquals(Optional.of(ByteString.fromString("abc")), reads.receiveMessage());
+    endpoint.tell(new ByteStreamEndpoint.Read(100, reads.getRef()));
+    assertEquals(Optional.empty(), reads.receiveMessage(), "then null");
+    server.unbind();
+  }
 }
