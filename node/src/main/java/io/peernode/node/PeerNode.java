@@ -330,7 +330,8 @@ public final class PeerNode implements AutoCloseable {
 
   /** The line a node prints when it is ready to serve. */
   public String readyLine() {
-    return "READY node=" + nodeId().hex() + " http=" + httpPort() + " sync=" + syncPort() + " cluster=" + clusterPort();
+    return "READY node=" + nodeId().hex() + " http=" + httpPort() + " sync=" + syncPort() + " cluster=" + clusterPort()
+        + " streams=" + userApi.streamDataPort();
   }
 
   /** Leaves the cluster, closes the servers and stops the actor system; waits up to 30 s. */

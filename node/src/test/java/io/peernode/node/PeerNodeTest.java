@@ -50,7 +50,7 @@ class PeerNodeTest {
     assertTrue(node.isReady());
     assertEquals(40, node.nodeId().hex().length());
     assertTrue(node.httpPort() > 0 && node.clusterPort() > 0);
-    assertTrue(node.readyLine().matches("READY node=[0-9a-f]{40} http=\\d+ sync=\\d+ cluster=\\d+"), node.readyLine());
+    assertTrue(node.readyLine().matches("READY node=[0-9a-f]{40} http=\\d+ sync=\\d+ cluster=\\d+ streams=\\d+"), node.readyLine());
   }
 
   @Test

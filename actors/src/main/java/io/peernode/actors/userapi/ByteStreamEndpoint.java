@@ -9,29 +9,42 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import akka.NotUsed;
 import akka.japi.Pair;
 import akka.stream.CompletionStrategy;
 import akka.stream.Materializer;
-import akka.stream.SourceRef;
+import akka.stream.OverflowStrategy;
+import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Keep;
+import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
-import akka.stream.javadsl.StreamRefs;
+import akka.stream.javadsl.Tcp;
 import akka.stream.typed.javadsl.ActorSink;
 import akka.stream.typed.javadsl.ActorSource;
 import akka.util.ByteString;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.peernode.actors.JsonSerializable;
+import io.peernode.protocol.Hex;
+import io.peernode.protocol.userapi.StreamDataHandshake;
+import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 
 /**
  * One end of a byte stream; the other end is the same actor on the peer node.
  *
  * <p>Owns: this side's unread bytes (at most {@code stream-buffer}), the bytes written here and
- * not yet handed to the transport, and the credit it holds for the peer's buffer. The bytes
- * travel in each direction through an Akka Streams pipeline across the cluster: an
- * {@code ActorSource} here feeds a {@code SourceRef} that the peer runs into an {@code ActorSink}
- * there, both ack-based, so nothing in between buffers without bound.
+ * not yet handed to the transport, and the credit it holds for the peer's buffer. The two
+ * endpoints agree on the stream over the cluster ({@link ByteStreams.OpenRequest}, {@link
+ * Opened}, {@link Credit}, death watch); its bytes travel over a TCP connection of their own
+ * (Akka Streams {@code Tcp}) that the initiator opens to the acceptor's {@link
+ * ByteStreamDataServer} with the token the acceptor issued in {@link Opened}. On each side an
+ * ack-based {@code ActorSource} feeds the connection and an ack-based {@code ActorSink} takes
+ * what arrives, so nothing in between buffers without bound: TCP back-pressures the writer's
+ * pipeline, credit bounds what is in flight. Completing this side's outbound bytes (TCP
+ * half-close) is how the close reaches the peer, after every byte written before it.
  *
  * <p>Credit (exact write accounting): the writer starts with credit equal to the peer's buffer
  * size; a write accepts {@code min(len, credit)} bytes and spends that credit; the reader gives
@@ -40,9 +53,12 @@ import java.util.Optional;
  * peer's buffer is full (with what is in flight).
  *
  * <p>Receives reads, writes, list and close from the facade; {@link Credit} and the handshake
- * from the peer; stream signals from its own two pipelines. Guarantees: bytes arrive in order;
- * closing either side, or the peer's node leaving or crashing (death watch), closes both; after
- * close, reads return the bytes still unread, then null once, after which the endpoint stops.
+ * from the peer; the data connection ({@link AttachData}, acceptor) or its outcome (initiator);
+ * stream signals from its own two pipelines. Guarantees: bytes arrive in order; closing either
+ * side, the data connection ending or failing, or the peer's node leaving or crashing (death
+ * watch), closes both; after close, reads return the bytes still unread, then null once, after
+ * which the endpoint stops. An acceptor whose initiator does not attach its data connection
+ * within {@code open-timeout} closes.
  */
 public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoint.Command> {
 
@@ -148,20 +164,57 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
 
   // ---- between the two endpoints (cross the cluster)
 
-  /** The acceptor's answer to an open: its ref, its outbound bytes and its buffer size. */
+  /**
+   * The acceptor's answer to an open: its ref, its buffer size, and where and with which token
+   * (hex) the initiator connects the stream's data connection.
+   */
   public static final class Opened implements Command, JsonSerializable {
     public final ActorRef<Command> peer;
-    public final SourceRef<ByteString> source;
     public final int peerBuffer;
+    public final String dataHost;
+    public final int dataPort;
+    public final String token;
 
     @JsonCreator
     public Opened(
         @JsonProperty("peer") ActorRef<Command> peer,
-        @JsonProperty("source") SourceRef<ByteString> source,
-        @JsonProperty("peerBuffer") int peerBuffer) {
+        @JsonProperty("peerBuffer") int peerBuffer,
+        @JsonProperty("dataHost") String dataHost,
+        @JsonProperty("dataPort") int dataPort,
+        @JsonProperty("token") String token) {
       this.peer = peer;
-      this.source = source;
       this.peerBuffer = peerBuffer;
+      this.dataHost = dataHost;
+      this.dataPort = dataPort;
+      this.token = token;
+    }
+  }
+
+  /** A data connection for this stream (acceptor): its handshake and the bytes after it. Local only. */
+  static final class AttachData implements Command {
+    final StreamDataHandshake handshake;
+    final Source<ByteString, NotUsed> inbound;
+    final ActorRef<DataAttached> replyTo;
+
+    AttachData(StreamDataHandshake handshake, Source<ByteString, NotUsed> inbound, ActorRef<DataAttached> replyTo) {
+      this.handshake = handshake;
+      this.inbound = inbound;
+      this.replyTo = replyTo;
+    }
+  }
+
+  /** The answer to {@link AttachData}: the bytes to send on the connection, or why it is refused. */
+  static final class DataAttached {
+    final Source<ByteString, NotUsed> outbound;
+    final String refusal;
+
+    private DataAttached(Source<ByteString, NotUsed> outbound, String refusal) {
+      this.outbound = outbound;
+      this.refusal = refusal;
+    }
+
+    static DataAttached refused(String why) {
+      return new DataAttached(null, why);
     }
   }
 
@@ -188,6 +241,18 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   // ---- internal
 
   private enum OpenTimedOut implements Command { INSTANCE }
+
+  private enum AttachTimedOut implements Command { INSTANCE }
+
+  private enum DataConnected implements Command { INSTANCE }
+
+  private static final class DataConnectFailed implements Command {
+    final Throwable cause;
+
+    DataConnectFailed(Throwable cause) {
+      this.cause = cause;
+    }
+  }
 
   private enum Linger implements Command { INSTANCE }
 
@@ -248,23 +313,30 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
       ByteStreamEndpoint e = new ByteStreamEndpoint(ctx, timers, streamId, home, settings);
       e.openReplyTo = replyTo;
       timers.startSingleTimer(OpenTimedOut.INSTANCE, settings.openTimeout);
-      peerStreams.tell(new ByteStreams.OpenRequest(streamId, self, ctx.getSelf(), e.outboundRef, settings.streamBuffer));
+      peerStreams.tell(new ByteStreams.OpenRequest(streamId, self, ctx.getSelf(), settings.streamBuffer));
       return e;
     }));
   }
 
-  /** Accepts a stream opened by {@code initiator}, whose outbound bytes are {@code source}. */
+  /**
+   * Accepts a stream opened by {@code initiator}; its data connection is to come to this node's
+   * data server at {@code dataHost:dataPort} with {@code token}.
+   */
   static Behavior<Command> acceptor(
       String streamId,
       ActorRef<Command> initiator,
-      SourceRef<ByteString> source,
       int peerBuffer,
+      String dataHost,
+      int dataPort,
+      byte[] token,
       ActorRef<ByteStreams.Command> home,
       UserApiSettings settings) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       ByteStreamEndpoint e = new ByteStreamEndpoint(ctx, timers, streamId, home, settings);
-      e.connect(initiator, source, peerBuffer);
-      initiator.tell(new Opened(ctx.getSelf(), e.outboundRef, settings.streamBuffer));
+      e.token = token.clone();
+      e.connect(initiator, peerBuffer);
+      timers.startSingleTimer(AttachTimedOut.INSTANCE, settings.openTimeout);
+      initiator.tell(new Opened(ctx.getSelf(), settings.streamBuffer, dataHost, dataPort, Hex.encode(token)));
       return e;
     }));
   }
@@ -274,14 +346,17 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   private final ActorRef<ByteStreams.Command> home;
   private final UserApiSettings settings;
   private final Materializer mat;
-  private final ActorRef<Out> out;
+  /** This side's outbound pipeline, once the data connection is there. */
+  private ActorRef<Out> out;
 
   // handshake (initiator only)
   private ActorRef<Optional<String>> openReplyTo;
+  /** The token the data connection must bring (acceptor only). */
+  private byte[] token;
+  private boolean dataAttached;
 
   private ActorRef<Command> peer;
-  private final SourceRef<ByteString> outboundRef;
-  private boolean outReady = true;
+  private boolean outReady;
   private ByteString outPending = ByteString.emptyByteString();
   private long peerCredit;
   private ByteString unread = ByteString.emptyByteString();
@@ -307,19 +382,39 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
     this.home = home;
     this.settings = settings;
     this.mat = Materializer.createMaterializer(ctx);
-    // Outbound pipeline: an ack-based source this actor feeds one chunk at a time, exposed to
-    // the peer as a SourceRef (demand travels back over the cluster).
-    Source<Out, ActorRef<Out>> source = ActorSource.actorRefWithBackpressure(
-        ctx.getSelf().narrow(),
-        OutAck.INSTANCE,
-        m -> m == OutEnd.INSTANCE ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
-        m -> Optional.empty());
-    Pair<ActorRef<Out>, SourceRef<ByteString>> materialized = source
+  }
+
+  /** Outbound pipeline: an ack-based source this actor feeds one chunk at a time (then the end). */
+  private Source<ByteString, ActorRef<Out>> outbound() {
+    return ActorSource.<Out, Command>actorRefWithBackpressure(
+            getContext().getSelf(),
+            OutAck.INSTANCE,
+            m -> m == OutEnd.INSTANCE ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
+            m -> Optional.empty())
         .map(m -> ((OutData) m).bytes)
-        .toMat(StreamRefs.sourceRef(), Keep.both())
-        .run(mat);
-    this.out = materialized.first();
-    this.outboundRef = materialized.second();
+        // The source takes one chunk and waits for its ack: without room here the endpoint
+        // would wait for each TCP write, and TCP for the endpoint (credit bounds the bytes).
+        .buffer(settings.streamDataPipeline, OverflowStrategy.backpressure());
+  }
+
+  /** Inbound pipeline: each piece is acked once it is in the unread buffer, which credit bounds. */
+  private Sink<ByteString, NotUsed> inbound() {
+    // The sink takes one piece and waits for the endpoint's ack: the buffer keeps the
+    // connection reading meanwhile (credit bounds the bytes).
+    return Flow.<ByteString>create().buffer(settings.streamDataPipeline, OverflowStrategy.backpressure()).to(
+        ActorSink.<ByteString, Command, Ack>actorRefWithBackpressure(
+        getContext().getSelf(),
+        (ackTo, bytes) -> new InData(ackTo, bytes),
+        InInit::new,
+        Ack.INSTANCE,
+        InDone.INSTANCE,
+        InFailed::new));
+  }
+
+  private void outboundStarted(ActorRef<Out> ref) {
+    out = ref;
+    outReady = true;
+    pushOut();
   }
 
   @Override
@@ -328,6 +423,10 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
         .onMessage(Opened.class, this::onOpened)
         .onMessage(Refused.class, this::onRefused)
         .onMessageEquals(OpenTimedOut.INSTANCE, this::onOpenTimedOut)
+        .onMessageEquals(DataConnected.INSTANCE, this::onDataConnected)
+        .onMessage(DataConnectFailed.class, this::onDataConnectFailed)
+        .onMessage(AttachData.class, this::onAttachData)
+        .onMessageEquals(AttachTimedOut.INSTANCE, this::onAttachTimedOut)
         .onMessage(Read.class, this::onRead)
         .onMessage(Write.class, this::onWrite)
         .onMessage(Unread.class, this::onUnread)
@@ -357,29 +456,76 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
     if (open || closed) {
       return this;
     }
+    byte[] peerToken;
+    try {
+      peerToken = Hex.decode(o.token);
+      connect(o.peer, o.peerBuffer);
+      // The data connection: the handshake, then this side's bytes; what arrives goes to inbound.
+      ByteString handshake = ByteString.fromArrayUnsafe(new StreamDataHandshake(Hex.decode(streamId), peerToken).encode());
+      Pair<ActorRef<Out>, CompletionStage<Tcp.OutgoingConnection>> started = Source.single(handshake)
+          .concatMat(outbound(), Keep.right())
+          .viaMat(Tcp.get(getContext().getSystem()).outgoingConnection(
+                  new InetSocketAddress(o.dataHost, o.dataPort), Optional.empty(), List.of(), true,
+                  Optional.of(settings.openTimeout), Optional.empty()),
+              Keep.both())
+          .to(inbound())
+          .run(mat);
+      getContext().pipeToSelf(started.second(), (c, failure) -> failure == null ? DataConnected.INSTANCE : new DataConnectFailed(failure));
+      outboundStarted(started.first());
+    } catch (IllegalArgumentException e) {
+      getContext().getLog().info("stream {}: the peer's answer is unusable: {}", streamId, e.getMessage());
+      return failOpen(e.getMessage());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onDataConnected() {
+    if (openReplyTo == null) {
+      return this; // closed meanwhile
+    }
     timers.cancel(OpenTimedOut.INSTANCE);
-    connect(o.peer, o.source, o.peerBuffer);
     openReplyTo.tell(Optional.of(streamId));
     openReplyTo = null;
     return this;
   }
 
-  private void connect(ActorRef<Command> peerRef, SourceRef<ByteString> source, int peerBuffer) {
+  private Behavior<Command> onDataConnectFailed(DataConnectFailed f) {
+    getContext().getLog().info("stream {}: cannot connect to the peer's stream data server: {}", streamId, f.cause.getMessage());
+    return openReplyTo != null ? failOpen(f.cause.getMessage()) : onPeerGone("the data connection failed");
+  }
+
+  private void connect(ActorRef<Command> peerRef, int peerBuffer) {
     this.peer = peerRef;
     this.peerCredit = peerBuffer;
     this.open = true;
     getContext().watch(peerRef);
-    // Inbound pipeline: the peer's SourceRef into an ack-based sink; each chunk is acked once it
-    // is in the unread buffer, which credit keeps within stream-buffer.
-    source.getSource().runWith(
-        ActorSink.<ByteString, Command, Ack>actorRefWithBackpressure(
-            getContext().getSelf(),
-            (ackTo, bytes) -> new InData(ackTo, bytes),
-            InInit::new,
-            Ack.INSTANCE,
-            InDone.INSTANCE,
-            InFailed::new),
-        mat);
+  }
+
+  private Behavior<Command> onAttachData(AttachData a) {
+    String refusal = token == null ? "this end did not accept the stream (it opened it)"
+        : !a.handshake.hasToken(token) ? "wrong token"
+        : dataAttached ? "its data connection is attached already"
+        : closed ? "the stream is closed"
+        : null;
+    if (refusal != null) {
+      a.replyTo.tell(DataAttached.refused(refusal));
+      return this;
+    }
+    dataAttached = true;
+    timers.cancel(AttachTimedOut.INSTANCE);
+    Pair<ActorRef<Out>, Source<ByteString, NotUsed>> started = outbound().preMaterialize(mat);
+    a.inbound.runWith(inbound(), mat);
+    a.replyTo.tell(new DataAttached(started.second(), null));
+    outboundStarted(started.first());
+    return this;
+  }
+
+  private Behavior<Command> onAttachTimedOut() {
+    if (!dataAttached) {
+      getContext().getLog().info("stream {}: the opener did not connect its data connection within {}", streamId, settings.openTimeout);
+      closeHere("no data connection");
+    }
+    return this;
   }
 
   private Behavior<Command> onRefused(Refused r) {
@@ -388,7 +534,7 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   }
 
   private Behavior<Command> onOpenTimedOut() {
-    if (open) {
+    if (openReplyTo == null) {
       return this;
     }
     getContext().getLog().info("stream {}: the peer did not answer the open within {}", streamId, settings.openTimeout);
@@ -477,7 +623,7 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
     }
     if (!outPending.isEmpty()) {
       int n = Math.min(settings.streamChunk, outPending.size());
-      // Not compacted: the serializer copies the pieces straight into Artery's buffer.
+      // Not compacted: the TCP write copies the pieces straight into its direct buffer.
       out.tell(new OutData(outPending.take(n)));
       outPending = outPending.drop(n);
       outReady = false;
@@ -507,6 +653,10 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   }
 
   private Behavior<Command> onPeerGone(String why) {
+    if (openReplyTo != null) {
+      getContext().getLog().info("stream {}: not opened, {}", streamId, why);
+      return failOpen(why);
+    }
     if (!closed) {
       getContext().getLog().debug("stream {}: closing, {}", streamId, why);
       markClosed();
@@ -556,7 +706,7 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   }
 
   private Behavior<Command> onPostStop() {
-    if (!outEnded) {
+    if (out != null && !outEnded) {
       out.tell(OutEnd.INSTANCE);
     }
     return this;

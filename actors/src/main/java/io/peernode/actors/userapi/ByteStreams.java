@@ -6,11 +6,13 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
-import akka.stream.SourceRef;
+import akka.NotUsed;
+import akka.stream.javadsl.Source;
 import akka.util.ByteString;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.peernode.actors.JsonSerializable;
+import io.peernode.protocol.userapi.StreamDataHandshake;
 import java.security.SecureRandom;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -28,6 +30,10 @@ import java.util.Set;
  * opened and those it accepted; an open beyond that is refused (null for the local caller, a
  * {@link ByteStreamEndpoint.Refused} to a remote one) with a logged reason. A stream stops
  * counting once it is closed and its unread bytes are gone.
+ *
+ * <p>Also routes the data connections that arrive at this node's {@link ByteStreamDataServer}
+ * ({@link AttachData}) to the endpoint they name; it tells the streams it accepts where that
+ * server is ({@link DataAddress}, set once by the facade after it bound the server).
  */
 public final class ByteStreams extends AbstractBehavior<ByteStreams.Command> {
 
@@ -51,7 +57,6 @@ public final class ByteStreams extends AbstractBehavior<ByteStreams.Command> {
     public final String streamId;
     public final String from;
     public final ActorRef<ByteStreamEndpoint.Command> initiator;
-    public final SourceRef<ByteString> source;
     public final int initiatorBuffer;
 
     @JsonCreator
@@ -59,13 +64,38 @@ public final class ByteStreams extends AbstractBehavior<ByteStreams.Command> {
         @JsonProperty("streamId") String streamId,
         @JsonProperty("from") String from,
         @JsonProperty("initiator") ActorRef<ByteStreamEndpoint.Command> initiator,
-        @JsonProperty("source") SourceRef<ByteString> source,
         @JsonProperty("initiatorBuffer") int initiatorBuffer) {
       this.streamId = streamId;
       this.from = from;
       this.initiator = initiator;
-      this.source = source;
       this.initiatorBuffer = initiatorBuffer;
+    }
+  }
+
+  /** Where this node's stream data server listens (host and bound port). Local only, sent once. */
+  public static final class DataAddress implements Command {
+    final String host;
+    final int port;
+
+    public DataAddress(String host, int port) {
+      this.host = host;
+      this.port = port;
+    }
+  }
+
+  /** A data connection arrived for {@code streamId}: hand it to that endpoint. Local only. */
+  static final class AttachData implements Command {
+    final String streamId;
+    final StreamDataHandshake handshake;
+    final Source<ByteString, NotUsed> inbound;
+    final ActorRef<ByteStreamEndpoint.DataAttached> replyTo;
+
+    AttachData(String streamId, StreamDataHandshake handshake, Source<ByteString, NotUsed> inbound,
+        ActorRef<ByteStreamEndpoint.DataAttached> replyTo) {
+      this.streamId = streamId;
+      this.handshake = handshake;
+      this.inbound = inbound;
+      this.replyTo = replyTo;
     }
   }
 
@@ -125,6 +155,7 @@ public final class ByteStreams extends AbstractBehavior<ByteStreams.Command> {
   /** Streams that no longer count: closed, nothing left unread. */
   private final Set<String> released = new HashSet<>();
   private final Set<String> closed = new HashSet<>();
+  private DataAddress dataAddress;
 
   private ByteStreams(ActorContext<Command> ctx, String self, UserApiSettings settings, UserApiMetrics metrics) {
     super(ctx);
@@ -138,6 +169,8 @@ public final class ByteStreams extends AbstractBehavior<ByteStreams.Command> {
     return newReceiveBuilder()
         .onMessage(Open.class, this::onOpen)
         .onMessage(OpenRequest.class, this::onOpenRequest)
+        .onMessage(DataAddress.class, this::onDataAddress)
+        .onMessage(AttachData.class, this::onAttachData)
         .onMessage(Lookup.class, this::onLookup)
         .onMessage(ListEndpoints.class, this::onList)
         .onMessage(EndpointClosed.class, this::onClosed)
@@ -171,7 +204,29 @@ public final class ByteStreams extends AbstractBehavior<ByteStreams.Command> {
       r.initiator.tell(new ByteStreamEndpoint.Refused("stream id already in use"));
       return this;
     }
-    spawn(r.streamId, ByteStreamEndpoint.acceptor(r.streamId, r.initiator, r.source, r.initiatorBuffer, getContext().getSelf(), settings));
+    if (dataAddress == null) {
+      r.initiator.tell(new ByteStreamEndpoint.Refused("the peer's stream data server is not bound yet"));
+      return this;
+    }
+    byte[] token = new byte[StreamDataHandshake.TOKEN_BYTES];
+    random.nextBytes(token);
+    spawn(r.streamId, ByteStreamEndpoint.acceptor(r.streamId, r.initiator, r.initiatorBuffer,
+        dataAddress.host, dataAddress.port, token, getContext().getSelf(), settings));
+    return this;
+  }
+
+  private Behavior<Command> onDataAddress(DataAddress a) {
+    dataAddress = a;
+    return this;
+  }
+
+  private Behavior<Command> onAttachData(AttachData a) {
+    ActorRef<ByteStreamEndpoint.Command> endpoint = endpoints.get(a.streamId);
+    if (endpoint == null) {
+      a.replyTo.tell(ByteStreamEndpoint.DataAttached.refused("no such stream on this node"));
+    } else {
+      endpoint.tell(new ByteStreamEndpoint.AttachData(a.handshake, a.inbound, a.replyTo));
+    }
     return this;
   }
 

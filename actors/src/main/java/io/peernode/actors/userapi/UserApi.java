@@ -17,6 +17,7 @@ import akka.stream.CompletionStrategy;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
+import akka.stream.javadsl.Tcp;
 import akka.stream.typed.javadsl.ActorSink;
 import akka.stream.typed.javadsl.ActorSource;
 import akka.util.ByteString;
@@ -86,6 +87,7 @@ public final class UserApi {
   private final ActorRef<ByteStreams.Command> streams;
   private final ActorRefResolver resolver;
   private final CoordinatedShutdown shutdown;
+  private volatile Tcp.ServerBinding streamData;
   /** Bytes of events handed to the PubSubNode and not yet routed (bounded by max-publish-bytes-in-flight). */
   private final AtomicLong publishBytesInFlight = new AtomicLong();
   /** What the PubSubNode publishes for this facade: the schemas it routes with, the unread counts. */
@@ -118,35 +120,38 @@ public final class UserApi {
   public static UserApi create(ActorSystem<?> system, NodeId self, Config config, CollectorRegistry registry) {
     Config section = config.hasPath("peer.userapi") ? config.getConfig("peer.userapi") : config;
     UserApiSettings settings = UserApiSettings.from(section);
-    checkStreamChunkFitsFrame(system.settings().config(), settings.streamChunk);
-    return new UserApi(system, self, settings, registry);
+    UserApi api = new UserApi(system, self, settings, registry);
+    api.bindStreamData();
+    return api;
   }
 
-  /** Where a byte stream's chunks go over Artery: the stream ref stages under each endpoint. */
-  static final String STREAM_ELEMENTS_DESTINATION = "/system/" + ByteStreams.NAME + "/*/*/*";
-
-  /** Room in a frame for Artery's header (with the sender's and recipient's paths) and the sequence number. */
-  static final int FRAME_HEADROOM = 4096;
-
   /**
-   * A chunk larger than Artery's frame would be dropped (and the stream fail), so refuse to
-   * start instead: the chunks travel on the large-message channel when {@link
-   * #STREAM_ELEMENTS_DESTINATION} is one of its destinations, else on the ordinary one.
+   * Binds the byte streams' data server (on {@code stream-data-host}, by default this member's
+   * cluster host) and tells {@link ByteStreams} where it is; streams accepted before that are
+   * refused. Blocks until bound (node start-up), at most 30 s.
    */
-  static void checkStreamChunkFitsFrame(Config akka, int streamChunk) {
-    String artery = "akka.remote.artery.";
-    if (!akka.hasPath(artery + "advanced.maximum-frame-size")) {
-      return; // not remoting over Artery (a local test system)
+  private void bindStreamData() {
+    String host = settings.streamDataHost.isEmpty()
+        ? Cluster.get(system).selfMember().address().host().getOrElse(() -> "127.0.0.1")
+        : settings.streamDataHost;
+    Tcp.ServerBinding binding;
+    try {
+      binding = ByteStreamDataServer.bind(system, host, settings.streamDataPort, streams, settings)
+          .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+      throw new IllegalStateException("cannot bind the byte stream data server on " + host + ":" + settings.streamDataPort
+          + " (peer.userapi.stream-data-host/-port): " + cause.getMessage(), cause);
     }
-    boolean large = akka.hasPath(artery + "large-message-destinations")
-        && akka.getStringList(artery + "large-message-destinations").contains(STREAM_ELEMENTS_DESTINATION);
-    String frameSetting = artery + (large ? "advanced.maximum-large-frame-size" : "advanced.maximum-frame-size");
-    long frame = akka.getBytes(frameSetting);
-    if (streamChunk + FRAME_HEADROOM > frame) {
-      throw new IllegalArgumentException("peer.userapi.stream-chunk (" + streamChunk + " bytes) must be at least "
-          + FRAME_HEADROOM + " bytes below " + frameSetting + " (" + frame + " bytes)"
-          + (large ? "" : ", or the chunks sent on the large-message channel (" + STREAM_ELEMENTS_DESTINATION + ")"));
-    }
+    streamData = binding;
+    streams.tell(new ByteStreams.DataAddress(host, binding.localAddress().getPort()));
+    shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "userapi-stream-data-unbind",
+        () -> binding.unbind().thenApply(u -> akka.Done.getInstance()));
+  }
+
+  /** The port the byte streams' data server is bound to (printed by the node as {@code streams=}). */
+  public int streamDataPort() {
+    return streamData.localAddress().getPort();
   }
 
   public UserApiSettings settings() {

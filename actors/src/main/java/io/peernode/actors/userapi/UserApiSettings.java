@@ -12,6 +12,11 @@ public final class UserApiSettings {
   public final int streamBuffer;
   public final int streamChunk;
   public final int streamSourceChunk;
+  public final String streamDataHost;
+  public final int streamDataPort;
+  public final int streamDataBacklog;
+  public final Duration streamDataHandshakeTimeout;
+  public final int streamDataPipeline;
   public final Duration closedStreamLinger;
   public final int maxMessageBytes;
   public final Duration sendTimeout;
@@ -28,6 +33,14 @@ public final class UserApiSettings {
     streamBuffer = positive(c, "stream-buffer", Math.toIntExact(c.getBytes("stream-buffer")));
     streamChunk = positive(c, "stream-chunk", Math.toIntExact(c.getBytes("stream-chunk")));
     streamSourceChunk = positive(c, "stream-source-chunk", Math.toIntExact(c.getBytes("stream-source-chunk")));
+    streamDataHost = c.getString("stream-data-host");
+    streamDataPort = c.getInt("stream-data-port");
+    if (streamDataPort < 0 || streamDataPort > 65535) {
+      throw new IllegalArgumentException("peer.userapi.stream-data-port must be 0 (any free port) to 65535, got " + streamDataPort);
+    }
+    streamDataBacklog = positive(c, "stream-data-backlog", c.getInt("stream-data-backlog"));
+    streamDataHandshakeTimeout = c.getDuration("stream-data-handshake-timeout");
+    streamDataPipeline = positive(c, "stream-data-pipeline", c.getInt("stream-data-pipeline"));
     closedStreamLinger = c.getDuration("closed-stream-linger");
     maxMessageBytes = positive(c, "max-message-bytes", Math.toIntExact(c.getBytes("max-message-bytes")));
     sendTimeout = c.getDuration("send-timeout");

@@ -169,4 +169,28 @@ class ByteStreamClusterTest {
     assertTrue(await(a.streamOpen(cluster.node(2).id.hex(), nodeB.host(), nodeB.port())).isEmpty());
     assertTrue(await(a.streamOpen(TestCluster.randomId().hex(), nodeB.host(), nodeB.port())).isEmpty());
   }
+
+  @Test
+  void aConnectionWithAWrongTokenIsClosedAndTheStreamIsNotAffected() throws Exception {
+    String id = open(a, nodeB);
+    try (java.net.Socket intruder = new java.net.Socket(nodeB.host(), b.streamDataPort())) {
+      intruder.getOutputStream().write(new io.peernode.protocol.userapi.StreamDataHandshake(
+          io.peernode.protocol.Hex.decode(id), new byte[io.peernode.protocol.userapi.StreamDataHandshake.TOKEN_BYTES]).encode());
+      intruder.getOutputStream().write(new byte[] {1, 2, 3});
+      intruder.setSoTimeout(10_000);
+      int r;
+      try {
+        r = intruder.getInputStream().read();
+      } catch (java.io.IOException reset) {
+        r = -1;
+      }
+      assertEquals(-1, r, "B closed the connection with the wrong token");
+    }
+    byte[] data = random(300_000, 9);
+    writeAll(a, id, data);
+    assertArrayEquals(data, readExactly(b, id, data.length), "the stream still carries A's bytes, and only them");
+    assertEquals(Optional.of(2), await(b.streamWrite(id, ByteString.fromArray(new byte[] {5, 6}))));
+    assertArrayEquals(new byte[] {5, 6}, readExactly(a, id, 2));
+    assertTrue(await(a.streamClose(id)));
+  }
 }

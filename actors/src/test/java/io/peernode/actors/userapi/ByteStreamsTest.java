@@ -1,28 +1,37 @@
 package io.peernode.actors.userapi;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
-import akka.stream.Materializer;
-import akka.stream.SourceRef;
-import akka.stream.javadsl.Source;
-import akka.stream.javadsl.StreamRefs;
+import akka.stream.javadsl.Tcp;
 import akka.util.ByteString;
 import com.typesafe.config.ConfigFactory;
+import io.peernode.protocol.Hex;
+import io.peernode.protocol.userapi.StreamDataHandshake;
 import io.prometheus.client.CollectorRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** One node's ByteStreams answering open requests from a (probe) peer, within its limit. */
+/**
+ * One node's ByteStreams and data server answering a (probe) peer that speaks the open and
+ * credit protocol over actor messages and the data connection over a real socket.
+ */
 class ByteStreamsTest {
 
   static ActorTestKit testKit;
+  static final String ID = "1".repeat(32);
 
   @BeforeAll
   static void start() {
@@ -34,49 +43,198 @@ class ByteStreamsTest {
     testKit.shutdownTestKit();
   }
 
+  /** Reads until {@code n} bytes came, or the peer closed (then fewer); at most 10 s. */
+  static byte[] readUpTo(Socket socket, int n) throws IOException {
+    socket.setSoTimeout(10_000);
+    InputStream in = socket.getInputStream();
+    byte[] got = new byte[n];
+    int off = 0;
+    while (off < n) {
+      int r = in.read(got, off, n - off);
+      if (r < 0) {
+        break;
+      }
+      off += r;
+    }
+    return java.util.Arrays.copyOf(got, off);
+  }
+
+  /** True when the server closed the connection (end of stream or reset) within 10 s. */
+  static boolean closedByServer(Socket socket) throws IOException {
+    socket.setSoTimeout(10_000);
+    try {
+      return socket.getInputStream().read() < 0;
+    } catch (SocketTimeoutException e) {
+      return false;
+    } catch (IOException reset) {
+      return true;
+    }
+  }
+
   @Test
-  void acceptsUpToTheLimitThenRefusesAndTheAcceptorSpeaksTheCreditProtocol() {
+  void acceptsUpToTheLimitRefusesWrongTokensAndCarriesTheBytesOverTheDataConnection() throws Exception {
     UserApiSettings settings = UserApiSettings.from(
         ConfigFactory.parseString("max-open-streams = 1, stream-buffer = 1000")
             .withFallback(testKit.system().settings().config().getConfig("peer.userapi")));
     ActorRef<ByteStreams.Command> streams = testKit.spawn(
         ByteStreams.create("a".repeat(40), settings, UserApiMetrics.register(new CollectorRegistry())));
-    Materializer mat = Materializer.matFromSystem(testKit.system());
+    Tcp.ServerBinding server = Nodes.await(ByteStreamDataServer.bind(testKit.system(), "127.0.0.1", 0, streams, settings));
+    int port = server.localAddress().getPort();
+    streams.tell(new ByteStreams.DataAddress("127.0.0.1", port));
     TestProbe<ByteStreamEndpoint.Command> peer = testKit.createTestProbe();
-    // "hi", then the stream stays open (a completed stream would close the endpoint).
-    SourceRef<ByteString> fromPeer = Source.single(ByteString.fromString("hi"))
-        .concat(Source.<ByteString>maybe().mapMaterializedValue(m -> akka.NotUsed.notUsed()))
-        .runWith(StreamRefs.sourceRef(), mat);
 
-    streams.tell(new ByteStreams.OpenRequest("1".repeat(32), "b".repeat(40), peer.getRef(), fromPeer, 4));
+    streams.tell(new ByteStreams.OpenRequest(ID, "b".repeat(40), peer.getRef(), 4));
     ByteStreamEndpoint.Opened opened = peer.expectMessageClass(ByteStreamEndpoint.Opened.class);
     assertEquals(1000, opened.peerBuffer);
+    assertEquals("127.0.0.1", opened.dataHost);
+    assertEquals(port, opened.dataPort);
+    byte[] token = Hex.decode(opened.token);
+    assertEquals(StreamDataHandshake.TOKEN_BYTES, token.length);
 
     // The limit: a second stream is refused with the reason.
-    streams.tell(new ByteStreams.OpenRequest("2".repeat(32), "b".repeat(40), peer.getRef(),
-        Source.<ByteString>empty().runWith(StreamRefs.sourceRef(), mat), 4));
+    streams.tell(new ByteStreams.OpenRequest("2".repeat(32), "b".repeat(40), peer.getRef(), 4));
     assertTrue(peer.expectMessageClass(ByteStreamEndpoint.Refused.class).reason.contains("maximum of 1"));
 
-    // The acceptor holds the peer's 2 bytes ("hi") and, once read, gives 2 bytes of credit back.
-    TestProbe<Optional<ActorRef<ByteStreamEndpoint.Command>>> lookup = testKit.createTestProbe();
-    streams.tell(new ByteStreams.Lookup("1".repeat(32), lookup.getRef()));
-    ActorRef<ByteStreamEndpoint.Command> endpoint = lookup.receiveMessage().orElseThrow();
-    TestProbe<Optional<ByteString>> reads = testKit.createTestProbe();
-    ByteString[] got = {ByteString.emptyByteString()};
-    io.peernode.actors.cluster.TestCluster.awaitCondition(Duration.ofSeconds(5), () -> {
-      endpoint.tell(new ByteStreamEndpoint.Read(10, reads.getRef()));
-      got[0] = got[0].concat(reads.receiveMessage().orElse(ByteString.emptyByteString()));
-      return got[0].size() >= 2;
-    }, "the peer's bytes");
-    assertEquals(ByteString.fromString("hi"), got[0]);
-    assertEquals(2, peer.expectMessageClass(ByteStreamEndpoint.Credit.class).bytes);
+    // A wrong token, an unknown stream id and something that is not a handshake at all: each
+    // connection is closed by the node, and the stream is not affected.
+    byte[] wrong = token.clone();
+    wrong[0] ^= 1;
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.getOutputStream().write(new StreamDataHandshake(Hex.decode(ID), wrong).encode());
+      assertTrue(closedByServer(s), "a wrong token closes the connection");
+    }
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.getOutputStream().write(new StreamDataHandshake(Hex.decode("3".repeat(32)), token).encode());
+      assertTrue(closedByServer(s), "an unknown stream id closes the connection");
+    }
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n0123456789".getBytes(StandardCharsets.US_ASCII));
+      assertTrue(closedByServer(s), "a connection that is not ours is closed");
+    }
 
-    // Writes: the peer announced a 4-byte buffer, so 4 of 6 bytes are accepted, then 0.
+    TestProbe<Optional<ActorRef<ByteStreamEndpoint.Command>>> lookup = testKit.createTestProbe();
+    streams.tell(new ByteStreams.Lookup(ID, lookup.getRef()));
+    ActorRef<ByteStreamEndpoint.Command> endpoint = lookup.receiveMessage().orElseThrow();
+    TestProbe<Integer> unread = testKit.createTestProbe();
+    endpoint.tell(new ByteStreamEndpoint.Unread(unread.getRef()));
+    assertEquals(0, unread.receiveMessage(), "still open, nothing arrived");
+
+    // Writes before the data connection: the peer announced a 4-byte buffer, so 4 of 6 bytes are
+    // accepted, then 0; they wait for the connection.
     TestProbe<Optional<Integer>> writes = testKit.createTestProbe();
     endpoint.tell(new ByteStreamEndpoint.Write(ByteString.fromString("abcdef"), writes.getRef()));
     assertEquals(Optional.of(4), writes.receiveMessage());
     endpoint.tell(new ByteStreamEndpoint.Write(ByteString.fromString("g"), writes.getRef()));
     assertEquals(Optional.of(0), writes.receiveMessage());
-    peer.expectNoMessage(Duration.ofMillis(100));
+
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      // The handshake and the first bytes in one write, split across the handshake's end.
+      byte[] hs = new StreamDataHandshake(Hex.decode(ID), token).encode();
+      byte[] first = new byte[hs.length + 2];
+      System.arraycopy(hs, 0, first, 0, hs.length);
+      first[hs.length] = 'h';
+      first[hs.length + 1] = 'i';
+      s.getOutputStream().write(first, 0, 10);
+      s.getOutputStream().flush();
+      s.getOutputStream().write(first, 10, first.length - 10);
+      assertArrayEquals("abcd".getBytes(StandardCharsets.US_ASCII), readUpTo(s, 4), "what was written before arrives");
+
+      // The acceptor holds the peer's 2 bytes ("hi") and, once read, gives 2 bytes of credit back.
+      TestProbe<Optional<ByteString>> reads = testKit.createTestProbe();
+      ByteString[] got = {ByteString.emptyByteString()};
+      io.peernode.actors.cluster.TestCluster.awaitCondition(Duration.ofSeconds(5), () -> {
+        endpoint.tell(new ByteStreamEndpoint.Read(10, reads.getRef()));
+        got[0] = got[0].concat(reads.receiveMessage().orElse(ByteString.emptyByteString()));
+        return got[0].size() >= 2;
+      }, "the peer's bytes");
+      assertEquals(ByteString.fromString("hi"), got[0]);
+      assertEquals(2, peer.expectMessageClass(ByteStreamEndpoint.Credit.class).bytes);
+
+      // A second connection with the right token is refused: the stream has its connection.
+      try (Socket again = new Socket("127.0.0.1", port)) {
+        again.getOutputStream().write(hs);
+        assertTrue(closedByServer(again), "a second data connection is closed");
+      }
+
+      // Credit from the peer lets more through, on the same connection.
+      endpoint.tell(new ByteStreamEndpoint.Credit(3));
+      endpoint.tell(new ByteStreamEndpoint.Write(ByteString.fromString("xyz!"), writes.getRef()));
+      assertEquals(Optional.of(3), writes.receiveMessage());
+      assertArrayEquals("xyz".getBytes(StandardCharsets.US_ASCII), readUpTo(s, 3));
+
+      // Closing here ends the outbound bytes (the peer sees the end of its connection).
+      TestProbe<Boolean> close = testKit.createTestProbe();
+      endpoint.tell(new ByteStreamEndpoint.Close(close.getRef()));
+      assertEquals(true, close.receiveMessage());
+      assertTrue(closedByServer(s), "the close reaches the peer as the end of the connection");
+    }
+    server.unbind();
+  }
+
+  @Test
+  void anAcceptorWhoseOpenerNeverConnectsCloses() {
+    UserApiSettings settings = UserApiSettings.from(
+        ConfigFactory.parseString("open-timeout = 300 ms")
+            .withFallback(testKit.system().settings().config().getConfig("peer.userapi")));
+    ActorRef<ByteStreams.Command> streams = testKit.spawn(
+        ByteStreams.create("a".repeat(40), settings, UserApiMetrics.register(new CollectorRegistry())));
+    TestProbe<ByteStreamEndpoint.Command> peer = testKit.createTestProbe();
+    streams.tell(new ByteStreams.OpenRequest(ID, "b".repeat(40), peer.getRef(), 4));
+    assertTrue(peer.expectMessageClass(ByteStreamEndpoint.Refused.class).reason.contains("not bound"),
+        "no data server yet: refused");
+
+    streams.tell(new ByteStreams.DataAddress("127.0.0.1", 9));
+    streams.tell(new ByteStreams.OpenRequest(ID, "b".repeat(40), peer.getRef(), 4));
+    peer.expectMessageClass(ByteStreamEndpoint.Opened.class);
+    TestProbe<Optional<ActorRef<ByteStreamEndpoint.Command>>> lookup = testKit.createTestProbe();
+    streams.tell(new ByteStreams.Lookup(ID, lookup.getRef()));
+    ActorRef<ByteStreamEndpoint.Command> endpoint = lookup.receiveMessage().orElseThrow();
+    TestProbe<Integer> unread = testKit.createTestProbe();
+    io.peernode.actors.cluster.TestCluster.awaitCondition(Duration.ofSeconds(5), () -> {
+      endpoint.tell(new ByteStreamEndpoint.Unread(unread.getRef()));
+      return unread.receiveMessage() == -1;
+    }, "the stream closed for want of a data connection");
+  }
+
+  @Test
+  void theDataConnectionDroppingClosesTheStreamAndTheUnreadBytesStayReadable() throws Exception {
+    UserApiSettings settings = UserApiSettings.from(testKit.system().settings().config().getConfig("peer.userapi"));
+    ActorRef<ByteStreams.Command> streams = testKit.spawn(
+        ByteStreams.create("a".repeat(40), settings, UserApiMetrics.register(new CollectorRegistry())));
+    Tcp.ServerBinding server = Nodes.await(ByteStreamDataServer.bind(testKit.system(), "127.0.0.1", 0, streams, settings));
+    streams.tell(new ByteStreams.DataAddress("127.0.0.1", server.localAddress().getPort()));
+    TestProbe<ByteStreamEndpoint.Command> peer = testKit.createTestProbe();
+    String id = "4".repeat(32);
+    streams.tell(new ByteStreams.OpenRequest(id, "b".repeat(40), peer.getRef(), 1000));
+    ByteStreamEndpoint.Opened opened = peer.expectMessageClass(ByteStreamEndpoint.Opened.class);
+    TestProbe<Optional<ActorRef<ByteStreamEndpoint.Command>>> lookup = testKit.createTestProbe();
+    streams.tell(new ByteStreams.Lookup(id, lookup.getRef()));
+    ActorRef<ByteStreamEndpoint.Command> endpoint = lookup.receiveMessage().orElseThrow();
+    TestProbe<Integer> unread = testKit.createTestProbe();
+    TestProbe<Optional<Integer>> writes = testKit.createTestProbe();
+
+    Socket s = new Socket("127.0.0.1", server.localAddress().getPort());
+    s.getOutputStream().write(new StreamDataHandshake(Hex.decode(id), Hex.decode(opened.token)).encode());
+    s.getOutputStream().write("abc".getBytes(StandardCharsets.US_ASCII));
+    io.peernode.actors.cluster.TestCluster.awaitCondition(Duration.ofSeconds(5), () -> {
+      endpoint.tell(new ByteStreamEndpoint.Unread(unread.getRef()));
+      return unread.receiveMessage() == 3;
+    }, "the 3 bytes arrived");
+    endpoint.tell(new ByteStreamEndpoint.Write(ByteString.fromString("x"), writes.getRef()));
+    assertEquals(Optional.of(1), writes.receiveMessage(), "open before the drop");
+
+    // The peer's connection goes away abruptly (a reset, as when its process dies).
+    s.setSoLinger(true, 0);
+    s.close();
+    io.peernode.actors.cluster.TestCluster.awaitCondition(Duration.ofSeconds(5), () -> {
+      endpoint.tell(new ByteStreamEndpoint.Write(ByteString.emptyByteString(), writes.getRef()));
+      return writes.receiveMessage().isEmpty();
+    }, "closed after the connection dropped");
+    TestProbe<Optional<ByteString>> reads = testKit.createTestProbe();
+    endpoint.tell(new ByteStreamEndpoint.Read(100, reads.getRef()));
+    assertEquals(Optional.of(ByteString.fromString("abc")), reads.receiveMessage());
+    endpoint.tell(new ByteStreamEndpoint.Read(100, reads.getRef()));
+    assertEquals(Optional.empty(), reads.receiveMessage(), "then null");
+    server.unbind();
   }
 }

@@ -1,16 +1,10 @@
 package io.peernode.actors.userapi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.serialization.Serializer;
 import akka.serialization.Serializers;
-import akka.stream.Materializer;
-import akka.stream.SourceRef;
-import akka.stream.javadsl.Source;
-import akka.stream.javadsl.StreamRefs;
-import akka.util.ByteString;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -60,19 +54,18 @@ class UserApiSerializationTest extends SerializationTestKit {
   @Test
   void streamHandshakeAndCredit() {
     TestProbe<ByteStreamEndpoint.Command> endpoint = testKit.createTestProbe();
-    SourceRef<ByteString> ref = Source.<ByteString>empty().runWith(StreamRefs.sourceRef(), Materializer.matFromSystem(testKit.system()));
-
-    ByteStreams.OpenRequest open = roundTrip(new ByteStreams.OpenRequest("0".repeat(32), "e".repeat(40), endpoint.getRef(), ref, 1 << 20));
+    ByteStreams.OpenRequest open = roundTrip(new ByteStreams.OpenRequest("0".repeat(32), "e".repeat(40), endpoint.getRef(), 1 << 20));
     assertEquals("0".repeat(32), open.streamId);
     assertEquals("e".repeat(40), open.from);
     assertEquals(endpoint.getRef(), open.initiator);
-    assertNotNull(open.source);
     assertEquals(1 << 20, open.initiatorBuffer);
 
-    ByteStreamEndpoint.Opened opened = roundTrip(new ByteStreamEndpoint.Opened(endpoint.getRef(), ref, 4096));
+    ByteStreamEndpoint.Opened opened = roundTrip(new ByteStreamEndpoint.Opened(endpoint.getRef(), 4096, "10.0.0.7", 40123, "ab".repeat(16)));
     assertEquals(endpoint.getRef(), opened.peer);
-    assertNotNull(opened.source);
     assertEquals(4096, opened.peerBuffer);
+    assertEquals("10.0.0.7", opened.dataHost);
+    assertEquals(40123, opened.dataPort);
+    assertEquals("ab".repeat(16), opened.token);
 
     assertEquals("full", roundTrip(new ByteStreamEndpoint.Refused("full")).reason);
     assertEquals(12345, roundTrip(new ByteStreamEndpoint.Credit(12345)).bytes);

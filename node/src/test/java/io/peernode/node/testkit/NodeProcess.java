@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
 public final class NodeProcess implements AutoCloseable {
 
   private static final Pattern READY =
-      Pattern.compile("READY node=([0-9a-f]{40}) http=(\\d+) sync=(\\d+) cluster=(\\d+)");
+      Pattern.compile("READY node=([0-9a-f]{40}) http=(\\d+) sync=(\\d+) cluster=(\\d+) streams=(\\d+)");
 
   public final Path dataDir;
   private final List<String> args;
