@@ -49,6 +49,195 @@ public final class CanonicalJson {
     }
   }
 
+  /**
+   * The UTF-8 bytes of {@link #of}{@code (value)}, written straight into a byte array for the
+   * node types events are made of (objects, arrays, strings, booleans, null, int/long and finite
+   * double numbers); any other node goes through {@link #of}. Same escaping as Jackson's writer
+   * (control characters, quote and backslash; nothing else), and, like {@code String.getBytes},
+   * an unpaired surrogate becomes '?'.
+   */
+  public static byte[] utf8(JsonNode value) {
+    Utf8Writer out = new Utf8Writer();
+    if (out.write(value)) {
+      return out.toByteArray();
+    }
+    return of(value).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static final class Utf8Writer {
+    private static final byte[] HEX = "0123456789ABCDEF".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private byte[] buf = new byte[512];
+    private int n;
+
+    byte[] toByteArray() {
+      return java.util.Arrays.copyOf(buf, n);
+    }
+
+    private void ensure(int more) {
+      if (n + more > buf.length) {
+        buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, n + more));
+      }
+    }
+
+    private void put(byte b) {
+      ensure(1);
+      buf[n++] = b;
+    }
+
+    private void ascii(String s) {
+      ensure(s.length());
+      for (int i = 0; i < s.length(); i++) {
+        buf[n++] = (byte) s.charAt(i);
+      }
+    }
+
+    /** False for a node this writer does not write (the caller falls back to Jackson). */
+    boolean write(JsonNode node) {
+      switch (node.getNodeType()) {
+        case OBJECT: {
+          String[] names = new String[node.size()];
+          Iterator<String> it = node.fieldNames();
+          int count = 0;
+          while (it.hasNext()) {
+            names[count++] = it.next();
+          }
+          java.util.Arrays.sort(names, 0, count);
+          put((byte) '{');
+          for (int i = 0; i < count; i++) {
+            if (i > 0) {
+              put((byte) ',');
+            }
+            string(names[i]);
+            put((byte) ':');
+            if (!write(node.get(names[i]))) {
+              return false;
+            }
+          }
+          put((byte) '}');
+          return true;
+        }
+        case ARRAY: {
+          put((byte) '[');
+          boolean first = true;
+          for (JsonNode element : node) {
+            if (!first) {
+              put((byte) ',');
+            }
+            first = false;
+            if (!write(element)) {
+              return false;
+            }
+          }
+          put((byte) ']');
+          return true;
+        }
+        case STRING:
+          string(node.textValue());
+          return true;
+        case BOOLEAN:
+          ascii(node.booleanValue() ? "true" : "false");
+          return true;
+        case NULL:
+          ascii("null");
+          return true;
+        case NUMBER:
+          switch (node.numberType()) {
+            case INT:
+              ascii(Integer.toString(node.intValue()));
+              return true;
+            case LONG:
+              ascii(Long.toString(node.longValue()));
+              return true;
+            case DOUBLE: {
+              double d = node.doubleValue();
+              if (Double.isNaN(d) || Double.isInfinite(d)) {
+                return false; // Jackson quotes these
+              }
+              ascii(Double.toString(d));
+              return true;
+            }
+            default:
+              return false;
+          }
+        default:
+          return false;
+      }
+    }
+
+    private void string(String s) {
+      int len = s.length();
+      ensure(len + 2);
+      buf[n++] = '"';
+      for (int i = 0; i < len; i++) {
+        char c = s.charAt(i);
+        if (c < 0x80) {
+          if (c >= 0x20 && c != '"' && c != '\\') {
+            ensure(1);
+            buf[n++] = (byte) c;
+          } else {
+            escape(c);
+          }
+        } else if (c < 0x800) {
+          ensure(2);
+          buf[n++] = (byte) (0xC0 | (c >> 6));
+          buf[n++] = (byte) (0x80 | (c & 0x3F));
+        } else if (Character.isSurrogate(c)) {
+          if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
+            int cp = Character.toCodePoint(c, s.charAt(++i));
+            ensure(4);
+            buf[n++] = (byte) (0xF0 | (cp >> 18));
+            buf[n++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
+            buf[n++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+            buf[n++] = (byte) (0x80 | (cp & 0x3F));
+          } else {
+            ensure(1);
+            buf[n++] = '?'; // as String.getBytes(UTF_8) does with an unpaired surrogate
+          }
+        } else {
+          ensure(3);
+          buf[n++] = (byte) (0xE0 | (c >> 12));
+          buf[n++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+          buf[n++] = (byte) (0x80 | (c & 0x3F));
+        }
+      }
+      put((byte) '"');
+    }
+
+    private void escape(char c) {
+      ensure(6);
+      buf[n++] = '\\';
+      switch (c) {
+        case '"':
+          buf[n++] = '"';
+          return;
+        case '\\':
+          buf[n++] = '\\';
+          return;
+        case '\b':
+          buf[n++] = 'b';
+          return;
+        case '\t':
+          buf[n++] = 't';
+          return;
+        case '\f':
+          buf[n++] = 'f';
+          return;
+        case '\n':
+          buf[n++] = 'n';
+          return;
+        case '\r':
+          buf[n++] = 'r';
+          return;
+        default:
+          buf[n++] = 'u';
+          buf[n++] = '0';
+          buf[n++] = '0';
+          buf[n++] = HEX[c >> 4];
+          buf[n++] = HEX[c & 0xF];
+      }
+    }
+  }
+
   private static void write(JsonGenerator g, JsonNode node) throws java.io.IOException {
     switch (node.getNodeType()) {
       case OBJECT: {
