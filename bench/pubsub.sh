@@ -14,14 +14,14 @@
 # events, read from their progress counters), so the node's figures are those of warm JVMs
 # (with 5k warm-up events, C1/C2 compilation was ~40% of the three JVMs' CPU).
 # THREADS=1 also prints, per process, the CPU of its thread groups over the measured part.
-# Usage: bench/pubsub.sh     env: EVENTS=200000 WARMUP=50000 NODE_WINDOW=200 RPC_CONCURRENCY=8
+# Usage: bench/pubsub.sh     env: EVENTS=200000 WARMUP=150000 NODE_WINDOW=200 RPC_CONCURRENCY=8
 #                                 NATS_EVENTS=500000 NATS_WINDOW=4096
 #                                 RPC_BATCH=1 SIZE=256 HEAP=512m REBUILD=0 (1: rebuild the jars)
 #                                 PHASES="java rpc nats" (a subset runs only those)
 #                                 CONSUME=stream (Java API subscribers: UserApi.eventSource; poll: UserApi.events)
 . "$(dirname "$0")/common.sh"
 EVENTS=${EVENTS:-200000}
-WARMUP=${WARMUP:-50000}
+WARMUP=${WARMUP:-150000}
 NODE_WINDOW=${NODE_WINDOW:-200}
 NATS_EVENTS=${NATS_EVENTS:-500000}
 NATS_WINDOW=${NATS_WINDOW:-4096}

@@ -166,41 +166,58 @@ public final class CanonicalJson {
 
     private void string(String s) {
       int len = s.length();
+      // Room for the plain prefix and the quotes; the rest reserves per char (at most 6 bytes).
       ensure(len + 2);
       buf[n++] = '"';
-      for (int i = 0; i < len; i++) {
+      int plain = 0;
+      while (plain < len) {
+        char c = s.charAt(plain);
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+          break;
+        }
+        plain++;
+      }
+      // The common case, printable ASCII with nothing to escape: one bulk copy of the chars.
+      if (plain > 0) {
+        getLatin1(s, plain, buf, n);
+        n += plain;
+      }
+      for (int i = plain; i < len; i++) {
+        ensure(6);
         char c = s.charAt(i);
         if (c < 0x80) {
           if (c >= 0x20 && c != '"' && c != '\\') {
-            ensure(1);
             buf[n++] = (byte) c;
           } else {
             escape(c);
           }
         } else if (c < 0x800) {
-          ensure(2);
           buf[n++] = (byte) (0xC0 | (c >> 6));
           buf[n++] = (byte) (0x80 | (c & 0x3F));
         } else if (Character.isSurrogate(c)) {
           if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
             int cp = Character.toCodePoint(c, s.charAt(++i));
-            ensure(4);
             buf[n++] = (byte) (0xF0 | (cp >> 18));
             buf[n++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
             buf[n++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
             buf[n++] = (byte) (0x80 | (cp & 0x3F));
           } else {
-            ensure(1);
             buf[n++] = '?'; // as String.getBytes(UTF_8) does with an unpaired surrogate
           }
         } else {
-          ensure(3);
           buf[n++] = (byte) (0xE0 | (c >> 12));
           buf[n++] = (byte) (0x80 | ((c >> 6) & 0x3F));
           buf[n++] = (byte) (0x80 | (c & 0x3F));
         }
       }
-      put((byte) '"');
+      ensure(1);
+      buf[n++] = '"';
+    }
+
+    /** The low bytes of the first {@code count} chars (ASCII here): an array copy for a compact string. */
+    @SuppressWarnings("deprecation")
+    private static void getLatin1(String s, int count, byte[] dst, int at) {
+      s.getBytes(0, count, dst, at);
     }
 
     private void escape(char c) {
