@@ -69,6 +69,12 @@ cpu_report() {
   awk -v u="$used" -v n="$n" -v w="${3:-0}" 'BEGIN {
     printf "  CPU of all its processes (nodes/servers and clients) %s: %.1f s, %.2f s per 100k delivered\n",
       (w == 1 ? "during the whole run" : "after the warm-up"), u, u / n * 100000 }'
+  # The JIT's share: on this 2-core machine C2 is still compiling a backlog long after the
+  # warm-up; without it is the steady-state cost of a long-running node.
+  local jit; jit=$({ sed 's/^/B /' <<<"$THREADS0"; thread_ticks | sed 's/^/A /'; } | awk -v hz="$(getconf CLK_TCK)" '
+    $3 ~ /CompilerThre/ { if ($1 == "B") b += $4; else a += $4 } END { printf "%.2f", (a - b) / hz }')
+  awk -v u="$used" -v j="$jit" -v n="$n" 'BEGIN {
+    printf "  of which JIT compiler threads %.1f s; without them %.1f s, %.2f s per 100k delivered\n", j, u - j, (u - j) / n * 100000 }'
   [ "${THREADS:-0}" = 1 ] && thread_report "$THREADS0"
   return 0
 }
