@@ -223,7 +223,8 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     final String[] events;
     /**
      * UTF-8 of {@link #events} (where the sender has it already, and always on a receiver) and
-     * the 32 bytes of {@link #digests} (where the sender has them; never on a receiver).
+     * the 32 bytes of {@link #digests} (where the sender has them, and on a receiver for every
+     * SHA-256 digest, whose {@code digests} entry is then null: see {@link #digest}).
      */
     final byte[][] utf8;
     final byte[][] rawDigests;
@@ -261,6 +262,11 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       return events.length;
     }
 
+    /** The digest as hex text (a receiver keeps only the 32 bytes of a SHA-256 digest). */
+    String digest(int i) {
+      return digests[i] != null ? digests[i] : io.peernode.protocol.Hex.encode(rawDigests[i]);
+    }
+
     String text(int i) {
       return events[i] != null ? events[i] : new String(utf8[i], StandardCharsets.UTF_8);
     }
@@ -278,7 +284,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
         for (int s : matched[i]) {
           names.add(schemas[s]);
         }
-        out.add(new Deliver(digests[i], text(i), names));
+        out.add(new Deliver(digest(i), text(i), names));
       }
       return out;
     }
@@ -507,7 +513,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   /** Compiled schemas of other nodes, by canonical text; pruned to the index's schemas. */
   private final Map<String, EventSchema> compiled = new HashMap<>();
   private final Map<Address, ActorRef<Command>> remotes = new HashMap<>();
-  private final Set<String> seen;
+  private final io.peernode.protocol.userapi.DigestHistory seen;
   /** Publishes waiting for the next index read, and those of the read in flight (null when none). */
   private List<Pending> waiting = new ArrayList<>();
   private List<Pending> reading;
@@ -567,12 +573,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
           NAME, settings.maxMessageBytes, batchBytes);
     }
     int history = settings.dedupHistory;
-    this.seen = Collections.newSetFromMap(new LinkedHashMap<>(16, 0.75f, false) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-        return size() > history;
-      }
-    });
+    this.seen = new io.peernode.protocol.userapi.DigestHistory(settings.dedupHistory);
     // A node restarting with the same id starts with no subscriptions: drop what an earlier
     // incarnation left in the index.
     updateIndex(m -> m.remove(selfAddress, this.self), Replicator.writeLocal(), null);
@@ -670,7 +671,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     try {
       parsed = p.parsed != null ? p.parsed : EventSchema.Event.parse(p.event);
       // Local subscriptions first, in place: the publishing node is a subscriber like any other.
-      if (seen.add(p.digest)) {
+      if (p.rawDigest != null ? seen.add(p.rawDigest) : seen.add(p.digest)) {
         boolean[] pre = p.prematch != null && p.prematch.local == localSchemas ? p.localMatches : null;
         for (int i = 0; i < localArray.length; i++) {
           if (pre != null ? pre[i] : localArray[i].schema.matches(parsed)) {
@@ -911,7 +912,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       targets[s] = subscriptions.get(b.schemas[s]);
     }
     for (int i = 0; i < b.events.length; i++) {
-      if (!seen.add(b.digests[i])) {
+      if (!(b.rawDigests[i] != null ? seen.add(b.rawDigests[i]) : seen.add(b.digests[i]))) {
         metrics.duplicates.inc();
         continue;
       }
