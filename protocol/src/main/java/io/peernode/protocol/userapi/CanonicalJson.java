@@ -164,60 +164,34 @@ public final class CanonicalJson {
       }
     }
 
+    /**
+     * The JDK's own encoder (an intrinsic for Latin-1 strings, and like ours it writes '?' for an
+     * unpaired surrogate) gives the UTF-8; escapes only ever concern ASCII bytes, which in UTF-8
+     * never occur inside a multi-byte sequence, so the bytes are copied in runs between them.
+     */
     private void string(String s) {
-      int len = s.length();
-      // Room for the plain prefix and the quotes; the rest reserves per char (at most 6 bytes).
-      ensure(len + 2);
+      byte[] u = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      ensure(u.length + 2);
       buf[n++] = '"';
-      int plain = 0;
-      while (plain < len) {
-        char c = s.charAt(plain);
-        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
-          break;
-        }
-        plain++;
-      }
-      // The common case, printable ASCII with nothing to escape: one bulk copy of the chars.
-      if (plain > 0) {
-        getLatin1(s, plain, buf, n);
-        n += plain;
-      }
-      for (int i = plain; i < len; i++) {
-        ensure(6);
-        char c = s.charAt(i);
-        if (c < 0x80) {
-          if (c >= 0x20 && c != '"' && c != '\\') {
-            buf[n++] = (byte) c;
-          } else {
-            escape(c);
-          }
-        } else if (c < 0x800) {
-          buf[n++] = (byte) (0xC0 | (c >> 6));
-          buf[n++] = (byte) (0x80 | (c & 0x3F));
-        } else if (Character.isSurrogate(c)) {
-          if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
-            int cp = Character.toCodePoint(c, s.charAt(++i));
-            buf[n++] = (byte) (0xF0 | (cp >> 18));
-            buf[n++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
-            buf[n++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-            buf[n++] = (byte) (0x80 | (cp & 0x3F));
-          } else {
-            buf[n++] = '?'; // as String.getBytes(UTF_8) does with an unpaired surrogate
-          }
-        } else {
-          buf[n++] = (byte) (0xE0 | (c >> 12));
-          buf[n++] = (byte) (0x80 | ((c >> 6) & 0x3F));
-          buf[n++] = (byte) (0x80 | (c & 0x3F));
+      int start = 0;
+      for (int i = 0; i < u.length; i++) {
+        byte b = u[i];
+        if (b >= 0 && (b < 0x20 || b == '"' || b == '\\')) {
+          copy(u, start, i - start);
+          escape((char) b);
+          start = i + 1;
         }
       }
-      ensure(1);
-      buf[n++] = '"';
+      copy(u, start, u.length - start);
+      put((byte) '"');
     }
 
-    /** The low bytes of the first {@code count} chars (ASCII here): an array copy for a compact string. */
-    @SuppressWarnings("deprecation")
-    private static void getLatin1(String s, int count, byte[] dst, int at) {
-      s.getBytes(0, count, dst, at);
+    private void copy(byte[] from, int at, int count) {
+      if (count > 0) {
+        ensure(count);
+        System.arraycopy(from, at, buf, n, count);
+        n += count;
+      }
     }
 
     private void escape(char c) {
