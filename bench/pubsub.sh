@@ -9,15 +9,19 @@
 # rate without failures (node: 200; windows up to 4096 give the same rate and only add queueing
 # latency (2026-12-01, see results/NOTES.md); NATS: 4096, its rate still grows with the window).
 # NATS runs more events (it is ~10-100x faster) so that its phase lasts long enough to give a
-# stable rate; the node's 50k events take ~5 s, much of it still JIT warm-up (EVENTS=300000 shows
-# the steadier rate).
-# Usage: bench/pubsub.sh     env: EVENTS=50000 WARMUP=5000 NODE_WINDOW=200 RPC_CONCURRENCY=8
+# stable rate. The first WARMUP events of each phase are not measured: neither their rate nor the
+# CPU spent on them (the CPU figure starts once both subscribers have received the warm-up
+# events, read from their progress counters), so the node's figures are those of warm JVMs
+# (with 5k warm-up events, C1/C2 compilation was ~40% of the three JVMs' CPU).
+# THREADS=1 also prints, per process, the CPU of its thread groups over the measured part.
+# Usage: bench/pubsub.sh     env: EVENTS=200000 WARMUP=150000 NODE_WINDOW=200 RPC_CONCURRENCY=8
 #                                 NATS_EVENTS=500000 NATS_WINDOW=4096
 #                                 RPC_BATCH=1 SIZE=256 HEAP=512m REBUILD=0 (1: rebuild the jars)
 #                                 PHASES="java rpc nats" (a subset runs only those)
+#                                 CONSUME=stream (Java API subscribers: UserApi.eventSource; poll: UserApi.events)
 . "$(dirname "$0")/common.sh"
-EVENTS=${EVENTS:-50000}
-WARMUP=${WARMUP:-5000}
+EVENTS=${EVENTS:-200000}
+WARMUP=${WARMUP:-150000}
 NODE_WINDOW=${NODE_WINDOW:-200}
 NATS_EVENTS=${NATS_EVENTS:-500000}
 NATS_WINDOW=${NATS_WINDOW:-4096}
@@ -56,11 +60,52 @@ val() { grep -o "$1=[0-9.]*" | head -1 | cut -d= -f2; }
 # CPU seconds (user + system) used so far by all the given processes, from /proc.
 cpu_of() { for p in "$@"; do cut -d' ' -f14,15 "/proc/$p/stat" 2>/dev/null; done |
   awk -v hz="$(getconf CLK_TCK)" '{ s += $1 + $2 } END { printf "%.2f", s / hz }'; }
-# cpu_report CPU_BEFORE: CPU seconds of every process of the phase since CPU_BEFORE, per 100k delivered
+# cpu_report CPU_BEFORE [EVENTS] [WARM_TOO]: CPU seconds of every process of the phase since
+# CPU_BEFORE, per 100k delivered (the measured events; with WARM_TOO=1 the warm-up ones too,
+# for a phase whose CPU is counted from the start)
 cpu_report() {
   local used; used=$(awk -v a="$(cpu_of "${PIDS[@]}")" -v b="$1" 'BEGIN { printf "%.2f", a - b }')
-  awk -v u="$used" -v n="$((2 * ${2:-$EVENTS} + 2 * WARMUP))" 'BEGIN {
-    printf "  CPU of all its processes (nodes/servers and clients) during the run: %.1f s, %.2f s per 100k delivered\n", u, u / n * 100000 }'
+  local n=$((2 * ${2:-$EVENTS})); [ "${3:-0}" = 1 ] && n=$((n + 2 * WARMUP))
+  awk -v u="$used" -v n="$n" -v w="${3:-0}" 'BEGIN {
+    printf "  CPU of all its processes (nodes/servers and clients) %s: %.1f s, %.2f s per 100k delivered\n",
+      (w == 1 ? "during the whole run" : "after the warm-up"), u, u / n * 100000 }'
+  # The JIT's share: on this 2-core machine C2 is still compiling a backlog long after the
+  # warm-up; without it is the steady-state cost of a long-running node.
+  local jit; jit=$({ sed 's/^/B /' <<<"$THREADS0"; thread_ticks | sed 's/^/A /'; } | awk -v hz="$(getconf CLK_TCK)" '
+    $3 ~ /CompilerThre/ { if ($1 == "B") b += $4; else a += $4 } END { printf "%.2f", (a - b) / hz }')
+  awk -v u="$used" -v j="$jit" -v n="$n" 'BEGIN {
+    printf "  of which JIT compiler threads %.1f s; without them %.1f s, %.2f s per 100k delivered\n", j, u - j, (u - j) / n * 100000 }'
+  [ "${THREADS:-0}" = 1 ] && thread_report "$THREADS0"
+  return 0
+}
+# Per-thread CPU ticks of the phase's processes: lines "pid name ticks" (digits in names folded to N).
+thread_ticks() {
+  for p in "${PIDS[@]}"; do
+    for t in /proc/"$p"/task/*; do
+      [ -r "$t/stat" ] || continue
+      sed 's/^.*) //' "$t/stat" 2>/dev/null | awk -v p="$p" -v n="$(tr -d ' ' < "$t/comm" 2>/dev/null | sed 's/[0-9][0-9]*/N/g')" '{ print p, n, $12 + $13 }'
+    done
+  done
+}
+# thread_report BEFORE: CPU seconds per process and thread group since the thread_ticks output BEFORE
+thread_report() {
+  { sed 's/^/B /' <<<"$1"; thread_ticks | sed 's/^/A /'; } | awk -v hz="$(getconf CLK_TCK)" '
+    { k = $2 " " $3; if ($1 == "B") b[k] += $4; else a[k] += $4 }
+    END { for (k in a) { d = (a[k] - b[k]) / hz; if (d >= 0.05) printf "    %-40s %6.2f s\n", k, d } }' | sort -k1,1n -k3,3nr
+}
+# wait_warm COUNTER_FILE...: until every subscriber's progress counter (big-endian u64) reached WARMUP
+wait_warm() {
+  local i=0
+  while :; do
+    local ok=1
+    for f in "$@"; do
+      local v; v=$(od -An -t u8 --endian=big -N8 "$f" 2>/dev/null | tr -d ' ')
+      [ -n "$v" ] && [ "$v" -ge "$WARMUP" ] || ok=0
+    done
+    [ $ok = 1 ] && return 0
+    i=$((i + 1)); [ $i -lt $((1000 * ${WAIT_SECS:-900})) ] || { echo "timed out waiting for the warm-up" >&2; exit 1; }
+    sleep 0.001
+  done
 }
 stop_all() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -88,14 +133,15 @@ bench node-pub --data "$WORK/ja" --go "$WORK/go" --progress "$WORK/prog-b,$WORK/
 PA=$!; PIDS+=($PA)
 wait_line "$WORK/ja.out" '^READY' $PA
 CA=$(grep '^READY' "$WORK/ja.out" | val cluster)
-bench node-sub --data "$WORK/jb" --seed "127.0.0.1:$CA" --name B --progress "$WORK/prog-b" "${COMMON[@]}" \
+bench node-sub --data "$WORK/jb" --seed "127.0.0.1:$CA" --name B --progress "$WORK/prog-b" --consume "${CONSUME:-stream}" "${COMMON[@]}" \
   > "$WORK/jb.out" 2> "$WORK/jb.err" &
 PB=$!; PIDS+=($PB)
-bench node-sub --data "$WORK/jc" --seed "127.0.0.1:$CA" --name C --progress "$WORK/prog-c" "${COMMON[@]}" \
+bench node-sub --data "$WORK/jc" --seed "127.0.0.1:$CA" --name C --progress "$WORK/prog-c" --consume "${CONSUME:-stream}" "${COMMON[@]}" \
   > "$WORK/jc.out" 2> "$WORK/jc.err" &
 PC=$!; PIDS+=($PC)
 wait_line "$WORK/jb.out" '^SUBSCRIBED' $PB; wait_line "$WORK/jc.out" '^SUBSCRIBED' $PC
-CPU0=$(cpu_of "${PIDS[@]}"); touch "$WORK/go"
+touch "$WORK/go"; wait_warm "$WORK/prog-b" "$WORK/prog-c"
+CPU0=$(cpu_of "${PIDS[@]}"); THREADS0=$(thread_ticks)
 wait_line "$WORK/jb.out" '^RESULT' $PB; wait_line "$WORK/jc.out" '^RESULT' $PC
 grep -h '^PUBLISHED' "$WORK/ja.out" | sed 's/^/  publisher A: /' || true
 summary "node, Java API (3 JVMs embedding a node):" "$WORK/jb.out" "$WORK/jc.out"; JAVA_RATE=$RATE
@@ -115,11 +161,12 @@ node_proc rb --seed "127.0.0.1:$CA" > "$WORK/rb.out" 2> "$WORK/rb.err" & PIDS+=(
 node_proc rc --seed "127.0.0.1:$CA" > "$WORK/rc.out" 2> "$WORK/rc.err" & PIDS+=($!)
 wait_line "$WORK/rb.out" '^READY'; wait_line "$WORK/rc.out" '^READY'
 http() { echo "http://127.0.0.1:$(grep '^READY' "$WORK/$1.out" | val http)"; }
-bench rpc --pub "$(http ra)" --subs "$(http rb),$(http rc)" --go "$WORK/go-rpc" --concurrency "$RPC_CONCURRENCY" --batch "$RPC_BATCH" "${COMMON[@]}" \
+bench rpc --pub "$(http ra)" --subs "$(http rb),$(http rc)" --go "$WORK/go-rpc" --concurrency "$RPC_CONCURRENCY" --batch "$RPC_BATCH" --progress "$WORK/prog-rb,$WORK/prog-rc" "${COMMON[@]}" \
   > "$WORK/rpc.out" 2> "$WORK/rpc.err" &
 PR=$!; PIDS+=($PR)
 wait_line "$WORK/rpc.out" '^SUBSCRIBED' $PR
-CPU0=$(cpu_of "${PIDS[@]}"); touch "$WORK/go-rpc"
+touch "$WORK/go-rpc"; wait_warm "$WORK/prog-rb" "$WORK/prog-rc"
+CPU0=$(cpu_of "${PIDS[@]}"); THREADS0=$(thread_ticks)
 wait_line "$WORK/rpc.out" '^DONE' $PR
 grep -h '^PUBLISHED' "$WORK/rpc.out" | sed 's/^/  publisher A: /' || true
 summary "node, JSON-RPC (3 node processes, $RPC_CONCURRENCY concurrent publish requests of $RPC_BATCH event(s), B and C drained by pubsub_events):" "$WORK/rpc.out"; RPC_RATE=$RATE
@@ -137,11 +184,12 @@ for i in 1 2 3; do
   PIDS+=($!)
 done
 i=0; until [ "$(grep -c 'Route connection created' "$WORK"/nats*.log 2>/dev/null | awk -F: '{s+=$NF} END {print s}')" -ge 6 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-bench nats --pub "nats://127.0.0.1:$N1" --subs "nats://127.0.0.1:$N2,nats://127.0.0.1:$N3" --go "$WORK/go-nats" "${NATS_ARGS[@]}" \
+bench nats --pub "nats://127.0.0.1:$N1" --subs "nats://127.0.0.1:$N2,nats://127.0.0.1:$N3" --go "$WORK/go-nats" --progress "$WORK/prog-nb,$WORK/prog-nc" "${NATS_ARGS[@]}" \
   > "$WORK/nats.out" 2> "$WORK/nats.err" &
 PN=$!; PIDS+=($PN)
 wait_line "$WORK/nats.out" '^SUBSCRIBED' $PN
-CPU0=$(cpu_of "${PIDS[@]}"); touch "$WORK/go-nats"
+touch "$WORK/go-nats"; wait_warm "$WORK/prog-nb" "$WORK/prog-nc"
+CPU0=$(cpu_of "${PIDS[@]}"); THREADS0=$(thread_ticks)
 wait_line "$WORK/nats.out" '^DONE' $PN
 grep -h '^PUBLISHED' "$WORK/nats.out" | sed 's/^/  publisher A: /' || true
 summary "NATS (3 nats-server $(nats-server --version | awk '{print $NF}') in one cluster, jnats):" "$WORK/nats.out"; NATS_RATE=$RATE

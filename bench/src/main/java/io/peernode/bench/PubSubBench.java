@@ -102,7 +102,7 @@ public final class PubSubBench {
     long duplicates;
     long firstTs = Long.MIN_VALUE;
     long lastArrival;
-    long lastAny = System.nanoTime();
+    volatile long lastAny = System.nanoTime();
 
     Tally(String name, long warmup, long events) {
       this.name = name;
@@ -260,6 +260,64 @@ public final class PubSubBench {
     long idleMs = Long.parseLong(a.getOrDefault("idle-ms", "10000"));
     System.out.println("SUBSCRIBED");
     System.out.flush();
+    if (a.getOrDefault("consume", "stream").equals("poll")) {
+      pollEvents(api, schema, t, progress, idleMs);
+    } else {
+      streamEvents(node, api, schema, t, progress, idleMs);
+    }
+    Double refused = node.metrics().getSampleValue("peer_userapi_refused_total", new String[] {"queue"}, new String[] {"subscription"});
+    System.out.println(t.result(" refused=" + (refused == null ? 0 : refused.longValue())));
+    System.out.flush();
+    Thread.sleep(Long.MAX_VALUE); // the script reads this process's CPU time, then stops it
+  }
+
+  /**
+   * The optional {@code --progress} files, one per subscriber: each holds the events that
+   * subscriber received so far, which the script reads to start its CPU figure after the warm-up.
+   */
+  static BenchSupport.SharedCounter[] progressCounters(Map<String, String> a, int subscribers) throws java.io.IOException {
+    BenchSupport.SharedCounter[] out = new BenchSupport.SharedCounter[subscribers];
+    if (a.containsKey("progress")) {
+      String[] files = a.get("progress").split(",");
+      for (int i = 0; i < subscribers && i < files.length; i++) {
+        out[i] = new BenchSupport.SharedCounter(Path.of(files[i]));
+      }
+    }
+    return out;
+  }
+
+  /** Consumes through UserApi.eventSource: the subscription pushes batches as they arrive. */
+  private static void streamEvents(PeerNode node, UserApi api, JsonNode schema, Tally t,
+      BenchSupport.SharedCounter progress, long idleMs) throws Exception {
+    java.util.concurrent.CompletableFuture<Void> complete = new java.util.concurrent.CompletableFuture<>();
+    api.eventSource(schema).runForeach(evs -> {
+      long now = System.nanoTime();
+      for (JsonNode ev : evs) {
+        t.add(ev.get("seq").asLong(), ev.get("ts").asLong(), now);
+      }
+      progress.set(t.received);
+      if (t.complete()) {
+        complete.complete(null);
+      }
+    }, node.system());
+    boolean started = false;
+    while (!complete.isDone()) {
+      // Only the idle check polls (10 times a second); events arrive on the stream's thread.
+      long seen = t.received;
+      try {
+        complete.get(100, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        started |= seen > 0;
+        if (t.idle(System.nanoTime(), started ? idleMs : 600_000)) {
+          break;
+        }
+      }
+    }
+  }
+
+  /** Consumes by polling UserApi.events (pubsub_events), as before eventSource existed. */
+  private static void pollEvents(UserApi api, JsonNode schema, Tally t, BenchSupport.SharedCounter progress, long idleMs)
+      throws Exception {
     boolean started = false;
     while (true) {
       List<JsonNode> evs = api.events(schema).toCompletableFuture().get();
@@ -280,10 +338,6 @@ public final class PubSubBench {
         started = true;
       }
     }
-    Double refused = node.metrics().getSampleValue("peer_userapi_refused_total", new String[] {"queue"}, new String[] {"subscription"});
-    System.out.println(t.result(" refused=" + (refused == null ? 0 : refused.longValue())));
-    System.out.flush();
-    Thread.sleep(Long.MAX_VALUE); // the script reads this process's CPU time, then stops it
   }
 
   // ---- JSON-RPC path: one client JVM, three node processes
@@ -325,10 +379,12 @@ public final class PubSubBench {
     List<Tally> tallies = new ArrayList<>();
     List<Thread> drains = new ArrayList<>();
     String drainBody = request("pubsub_events", SCHEMA);
+    BenchSupport.SharedCounter[] progress = progressCounters(a, subs.length);
     for (int i = 0; i < subs.length; i++) {
       Tally t = new Tally(String.valueOf((char) ('B' + i)), warmup, events);
       tallies.add(t);
       String url = subs[i];
+      BenchSupport.SharedCounter counter = progress[i];
       drains.add(new Thread(() -> {
         boolean started = false;
         try {
@@ -337,6 +393,9 @@ public final class PubSubBench {
             long now = System.nanoTime();
             for (JsonNode ev : result) {
               t.add(ev.get("seq").asLong(), ev.get("ts").asLong(), now);
+            }
+            if (counter != null) {
+              counter.set(t.received);
             }
             if (t.complete()) {
               break;
@@ -441,7 +500,9 @@ public final class PubSubBench {
     List<Tally> tallies = new ArrayList<>();
     List<Thread> drains = new ArrayList<>();
     List<Connection> conns = new ArrayList<>();
+    BenchSupport.SharedCounter[] progress = progressCounters(a, subs.length);
     for (int i = 0; i < subs.length; i++) {
+      BenchSupport.SharedCounter counter = progress[i];
       Connection c = Nats.connect(new Options.Builder().server(subs[i]).build());
       conns.add(c);
       Subscription s = c.subscribe("bench");
@@ -457,6 +518,9 @@ public final class PubSubBench {
             if (m != null) {
               ByteBuffer b = ByteBuffer.wrap(m.getData());
               t.add(b.getLong(0), b.getLong(8), now);
+              if (counter != null) {
+                counter.set(t.received);
+              }
               started = true;
               if (t.complete()) {
                 break;

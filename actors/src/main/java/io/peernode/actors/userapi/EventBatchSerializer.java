@@ -3,7 +3,6 @@ package io.peernode.actors.userapi;
 import akka.actor.ExtendedActorSystem;
 import akka.serialization.ByteBufferSerializer;
 import akka.serialization.SerializerWithStringManifest;
-import io.peernode.protocol.Hex;
 import java.io.NotSerializableException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -196,12 +195,12 @@ public final class EventBatchSerializer extends SerializerWithStringManifest imp
     String[] digests = new String[n];
     byte[][] events = new byte[n][];
     int[][] matched = new int[n][];
-    byte[] raw = new byte[32];
+    byte[][] raw = new byte[n][];
     for (int i = 0; i < n; i++) {
       byte kind = buf.get();
       if (kind == 0) {
-        buf.get(raw);
-        digests[i] = Hex.encode(raw);
+        raw[i] = new byte[32]; // kept as bytes: the digest history keys by them, no hex text
+        buf.get(raw[i]);
       } else if (kind == 1) {
         digests[i] = string(buf);
       } else {
@@ -217,7 +216,7 @@ public final class EventBatchSerializer extends SerializerWithStringManifest imp
       }
       matched[i] = m;
     }
-    return new PubSubNode.EventBatch(schemas, digests, new String[n], events, new byte[n][], matched);
+    return new PubSubNode.EventBatch(schemas, digests, new String[n], events, raw, matched);
   }
 
   private static int count(ByteBuffer buf) {

@@ -104,11 +104,23 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     }
   }
 
+  /** The Subscription actor of that schema, for attaching a stream to it (empty: not subscribed). */
+  public static final class LookupSubscription implements Command {
+    final String schema;
+    final ActorRef<java.util.Optional<ActorRef<Subscription.Command>>> replyTo;
+
+    public LookupSubscription(String canonicalSchema, ActorRef<java.util.Optional<ActorRef<Subscription.Command>>> replyTo) {
+      this.schema = canonicalSchema;
+      this.replyTo = replyTo;
+    }
+  }
+
   /**
    * Publish an event given as canonical JSON with its digest. Answered (Done, or the future
    * completed) once the event was handed to the local subscriptions and routed to the other nodes.
    */
   public static final class Publish implements Command {
+    /** The canonical text; null from the facade, which gives its UTF-8 ({@link #utf8}) only. */
     final String event;
     final String digest;
     final ActorRef<Done> replyTo;
@@ -211,7 +223,8 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     final String[] events;
     /**
      * UTF-8 of {@link #events} (where the sender has it already, and always on a receiver) and
-     * the 32 bytes of {@link #digests} (where the sender has them; never on a receiver).
+     * the 32 bytes of {@link #digests} (where the sender has them, and on a receiver for every
+     * SHA-256 digest, whose {@code digests} entry is then null: see {@link #digest}).
      */
     final byte[][] utf8;
     final byte[][] rawDigests;
@@ -249,6 +262,11 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       return events.length;
     }
 
+    /** The digest as hex text (a receiver keeps only the 32 bytes of a SHA-256 digest). */
+    String digest(int i) {
+      return digests[i] != null ? digests[i] : io.peernode.protocol.Hex.encode(rawDigests[i]);
+    }
+
     String text(int i) {
       return events[i] != null ? events[i] : new String(utf8[i], StandardCharsets.UTF_8);
     }
@@ -266,7 +284,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
         for (int s : matched[i]) {
           names.add(schemas[s]);
         }
-        out.add(new Deliver(digests[i], text(i), names));
+        out.add(new Deliver(digest(i), text(i), names));
       }
       return out;
     }
@@ -423,13 +441,12 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     }
   }
 
+  /** The local replicator's answer to the index read in flight (there is at most one). */
   private static final class IndexRead implements Command {
     final Replicator.GetResponse<ORMultiMap<String, String>> response;
-    final List<Pending> batch;
 
-    IndexRead(Replicator.GetResponse<ORMultiMap<String, String>> response, List<Pending> batch) {
+    IndexRead(Replicator.GetResponse<ORMultiMap<String, String>> response) {
       this.response = response;
-      this.batch = batch;
     }
   }
 
@@ -478,6 +495,13 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   }
 
   private final ReplicatorMessageAdapter<Command, ORMultiMap<String, String>> replicator;
+  /**
+   * Index reads go straight to the replicator with one reply adapter made at start: a local
+   * read is answered at once and in order, and an ask per read (a temporary actor and a timeout
+   * timer each) cost more than routing the events it serves.
+   */
+  private final ActorRef<Replicator.Command> replicatorRef;
+  private final ActorRef<Replicator.GetResponse<ORMultiMap<String, String>>> indexReplies;
   private final SelfUniqueAddress selfAddress;
   private final String self;
   private final UserApiSettings settings;
@@ -489,7 +513,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   /** Compiled schemas of other nodes, by canonical text; pruned to the index's schemas. */
   private final Map<String, EventSchema> compiled = new HashMap<>();
   private final Map<Address, ActorRef<Command>> remotes = new HashMap<>();
-  private final Set<String> seen;
+  private final io.peernode.protocol.userapi.DigestHistory seen;
   /** Publishes waiting for the next index read, and those of the read in flight (null when none). */
   private List<Pending> waiting = new ArrayList<>();
   private List<Pending> reading;
@@ -531,6 +555,11 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     this.prematch = shared.prematch;
     this.unread = shared.unread;
     this.replicator = replicator;
+    this.replicatorRef = DistributedData.get(ctx.getSystem()).replicator();
+    @SuppressWarnings("unchecked")
+    Class<Replicator.GetResponse<ORMultiMap<String, String>>> getResponse =
+        (Class<Replicator.GetResponse<ORMultiMap<String, String>>>) (Class<?>) Replicator.GetResponse.class;
+    this.indexReplies = ctx.messageAdapter(getResponse, IndexRead::new);
     this.selfAddress = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
     this.self = self.hex();
     this.settings = settings;
@@ -544,12 +573,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
           NAME, settings.maxMessageBytes, batchBytes);
     }
     int history = settings.dedupHistory;
-    this.seen = Collections.newSetFromMap(new LinkedHashMap<>(16, 0.75f, false) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-        return size() > history;
-      }
-    });
+    this.seen = new io.peernode.protocol.userapi.DigestHistory(settings.dedupHistory);
     // A node restarting with the same id starts with no subscriptions: drop what an earlier
     // incarnation left in the index.
     updateIndex(m -> m.remove(selfAddress, this.self), Replicator.writeLocal(), null);
@@ -562,6 +586,11 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
         .onMessage(Unsubscribe.class, this::onUnsubscribe)
         .onMessage(ListSubscriptions.class, this::onList)
         .onMessage(DrainEvents.class, this::onDrain)
+        .onMessage(LookupSubscription.class, l -> {
+          Local local = subscriptions.get(l.schema);
+          l.replyTo.tell(java.util.Optional.ofNullable(local == null ? null : local.actor));
+          return this;
+        })
         .onMessage(Publish.class, this::onPublish)
         .onMessage(IndexRead.class, this::onIndexRead)
         .onMessage(Deliver.class, this::onDeliver)
@@ -580,7 +609,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     }
     AtomicInteger count = new AtomicInteger();
     ActorRef<Subscription.Command> actor = getContext().spawnAnonymous(UserApi.keepState(
-        Subscription.create(key, settings.maxEventsPerSubscription, metrics.refused.labels("subscription"), count)));
+        Subscription.create(key, settings.maxEventsPerSubscription, settings.eventSourceBatch, metrics.refused.labels("subscription"), count)));
     subscriptions.put(key, new Local(s.schema, actor, count));
     unread.put(key, count);
     localsChanged();
@@ -642,11 +671,11 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     try {
       parsed = p.parsed != null ? p.parsed : EventSchema.Event.parse(p.event);
       // Local subscriptions first, in place: the publishing node is a subscriber like any other.
-      if (seen.add(p.digest)) {
+      if (p.rawDigest != null ? seen.add(p.rawDigest) : seen.add(p.digest)) {
         boolean[] pre = p.prematch != null && p.prematch.local == localSchemas ? p.localMatches : null;
         for (int i = 0; i < localArray.length; i++) {
           if (pre != null ? pre[i] : localArray[i].schema.matches(parsed)) {
-            offer(localArray[i], p.event);
+            offer(localArray[i], p.utf8 != null ? p.utf8 : p.event);
           }
         }
       } else {
@@ -667,19 +696,20 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   }
 
   private void readIndex() {
-    List<Pending> batch = waiting;
-    reading = batch;
+    reading = waiting;
     waiting = new ArrayList<>();
-    replicator.askGet(
-        askReplyTo -> new Replicator.Get<>(INDEX, Replicator.readLocal(), askReplyTo),
-        response -> new IndexRead(response, batch));
+    replicatorRef.tell(new Replicator.Get<>(INDEX, Replicator.readLocal(), indexReplies));
   }
 
   private Behavior<Command> onIndexRead(IndexRead r) {
     // The publishes that arrived during this read get their own read now, before this batch is
     // routed: reading and routing overlap instead of taking turns. (They arrived before that
     // read is issued, so they are still routed with an index no older than themselves.)
+    List<Pending> batch = reading;
     reading = null;
+    if (batch == null) {
+      return this; // not asked for (cannot happen: one read at a time, answered in order)
+    }
     if (!waiting.isEmpty()) {
       readIndex();
     }
@@ -692,7 +722,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       BatchBuilder[] out = new BatchBuilder[t.routes.length];
       boolean[] matches = new boolean[t.distinct.length];
       int[] scratch = new int[16];
-      for (Pending pending : r.batch) {
+      for (Pending pending : batch) {
         RuntimeException failure = null;
         try {
           scratch = route(t, pending, matches, scratch, out);
@@ -710,8 +740,8 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       }
     } catch (RuntimeException e) {
       // Whatever went wrong, no caller of this batch waits forever.
-      for (int i = replied; i < r.batch.size(); i++) {
-        r.batch.get(i).publish.reply(e);
+      for (int i = replied; i < batch.size(); i++) {
+        batch.get(i).publish.reply(e);
       }
       throw e;
     }
@@ -882,7 +912,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       targets[s] = subscriptions.get(b.schemas[s]);
     }
     for (int i = 0; i < b.events.length; i++) {
-      if (!seen.add(b.digests[i])) {
+      if (!(b.rawDigests[i] != null ? seen.add(b.rawDigests[i]) : seen.add(b.digests[i]))) {
         metrics.duplicates.inc();
         continue;
       }
@@ -922,8 +952,9 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     return this;
   }
 
-  private void offer(Local local, String event) {
-    local.offer(new Subscription.Offer(event), 1);
+  /** One event, canonical JSON as a String or its UTF-8 bytes. */
+  private void offer(Local local, Object event) {
+    local.offer(Subscription.Offer.of(List.of(event)), 1);
     metrics.delivered.inc();
   }
 

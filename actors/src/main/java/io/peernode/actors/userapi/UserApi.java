@@ -201,8 +201,9 @@ public final class UserApi {
       // Everything that needs no actor state happens here, on the caller's thread: canonical
       // text, its UTF-8 bytes, the digest, the event tree the validator walks, and validation
       // against the schemas the node routes with now (the actor checks they are still current).
-      String canonical = CanonicalJson.of(event);
-      byte[] utf8 = canonical.getBytes(StandardCharsets.UTF_8);
+      // The canonical text is written straight as UTF-8 (no String): it is what is hashed, sent
+      // and queued; receivers parse the bytes.
+      byte[] utf8 = CanonicalJson.utf8(event);
       if (utf8.length > settings.maxMessageBytes) {
         throw UserApiException.badParam("event", "is " + utf8.length + " bytes of JSON, over the limit of " + settings.maxMessageBytes);
       }
@@ -213,7 +214,7 @@ public final class UserApi {
         throw UserApiException.unavailable("the node is shutting down", null);
       }
       CompletableFuture<Void> done = new CompletableFuture<>();
-      PubSubNode.Publish publish = new PubSubNode.Publish(canonical, utf8, digest, rawDigest, parsed, shared.prematch.get(), done);
+      PubSubNode.Publish publish = new PubSubNode.Publish(null, utf8, digest, rawDigest, parsed, shared.prematch.get(), done);
       long size = utf8.length;
       long queued = publishBytesInFlight.addAndGet(size);
       if (queued > settings.maxPublishBytesInFlight && queued != size) {
@@ -288,6 +289,52 @@ public final class UserApi {
     } catch (UserApiException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  /**
+   * The events of that subscription as they arrive, pushed in batches (oldest first, each event
+   * once, at most {@code event-source-batch} per element): the Java API's alternative to polling
+   * {@link #events}. Back-pressured: the subscription hands over the next batch only when the
+   * stream has taken the previous one, so events a slow consumer has not taken yet wait in the
+   * subscription's bounded queue (when it is full the newest are refused and counted, as for
+   * {@code pubsub_events}). Events go either to the stream or to a {@code pubsub_events} drain,
+   * never to both. One stream per subscription: attaching another completes the first.
+   * Completes when the subscription is dropped; fails with NOT_FOUND when there is none.
+   */
+  public Source<List<JsonNode>, NotUsed> eventSource(JsonNode schema) {
+    String key;
+    try {
+      key = schemaKey(schema);
+    } catch (UserApiException e) {
+      return Source.failed(e);
+    }
+    return Source.completionStageSource(
+            ask(pubsub, (ActorRef<Optional<ActorRef<Subscription.Command>>> r) -> new PubSubNode.LookupSubscription(key, r),
+                settings.askTimeout)
+                // handle, not thenApply: the stream fails with the UserApiException itself,
+                // not with the CompletionException a throwing stage would wrap it in.
+                .handle((found, failure) -> {
+                  if (failure != null) {
+                    return Source.<List<JsonNode>>failed(failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure);
+                  }
+                  if (found.isEmpty()) {
+                    return Source.<List<JsonNode>>failed(UserApiException.notFound("no subscription for that schema on this node"));
+                  }
+                  ActorRef<Subscription.Command> sub = found.get();
+                  Object token = new Object();
+                  return ActorSource.<Subscription.Delivery, Subscription.Command>actorRefWithBackpressure(
+                          sub,
+                          new Subscription.StreamAck(token),
+                          d -> d == Subscription.Completed.INSTANCE ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
+                          d -> Optional.empty())
+                      .mapMaterializedValue(ref -> {
+                        sub.tell(new Subscription.Attach(ref, token));
+                        return NotUsed.notUsed();
+                      })
+                      .<List<JsonNode>>map(d -> ((Subscription.Batch) d).parse());
+                }))
+        .mapMaterializedValue(f -> NotUsed.notUsed());
   }
 
   // ---- direct messages

@@ -7,6 +7,7 @@ import java.time.Duration;
 public final class UserApiSettings {
 
   public final int maxEventsPerSubscription;
+  public final int eventSourceBatch;
   public final int inboxSize;
   public final int maxOpenStreams;
   public final int streamBuffer;
@@ -28,6 +29,7 @@ public final class UserApiSettings {
 
   private UserApiSettings(Config c) {
     maxEventsPerSubscription = positive(c, "max-events-per-subscription", c.getInt("max-events-per-subscription"));
+    eventSourceBatch = positive(c, "event-source-batch", c.getInt("event-source-batch"));
     inboxSize = positive(c, "inbox-size", c.getInt("inbox-size"));
     maxOpenStreams = positive(c, "max-open-streams", c.getInt("max-open-streams"));
     streamBuffer = positive(c, "stream-buffer", Math.toIntExact(c.getBytes("stream-buffer")));

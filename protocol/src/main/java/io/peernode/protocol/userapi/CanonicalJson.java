@@ -49,6 +49,186 @@ public final class CanonicalJson {
     }
   }
 
+  /**
+   * The UTF-8 bytes of {@link #of}{@code (value)}, written straight into a byte array for the
+   * node types events are made of (objects, arrays, strings, booleans, null, int/long and finite
+   * double numbers); any other node goes through {@link #of}. Same escaping as Jackson's writer
+   * (control characters, quote and backslash; nothing else), and, like {@code String.getBytes},
+   * an unpaired surrogate becomes '?'.
+   */
+  public static byte[] utf8(JsonNode value) {
+    Utf8Writer out = new Utf8Writer();
+    if (out.write(value)) {
+      return out.toByteArray();
+    }
+    return of(value).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static final class Utf8Writer {
+    private static final byte[] HEX = "0123456789ABCDEF".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private byte[] buf = new byte[512];
+    private int n;
+
+    byte[] toByteArray() {
+      return java.util.Arrays.copyOf(buf, n);
+    }
+
+    private void ensure(int more) {
+      if (n + more > buf.length) {
+        buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, n + more));
+      }
+    }
+
+    private void put(byte b) {
+      ensure(1);
+      buf[n++] = b;
+    }
+
+    private void ascii(String s) {
+      ensure(s.length());
+      for (int i = 0; i < s.length(); i++) {
+        buf[n++] = (byte) s.charAt(i);
+      }
+    }
+
+    /** False for a node this writer does not write (the caller falls back to Jackson). */
+    boolean write(JsonNode node) {
+      switch (node.getNodeType()) {
+        case OBJECT: {
+          String[] names = new String[node.size()];
+          Iterator<String> it = node.fieldNames();
+          int count = 0;
+          while (it.hasNext()) {
+            names[count++] = it.next();
+          }
+          java.util.Arrays.sort(names, 0, count);
+          put((byte) '{');
+          for (int i = 0; i < count; i++) {
+            if (i > 0) {
+              put((byte) ',');
+            }
+            string(names[i]);
+            put((byte) ':');
+            if (!write(node.get(names[i]))) {
+              return false;
+            }
+          }
+          put((byte) '}');
+          return true;
+        }
+        case ARRAY: {
+          put((byte) '[');
+          boolean first = true;
+          for (JsonNode element : node) {
+            if (!first) {
+              put((byte) ',');
+            }
+            first = false;
+            if (!write(element)) {
+              return false;
+            }
+          }
+          put((byte) ']');
+          return true;
+        }
+        case STRING:
+          string(node.textValue());
+          return true;
+        case BOOLEAN:
+          ascii(node.booleanValue() ? "true" : "false");
+          return true;
+        case NULL:
+          ascii("null");
+          return true;
+        case NUMBER:
+          switch (node.numberType()) {
+            case INT:
+              ascii(Integer.toString(node.intValue()));
+              return true;
+            case LONG:
+              ascii(Long.toString(node.longValue()));
+              return true;
+            case DOUBLE: {
+              double d = node.doubleValue();
+              if (Double.isNaN(d) || Double.isInfinite(d)) {
+                return false; // Jackson quotes these
+              }
+              ascii(Double.toString(d));
+              return true;
+            }
+            default:
+              return false;
+          }
+        default:
+          return false;
+      }
+    }
+
+    /**
+     * The JDK's own encoder (an intrinsic for Latin-1 strings, and like ours it writes '?' for an
+     * unpaired surrogate) gives the UTF-8; escapes only ever concern ASCII bytes, which in UTF-8
+     * never occur inside a multi-byte sequence, so the bytes are copied in runs between them.
+     */
+    private void string(String s) {
+      byte[] u = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      ensure(u.length + 2);
+      buf[n++] = '"';
+      int start = 0;
+      for (int i = 0; i < u.length; i++) {
+        byte b = u[i];
+        if (b >= 0 && (b < 0x20 || b == '"' || b == '\\')) {
+          copy(u, start, i - start);
+          escape((char) b);
+          start = i + 1;
+        }
+      }
+      copy(u, start, u.length - start);
+      put((byte) '"');
+    }
+
+    private void copy(byte[] from, int at, int count) {
+      if (count > 0) {
+        ensure(count);
+        System.arraycopy(from, at, buf, n, count);
+        n += count;
+      }
+    }
+
+    private void escape(char c) {
+      ensure(6);
+      buf[n++] = '\\';
+      switch (c) {
+        case '"':
+          buf[n++] = '"';
+          return;
+        case '\\':
+          buf[n++] = '\\';
+          return;
+        case '\b':
+          buf[n++] = 'b';
+          return;
+        case '\t':
+          buf[n++] = 't';
+          return;
+        case '\f':
+          buf[n++] = 'f';
+          return;
+        case '\n':
+          buf[n++] = 'n';
+          return;
+        case '\r':
+          buf[n++] = 'r';
+          return;
+        default:
+          buf[n++] = 'u';
+          buf[n++] = '0';
+          buf[n++] = '0';
+          buf[n++] = HEX[c >> 4];
+          buf[n++] = HEX[c & 0xF];
+      }
+    }
+  }
+
   private static void write(JsonGenerator g, JsonNode node) throws java.io.IOException {
     switch (node.getNodeType()) {
       case OBJECT: {
