@@ -144,7 +144,7 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
     @Override
     public void postStop() {
       ended = true;
-      connection.tell(ClientConnection.ClientGone.INSTANCE);
+      if (connection != null) connection.tell(ClientConnection.ClientGone.INSTANCE);
     }
 
     // ---- Link: any thread ---------------------------------------------------------------------
