@@ -241,17 +241,14 @@ final class TextFrameDecoder {
 
     static String whole(ByteString data) throws CharacterCodingException {
       byte[] b = data.toArrayUnsafe();
-      boolean ascii = true;
-      for (byte x : b) {
-        if (x < 0) {
-          ascii = false;
-          break;
-        }
+      // The JDK's UTF-8 constructor has vectorized ASCII and UTF-8 paths, but replaces malformed
+      // input with U+FFFD: so a result with a U+FFFD in it (rare: malformed input, or the
+      // character itself, sent as such) is decoded again strictly, which tells the two apart.
+      String text = new String(b, StandardCharsets.UTF_8);
+      if (text.indexOf('\uFFFD') >= 0) {
+        return newDecoder().decode(ByteBuffer.wrap(b)).toString();
       }
-      if (ascii) {
-        return new String(b, StandardCharsets.ISO_8859_1);
-      }
-      return newDecoder().decode(ByteBuffer.wrap(b)).toString();
+      return text;
     }
 
     private static CharsetDecoder newDecoder() {

@@ -48,11 +48,13 @@ class TextFrameDecoderTest {
   void wholeTextMessagesAsciiOrNot() throws Exception {
     List<FrameHandler.Output> out = decode(
         frame(1, true, "{\"a\":1}".getBytes(StandardCharsets.UTF_8)),
-        frame(1, true, "é€😀".getBytes(StandardCharsets.UTF_8)));
-    assertEquals(2, out.size());
+        frame(1, true, "é€😀".getBytes(StandardCharsets.UTF_8)),
+        frame(1, true, "a\uFFFDb".getBytes(StandardCharsets.UTF_8)));
+    assertEquals(3, out.size());
     assertEquals("{\"a\":1}", text(out.get(0)).data());
     assertEquals(true, text(out.get(0)).last());
     assertEquals("é€😀", text(out.get(1)).data());
+    assertEquals("a\uFFFDb", text(out.get(2)).data(), "U+FFFD itself is valid input");
   }
 
   @Test
