@@ -132,8 +132,6 @@ final class TextWebSocket {
     private static final Protocol.Opcode TEXT = Protocol.Opcode$.MODULE$.forCode((byte) 1);
     /** {@code WebSocket.Tick}: what FrameOutHandler counts its close timeout with. */
     private static final Object TICK = singleton("akka.http.impl.engine.ws.WebSocket$Tick$");
-    private static final Object MESSAGE_END =
-        singleton("akka.http.impl.engine.ws.FrameHandler$MessageEnd$");
     private static final Object USER_COMPLETED =
         singleton("akka.http.impl.engine.ws.FrameHandler$UserHandlerCompleted$");
     /** Bypass events (pongs) held before reading further frames. */
@@ -360,8 +358,6 @@ final class TextWebSocket {
             if (last) {
               up(BINARY);
             }
-          } else if (e == MESSAGE_END) {
-            // the end is known from the last part
           } else if (e instanceof FrameHandler.PeerClosed) {
             FrameHandler.PeerClosed p = (FrameHandler.PeerClosed) e;
             down(p);

@@ -44,7 +44,6 @@ public final class EventSchema {
 
   private final String canonical;
   private final JsonNode document;
-  private final Schema schema;
   /**
    * The validator of this schema, one per thread that validates against it: json-sKema's keeps
    * the instance being validated in a field, so one validator must not serve two threads at
@@ -55,7 +54,6 @@ public final class EventSchema {
   private EventSchema(String canonical, JsonNode document, Schema schema) {
     this.canonical = canonical;
     this.document = document;
-    this.schema = schema;
     this.validators = ThreadLocal.withInitial(() -> Validator.create(schema, new ValidatorConfig(FormatValidationPolicy.ALWAYS)));
   }
 
