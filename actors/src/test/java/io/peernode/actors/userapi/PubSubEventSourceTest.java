@@ -87,6 +87,45 @@ class PubSubEventSourceTest {
   }
 
   @Test
+  void theBytesStreamGivesEachEventAsItsCanonicalUtf8OnThePublishingNodeAndOnAnother() {
+    TestCluster cluster = TestCluster.start(2);
+    try {
+      UserApi a = Nodes.userApi(cluster.node(0));
+      UserApi b = Nodes.userApi(cluster.node(1));
+      for (UserApi api : List.of(a, b)) {
+        await(api.subscribe(SCHEMA));
+      }
+      TestCluster.awaitCondition(Duration.ofSeconds(20), () -> {
+        await(a.publish(json("{\"probe\":" + System.nanoTime() + ",\"i\":-1}")));
+        return !await(b.events(SCHEMA)).isEmpty();
+      }, "A routes to B");
+      JsonNode last = json("{\"probe\":\"last\",\"i\":-1}");
+      await(a.publish(last));
+      for (UserApi api : List.of(a, b)) {
+        TestCluster.awaitCondition(Duration.ofSeconds(20),
+            () -> await(api.events(SCHEMA)).contains(last), "the last probe is read");
+      }
+      int n = 500;
+      CompletionStage<List<akka.util.ByteString>> onA = a.eventBytesSource(SCHEMA).mapConcat(batch -> batch).take(n)
+          .runWith(Sink.seq(), cluster.node(0).system());
+      CompletionStage<List<akka.util.ByteString>> onB = b.eventBytesSource(SCHEMA).mapConcat(batch -> batch).take(n)
+          .runWith(Sink.seq(), cluster.node(1).system());
+      List<akka.util.ByteString> expected = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        // Keys out of order and an escape: the bytes are the canonical text, not the input's.
+        JsonNode event = json("{\"z\":\"\\u00e9\\\"\",\"i\":" + i + ",\"a\":[1,{\"y\":2,\"x\":1}]}");
+        expected.add(akka.util.ByteString.fromString(CanonicalJson.of(event), java.nio.charset.StandardCharsets.UTF_8));
+        await(a.publish(event));
+      }
+      Duration max = Duration.ofSeconds(30);
+      assertEquals(expected, await(onA, max), "the publishing node's own stream");
+      assertEquals(expected, await(onB, max));
+    } finally {
+      cluster.shutdown();
+    }
+  }
+
+  @Test
   void aStreamThatDoesNotPullLeavesEventsInTheBoundedQueueWhichRefusesAndCountsTheNewest() {
     TestCluster cluster = TestCluster.start(1, Nodes.config(
         "peer.userapi.max-events-per-subscription = 4\npeer.userapi.event-source-batch = 2"));
