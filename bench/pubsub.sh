@@ -18,7 +18,9 @@
 #                                 NATS_EVENTS=500000 NATS_WINDOW=4096
 #                                 RPC_BATCH=1 SIZE=256 HEAP=512m REBUILD=0 (1: rebuild the jars)
 #                                 PHASES="java rpc nats" (a subset runs only those)
-#                                 CONSUME=stream (Java API subscribers: UserApi.eventSource; poll: UserApi.events)
+#                                 CONSUME=bytes (Java API subscribers: UserApi.eventBytesSource, reading seq and ts
+#                                   from the UTF-8 as the NATS subscriber reads them from its payload's bytes;
+#                                   json: UserApi.eventSource, JsonNode trees; poll: UserApi.events)
 . "$(dirname "$0")/common.sh"
 EVENTS=${EVENTS:-200000}
 WARMUP=${WARMUP:-150000}
@@ -133,10 +135,10 @@ bench node-pub --data "$WORK/ja" --go "$WORK/go" --progress "$WORK/prog-b,$WORK/
 PA=$!; PIDS+=($PA)
 wait_line "$WORK/ja.out" '^READY' $PA
 CA=$(grep '^READY' "$WORK/ja.out" | val cluster)
-bench node-sub --data "$WORK/jb" --seed "127.0.0.1:$CA" --name B --progress "$WORK/prog-b" --consume "${CONSUME:-stream}" "${COMMON[@]}" \
+bench node-sub --data "$WORK/jb" --seed "127.0.0.1:$CA" --name B --progress "$WORK/prog-b" --consume "${CONSUME:-bytes}" "${COMMON[@]}" \
   > "$WORK/jb.out" 2> "$WORK/jb.err" &
 PB=$!; PIDS+=($PB)
-bench node-sub --data "$WORK/jc" --seed "127.0.0.1:$CA" --name C --progress "$WORK/prog-c" --consume "${CONSUME:-stream}" "${COMMON[@]}" \
+bench node-sub --data "$WORK/jc" --seed "127.0.0.1:$CA" --name C --progress "$WORK/prog-c" --consume "${CONSUME:-bytes}" "${COMMON[@]}" \
   > "$WORK/jc.out" 2> "$WORK/jc.err" &
 PC=$!; PIDS+=($PC)
 wait_line "$WORK/jb.out" '^SUBSCRIBED' $PB; wait_line "$WORK/jc.out" '^SUBSCRIBED' $PC
@@ -146,6 +148,8 @@ wait_line "$WORK/jb.out" '^RESULT' $PB; wait_line "$WORK/jc.out" '^RESULT' $PC
 grep -h '^PUBLISHED' "$WORK/ja.out" | sed 's/^/  publisher A: /' || true
 summary "node, Java API (3 JVMs embedding a node):" "$WORK/jb.out" "$WORK/jc.out"; JAVA_RATE=$RATE
 cpu_report "$CPU0"
+for i in $(seq 50); do grep -q '^SENT' "$WORK/ja.out" && break; sleep 0.1; done # after the CPU figure: printed 2 s after the last publish
+grep -h '^SENT' "$WORK/ja.out" | sed 's/^/  publisher A, events per cluster message: /' || true
 stop_all
 fi
 
