@@ -215,7 +215,7 @@ public final class EventBatchSerializer extends SerializerWithStringManifest imp
           throw new IllegalArgumentException("schema index " + x + " outside the table of " + ns);
         }
         if (m == null) {
-          m = x < ONE.length ? ONE[x] : new int[] {x};
+          m = matchedOne(x);
         } else {
           m[j] = x;
         }
@@ -232,6 +232,11 @@ public final class EventBatchSerializer extends SerializerWithStringManifest imp
     for (int i = 0; i < ONE.length; i++) {
       ONE[i] = new int[] {i};
     }
+  }
+
+  /** The matched-indexes array of an event that matched only schema {@code index}: shared, nobody writes to it. */
+  static int[] matchedOne(int index) {
+    return index < ONE.length ? ONE[index] : new int[] {index};
   }
 
   private static int count(ByteBuffer buf) {

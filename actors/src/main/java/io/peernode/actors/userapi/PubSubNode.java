@@ -341,7 +341,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       if (!events.isEmpty() && bytes + cost > maxBytes) {
         flush();
       }
-      int[] m = new int[count];
+      int[] m = count == 1 ? null : new int[count];
       for (int j = 0; j < count; j++) {
         int x = nodeSchemas[j];
         if (remap[x] < 0) {
@@ -349,7 +349,11 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
           table.add(route.schemas[x]);
           bytes += EventBatchSerializer.schemaOverhead() + utf8Length(route.schemas[x]);
         }
-        m[j] = remap[x];
+        if (m == null) {
+          m = EventBatchSerializer.matchedOne(remap[x]);
+        } else {
+          m[j] = remap[x];
+        }
       }
       events.add(p);
       matched.add(m);

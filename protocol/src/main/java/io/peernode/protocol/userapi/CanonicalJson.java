@@ -66,6 +66,16 @@ public final class CanonicalJson {
 
   private static final class Utf8Writer {
     private static final byte[] HEX = "0123456789ABCDEF".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] DIGIT_TENS = new byte[100];
+    private static final byte[] DIGIT_ONES = new byte[100];
+
+    static {
+      for (int i = 0; i < 100; i++) {
+        DIGIT_TENS[i] = (byte) ('0' + i / 10);
+        DIGIT_ONES[i] = (byte) ('0' + i % 10);
+      }
+    }
+
     private static final java.lang.invoke.VarHandle LONGS =
         java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     private byte[] buf = new byte[512];
@@ -199,7 +209,7 @@ public final class CanonicalJson {
       put((byte) '"');
     }
 
-    /** Decimal digits as Long.toString writes them, without the String. */
+    /** Decimal digits as Long.toString writes them, without the String, two at a time. */
     private void integer(long v) {
       if (v == Long.MIN_VALUE) {
         ascii(Long.toString(v));
@@ -214,11 +224,19 @@ public final class CanonicalJson {
       for (long p = 10; digits < 19 && v >= p; p *= 10) {
         digits++;
       }
-      for (int i = n + digits - 1; i >= n; i--) {
-        buf[i] = (byte) ('0' + v % 10);
-        v /= 10;
+      int i = n + digits;
+      n = i;
+      while (v >= 100) {
+        int r = (int) (v % 100);
+        v /= 100;
+        buf[--i] = DIGIT_ONES[r];
+        buf[--i] = DIGIT_TENS[r];
       }
-      n += digits;
+      int r = (int) v;
+      buf[--i] = DIGIT_ONES[r];
+      if (r >= 10) {
+        buf[--i] = DIGIT_TENS[r];
+      }
     }
 
     /**
