@@ -7,6 +7,8 @@ import akka.event.LoggingAdapter;
 import akka.http.impl.engine.ws.FrameEvent;
 import akka.http.impl.engine.ws.FrameEvent$;
 import akka.http.impl.engine.ws.FrameEventOrError;
+import akka.http.impl.engine.ws.FrameEventParser$;
+import akka.http.impl.engine.ws.FrameEventRenderer;
 import akka.http.impl.engine.ws.FrameHandler;
 import akka.http.impl.engine.ws.FrameLogger$;
 import akka.http.impl.engine.ws.FrameStart;
@@ -111,6 +113,22 @@ final class TextWebSocket {
     });
     akka.stream.scaladsl.BidiFlow stack = akka.stream.scaladsl.BidiFlow.fromGraph(top);
     return stack.join((akka.stream.Graph) handler);
+  }
+
+  /**
+   * The same on the connection's bytes (after the handshake): Akka HTTP's frame parser and
+   * renderer under {@code frames}, as its server joins them after an upgrade. A blueprint.
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  static Flow<ByteString, ByteString, NotUsed> bytes(
+      akka.stream.scaladsl.Flow<FrameEvent, FrameEvent, Object> frames) {
+    akka.stream.Graph framing = GraphDSL.create(b -> {
+      FlowShape parser = (FlowShape) b.add((akka.stream.Graph) FrameEventParser$.MODULE$);
+      FlowShape renderer = (FlowShape) b.add(new FrameEventRenderer());
+      return BidiShape.of(parser.in(), parser.out(), renderer.in(), renderer.out());
+    });
+    return akka.stream.javadsl.BidiFlow.fromGraph(framing).join(Flow.fromGraph((akka.stream.Graph) frames))
+        .mapMaterializedValue(m -> NotUsed.getInstance());
   }
 
   /** The upgrade response: the connection's frames through {@code frames}. */
