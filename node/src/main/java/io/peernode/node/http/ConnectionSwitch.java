@@ -14,6 +14,7 @@ import akka.stream.stage.AbstractOutHandler;
 import akka.stream.stage.AsyncCallback;
 import akka.stream.stage.GraphStageLogic;
 import akka.util.ByteString;
+import akka.util.ByteStringBuilder;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -26,6 +27,12 @@ import java.util.function.Function;
  * connection to that path's flow of bytes, or gives the connection, from its first byte, to
  * Akka HTTP's server flow. Either flow runs fused into this connection's stream. A head that
  * does not end within {@code maxHead} bytes goes to Akka HTTP too, which answers it.
+ *
+ * <p>It also batches the writes: while the TCP stage is busy with a write, what the flow
+ * writes is gathered here (up to {@code maxWriteBatch} bytes, then the flow is back-pressured)
+ * and goes out as one chunk. The TCP stage itself is given a write buffer of one chunk
+ * ({@link HttpServer}): its own buffering appends every element to a {@code ByteStrings}
+ * vector, one of the largest costs of a WebSocket that sends many small frames.
  */
 final class ConnectionSwitch
     extends AbstractGraphStageWithMaterializedValue<FlowShape<ByteString, ByteString>,
@@ -52,16 +59,18 @@ final class ConnectionSwitch
   private final Map<String, Flow<ByteString, ByteString, ?>> webSockets;
   private final Function<Handle, Flow<ByteString, ByteString, ?>> http;
   private final int maxHead;
+  private final int maxWriteBatch;
 
   /**
    * @param webSockets the flow of each WebSocket path taken here (bytes after the handshake)
    * @param http Akka HTTP's server flow for a connection
    */
   ConnectionSwitch(Map<String, Flow<ByteString, ByteString, ?>> webSockets,
-      Function<Handle, Flow<ByteString, ByteString, ?>> http, int maxHead) {
+      Function<Handle, Flow<ByteString, ByteString, ?>> http, int maxHead, int maxWriteBatch) {
     this.webSockets = webSockets;
     this.http = http;
     this.maxHead = maxHead;
+    this.maxWriteBatch = maxWriteBatch;
   }
 
   @Override
@@ -81,6 +90,9 @@ final class ConnectionSwitch
       /** What the connection writes first (the 101), or null. */
       private ByteString firstOut;
       private boolean inFinished;
+      /** Written by the flow while the connection was busy; null when nothing waits. */
+      private ByteStringBuilder batch;
+      private boolean flowFinished;
       private SubSourceOutlet<ByteString> toFlow;
       private SubSinkInlet<ByteString> fromFlow;
 
@@ -200,12 +212,23 @@ final class ConnectionSwitch
         fromFlow.setHandler(new AbstractInHandler() {
           @Override
           public void onPush() {
-            push(out, fromFlow.grab());
+            ByteString bytes = fromFlow.grab();
+            if (batch == null && isAvailable(out)) {
+              push(out, bytes);
+            } else {
+              if (batch == null) batch = new ByteStringBuilder();
+              batch.append(bytes);
+            }
+            if (batch == null || batch.length() < maxWriteBatch) fromFlow.pull();
           }
 
           @Override
           public void onUpstreamFinish() {
-            completeStage();
+            if (batch == null) {
+              completeStage();
+            } else {
+              flowFinished = true; // the batch goes out first
+            }
           }
 
           @Override
@@ -223,7 +246,13 @@ final class ConnectionSwitch
           ByteString b = firstOut;
           firstOut = null;
           push(out, b);
-        } else if (fromFlow != null && !fromFlow.hasBeenPulled() && !fromFlow.isClosed()) {
+        } else if (batch != null) {
+          ByteString b = batch.result();
+          batch = null;
+          push(out, b);
+          if (flowFinished) completeStage();
+        }
+        if (fromFlow != null && !fromFlow.hasBeenPulled() && !fromFlow.isClosed()) {
           fromFlow.pull();
         }
       }

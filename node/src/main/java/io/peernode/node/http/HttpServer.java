@@ -15,9 +15,11 @@ import akka.http.javadsl.settings.ServerSettings;
 import akka.stream.Materializer;
 import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.TLSPlacebo;
 import akka.stream.javadsl.Tcp;
+import akka.stream.scaladsl.TcpAttributes;
 import akka.util.ByteString;
 import com.typesafe.config.Config;
 import java.net.InetSocketAddress;
@@ -73,18 +75,25 @@ public final class HttpServer {
     final int maxConnections;
     final boolean directWebSocket;
     final int maxRequestHead;
+    final int maxWriteBatch;
 
-    public Settings(int maxConnections, boolean directWebSocket, int maxRequestHead) {
+    public Settings(int maxConnections, boolean directWebSocket, int maxRequestHead,
+        int maxWriteBatch) {
       this.maxConnections = maxConnections;
       this.directWebSocket = directWebSocket;
       this.maxRequestHead = maxRequestHead;
+      this.maxWriteBatch = maxWriteBatch;
     }
 
     /** From {@code peer.http} of {@code config}. */
     public static Settings fromConfig(Config config) {
       Config http = config.getConfig("peer.http");
       return new Settings(http.getInt("max-connections"), http.getBoolean("direct-websocket"),
-          (int) Math.min(Integer.MAX_VALUE, http.getBytes("max-request-head")));
+          bytes(http, "max-request-head"), bytes(http, "max-write-batch"));
+    }
+
+    private static int bytes(Config c, String path) {
+      return (int) Math.min(Integer.MAX_VALUE, c.getBytes(path));
     }
   }
 
@@ -120,9 +129,12 @@ public final class HttpServer {
           InetSocketAddress remote = connection.remoteAddress();
           ConnectionSwitch.Handle h;
           try {
-            h = connection.handleWith(Flow.fromGraph(new ConnectionSwitch(direct,
-                c -> httpFlow(system, settings, remote, log, handler, c, connections), maxHead)),
-                mat);
+            // a write buffer of one chunk in the TCP stage: ConnectionSwitch batches the writes
+            h = connection.flow().addAttributes(TcpAttributes.tcpWriteBufferSize(1))
+                .joinMat(Flow.fromGraph(new ConnectionSwitch(direct,
+                    c -> httpFlow(system, settings, remote, log, handler, c, connections),
+                    maxHead, own.maxWriteBatch)), Keep.right())
+                .run(mat);
           } catch (RuntimeException e) {
             log.warning("HTTP connection from {} could not start: {}", remote, e.toString());
             return CompletableFuture.completedFuture(Done.getInstance());

@@ -58,7 +58,7 @@ class HttpServerTest {
   @BeforeAll
   static void start() throws Exception {
     testKit = ActorTestKit.create("HttpServerTest");
-    server = bind(new HttpServer.Settings(100, true, 4096));
+    server = bind(new HttpServer.Settings(100, true, 4096, 65536));
   }
 
   @AfterAll
@@ -187,7 +187,7 @@ class HttpServerTest {
 
   @Test
   void holdsConnectionsPastTheLimitUntilOneCloses() throws Exception {
-    HttpServer limited = bind(new HttpServer.Settings(1, true, 4096));
+    HttpServer limited = bind(new HttpServer.Settings(1, true, 4096, 65536));
     Socket first = connect(limited);
     try (Socket second = connect(limited)) {
       try (first) {
@@ -209,7 +209,7 @@ class HttpServerTest {
 
   @Test
   void terminateEndsWebSocketsAndIdleConnectionsAndUnbindStopsAccepting() throws Exception {
-    HttpServer own = bind(new HttpServer.Settings(100, true, 4096));
+    HttpServer own = bind(new HttpServer.Settings(100, true, 4096, 65536));
     int port = own.localAddress().getPort();
     try (Socket ws = connect(own); Socket idle = connect(own)) {
       write(ws, upgrade("/ws"));
@@ -230,7 +230,7 @@ class HttpServerTest {
 
   @Test
   void terminateLetsAResponseInFlightGoOutWithConnectionClose() throws Exception {
-    HttpServer own = bind(new HttpServer.Settings(100, true, 4096));
+    HttpServer own = bind(new HttpServer.Settings(100, true, 4096, 65536));
     slow = new CompletableFuture<>();
     try (Socket s = connect(own)) {
       write(s, "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n");
