@@ -14,7 +14,6 @@ import akka.stream.stage.AbstractOutHandler;
 import akka.stream.stage.AsyncCallback;
 import akka.stream.stage.GraphStageLogic;
 import akka.util.ByteString;
-import akka.util.ByteStringBuilder;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -27,12 +26,8 @@ import java.util.function.Function;
  * connection to that path's flow of bytes, or gives the connection, from its first byte, to
  * Akka HTTP's server flow. Either flow runs fused into this connection's stream. A head that
  * does not end within {@code maxHead} bytes goes to Akka HTTP too, which answers it.
- *
- * <p>It also batches the writes: while the TCP stage is busy with a write, what the flow
- * writes is gathered here (up to {@code maxWriteBatch} bytes, then the flow is back-pressured)
- * and goes out as one chunk. The TCP stage itself is given a write buffer of one chunk
- * ({@link HttpServer}): its own buffering appends every element to a {@code ByteStrings}
- * vector, one of the largest costs of a WebSocket that sends many small frames.
+ * Each flow ends in a {@link WriteBatcher}, so that what it writes while the socket is busy
+ * crosses into this stage as one chunk.
  */
 final class ConnectionSwitch
     extends AbstractGraphStageWithMaterializedValue<FlowShape<ByteString, ByteString>,
@@ -90,9 +85,6 @@ final class ConnectionSwitch
       /** What the connection writes first (the 101), or null. */
       private ByteString firstOut;
       private boolean inFinished;
-      /** Written by the flow while the connection was busy; null when nothing waits. */
-      private ByteStringBuilder batch;
-      private boolean flowFinished;
       private SubSourceOutlet<ByteString> toFlow;
       private SubSinkInlet<ByteString> fromFlow;
 
@@ -212,23 +204,12 @@ final class ConnectionSwitch
         fromFlow.setHandler(new AbstractInHandler() {
           @Override
           public void onPush() {
-            ByteString bytes = fromFlow.grab();
-            if (batch == null && isAvailable(out)) {
-              push(out, bytes);
-            } else {
-              if (batch == null) batch = new ByteStringBuilder();
-              batch.append(bytes);
-            }
-            if (batch == null || batch.length() < maxWriteBatch) fromFlow.pull();
+            push(out, fromFlow.grab());
           }
 
           @Override
           public void onUpstreamFinish() {
-            if (batch == null) {
-              completeStage();
-            } else {
-              flowFinished = true; // the batch goes out first
-            }
+            completeStage();
           }
 
           @Override
@@ -236,7 +217,7 @@ final class ConnectionSwitch
             failStage(ex);
           }
         });
-        Source.fromGraph(toFlow.source()).via(flow)
+        Source.fromGraph(toFlow.source()).via(flow).via(new WriteBatcher(maxWriteBatch))
             .runWith(fromFlow.sink(), subFusingMaterializer());
         if (isAvailable(out)) pullFlow();
       }
@@ -246,13 +227,7 @@ final class ConnectionSwitch
           ByteString b = firstOut;
           firstOut = null;
           push(out, b);
-        } else if (batch != null) {
-          ByteString b = batch.result();
-          batch = null;
-          push(out, b);
-          if (flowFinished) completeStage();
-        }
-        if (fromFlow != null && !fromFlow.hasBeenPulled() && !fromFlow.isClosed()) {
+        } else if (fromFlow != null && !fromFlow.hasBeenPulled() && !fromFlow.isClosed()) {
           fromFlow.pull();
         }
       }

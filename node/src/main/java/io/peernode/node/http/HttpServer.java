@@ -129,7 +129,7 @@ public final class HttpServer {
           InetSocketAddress remote = connection.remoteAddress();
           ConnectionSwitch.Handle h;
           try {
-            // a write buffer of one chunk in the TCP stage: ConnectionSwitch batches the writes
+            // a write buffer of one chunk in the TCP stage: WriteBatcher batches the writes
             h = connection.flow().addAttributes(TcpAttributes.tcpWriteBufferSize(1))
                 .joinMat(Flow.fromGraph(new ConnectionSwitch(direct,
                     c -> httpFlow(system, settings, remote, log, handler, c, connections),

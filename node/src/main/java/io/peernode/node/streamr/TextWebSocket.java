@@ -35,6 +35,7 @@ import akka.stream.stage.TimerGraphStageLogic;
 import akka.util.ByteString;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import scala.Option;
 import scala.concurrent.duration.FiniteDuration;
 
@@ -135,6 +136,41 @@ final class TextWebSocket {
   static HttpResponse handle(WebSocketUpgrade upgrade,
       akka.stream.scaladsl.Flow<FrameEvent, FrameEvent, Object> frames) {
     return ((UpgradeToWebSocketLowLevel) upgrade).handleFrames(frames, Option.empty());
+  }
+
+  /**
+   * UTF-8 of the texts sent lately, by identity: a broadcast is one String (cached in its
+   * event) offered to every subscriber of the event, so its bytes are encoded once, not once
+   * per subscriber. 256 slots picked by identity hash, each holding the last text put there; a
+   * text that finds another one in its slot is simply encoded (and takes the slot). Bounded,
+   * lock-free, and it never gives wrong bytes: a slot matches only the very String it holds.
+   */
+  static final class RecentTexts {
+    private static final int SLOTS = 256;
+    private static final AtomicReferenceArray<Entry> RECENT = new AtomicReferenceArray<>(SLOTS);
+
+    private static final class Entry {
+      final String text;
+      final ByteString utf8;
+
+      Entry(String text, ByteString utf8) {
+        this.text = text;
+        this.utf8 = utf8;
+      }
+    }
+
+    private RecentTexts() {}
+
+    static ByteString utf8(String text) {
+      int slot = System.identityHashCode(text) & (SLOTS - 1);
+      Entry e = RECENT.get(slot);
+      if (e != null && e.text == text) {
+        return e.utf8;
+      }
+      ByteString utf8 = ByteString.fromString(text);
+      RECENT.set(slot, new Entry(text, utf8));
+      return utf8;
+    }
   }
 
   /**
@@ -262,7 +298,7 @@ final class TextWebSocket {
           setHandler(fromHandler, new AbstractInHandler() {
             @Override
             public void onPush() {
-              ByteString data = ByteString.fromString(grab(fromHandler));
+              ByteString data = RecentTexts.utf8(grab(fromHandler));
               FrameStart frame = FrameEvent$.MODULE$.fullFrame(TEXT, Option.empty(), data, true,
                   false, false, false);
               down(frame);
