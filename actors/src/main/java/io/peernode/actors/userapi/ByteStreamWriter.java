@@ -56,6 +56,9 @@ final class ByteStreamWriter extends GraphStage<SinkShape<ByteString>> {
           @Override
           public void onUpstreamFinish() {
             finishing = true;
+            // Its only port is closed now: without this the stage would stop here, before the
+            // element it holds has credit (it completes itself once it is accepted).
+            setKeepGoing(true);
             serve();
           }
 
@@ -71,6 +74,7 @@ final class ByteStreamWriter extends GraphStage<SinkShape<ByteString>> {
       public void preStart() {
         pull(in);
       }
+
 
       private void serve() {
         while (!held.isEmpty()) {
