@@ -178,7 +178,7 @@ final class ByteStreamPipe {
       }
     }
 
-    /** Gives back {@code n} unspent bytes of a take (the stream closed between take and offer). */
+    /** Adds {@code n} bytes of credit (the peer's buffer announced, or what the peer's user read); wakes a waiting writer. */
     void add(long n) {
       Runnable wake;
       synchronized (this) {
