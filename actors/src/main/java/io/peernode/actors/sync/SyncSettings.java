@@ -39,6 +39,12 @@ public final class SyncSettings {
   public final boolean clientStageWhileHashing;
   public final Duration clientHashTimeout;
   public final Duration clientKeepAlive;
+  /** Where the client's tree cache lives; null: no cache. */
+  public final Path clientTreeCacheDir;
+  public final int clientTreeCacheEntries;
+  public final long clientTreeCacheBytes;
+  public final Duration clientTreeCacheRacyWindow;
+  public final int clientTreeCacheSpotCheckBlocks;
 
   private SyncSettings(Config c, Path root) {
     this.root = root == null ? null : root.toAbsolutePath().normalize();
@@ -71,6 +77,16 @@ public final class SyncSettings {
     this.clientStageWhileHashing = c.getBoolean("client.stage-while-hashing");
     this.clientHashTimeout = c.getDuration("client.hash-timeout");
     this.clientKeepAlive = c.getDuration("client.keep-alive");
+    String cacheDir = c.getString("client.tree-cache.dir");
+    this.clientTreeCacheDir = c.getBoolean("client.tree-cache.enabled") && !cacheDir.isEmpty()
+        ? Path.of(cacheDir).toAbsolutePath().normalize() : null;
+    this.clientTreeCacheEntries = c.getInt("client.tree-cache.max-entries");
+    this.clientTreeCacheBytes = c.getBytes("client.tree-cache.max-bytes");
+    this.clientTreeCacheRacyWindow = c.getDuration("client.tree-cache.racy-window");
+    this.clientTreeCacheSpotCheckBlocks = c.getInt("client.tree-cache.spot-check-blocks");
+    if (clientTreeCacheRacyWindow.isNegative()) {
+      throw new IllegalArgumentException("peer.sync.client.tree-cache.racy-window must not be negative");
+    }
     if (clientKeepAlive.isZero() || clientKeepAlive.isNegative()) {
       throw new IllegalArgumentException("peer.sync.client.keep-alive must be positive");
     }

@@ -4,6 +4,7 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
 import io.peernode.actors.sync.SyncClient;
 import io.peernode.actors.sync.SyncFailedException;
 import io.peernode.actors.sync.SyncProgress;
@@ -26,8 +27,12 @@ public final class SyncCli {
 
   static final String USAGE =
       "usage: peer-node sync pull|push HOST:PORT REMOTE_PATH LOCAL_PATH [--block-size N]\n"
+          + "         [--tree-cache DIR | --no-tree-cache]\n"
           + "  pull: make LOCAL_PATH equal to the node's REMOTE_PATH; push: the other way round.\n"
-          + "  --block-size N  bytes (suffix K or M allowed), a power of two from 1K to 16M; default 1M";
+          + "  --block-size N    bytes (suffix K or M allowed), a power of two from 1K to 16M; default 1M\n"
+          + "  --tree-cache DIR  where the trees of local files are kept, so an unchanged file is not\n"
+          + "                    hashed again (default $XDG_CACHE_HOME or ~/.cache, /peer-node/sync-trees)\n"
+          + "  --no-tree-cache   hash the local file every time";
 
   private SyncCli() {}
 
@@ -39,11 +44,21 @@ public final class SyncCli {
   static int run(String[] args, PrintStream out, PrintStream err, boolean tty) {
     java.util.List<String> positional = new java.util.ArrayList<>();
     Long blockSizeArg = null;
+    String treeCacheArg = null;
+    boolean noTreeCache = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("--help") || a.equals("-h")) {
         out.println(USAGE);
         return 0;
+      } else if (a.equals("--no-tree-cache")) {
+        noTreeCache = true;
+      } else if (a.equals("--tree-cache") || a.startsWith("--tree-cache=")) {
+        treeCacheArg = a.contains("=") ? a.substring(a.indexOf('=') + 1) : (i + 1 < args.length ? args[++i] : null);
+        if (treeCacheArg == null || treeCacheArg.isEmpty()) {
+          err.println("peer-node sync: --tree-cache needs a directory\n" + USAGE);
+          return 2;
+        }
       } else if (a.equals("--block-size") || a.startsWith("--block-size=")) {
         String v = a.contains("=") ? a.substring(a.indexOf('=') + 1) : (i + 1 < args.length ? args[++i] : null);
         blockSizeArg = v == null ? -1L : parseSize(v);
@@ -94,7 +109,8 @@ public final class SyncCli {
     Path local = Path.of(positional.get(3));
 
     Config config = cliConfig(ConfigFactory.load());
-    SyncSettings settings = SyncSettings.clientFromConfig(config.getConfig("peer.sync"));
+    SyncSettings settings = SyncSettings.clientFromConfig(
+        withTreeCache(config.getConfig("peer.sync"), treeCacheArg, noTreeCache));
     int blockSize = blockSizeArg == null ? settings.blockSizeFor(localSize(local))
         : (int) Math.min(Integer.MAX_VALUE, blockSizeArg);
     if (!settings.validBlockSize(blockSize)) {
@@ -156,12 +172,32 @@ public final class SyncCli {
     return ConfigFactory.parseString(s.toString()).withFallback(loaded);
   }
 
+  /**
+   * The tree cache the CLI uses: {@code --tree-cache DIR}, else {@code peer.sync.client.tree-cache.dir},
+   * else the user's cache directory; none with {@code --no-tree-cache} or {@code enabled = off}.
+   */
+  static Config withTreeCache(Config peerSync, String dirArg, boolean off) {
+    String key = "client.tree-cache.dir";
+    if (off) {
+      return peerSync.withValue("client.tree-cache.enabled", ConfigValueFactory.fromAnyRef(false));
+    }
+    String dir = dirArg != null ? dirArg : peerSync.getString(key);
+    if (dir.isEmpty()) {
+      String xdg = System.getenv("XDG_CACHE_HOME");
+      Path base = xdg != null && Path.of(xdg).isAbsolute() ? Path.of(xdg)
+          : Path.of(System.getProperty("user.home"), ".cache");
+      dir = base.resolve("peer-node").resolve("sync-trees").toString();
+    }
+    return peerSync.withValue(key, ConfigValueFactory.fromAnyRef(dir));
+  }
+
   static String summary(SyncResult r) {
     return String.format(Locale.ROOT,
         "%s %s: %d bytes, block size %d%nblocks compared: %d%nblocks transferred: %d%n"
-            + "bytes on the wire: %d (sent %d, received %d)%ntime: %.3f s",
+            + "bytes on the wire: %d (sent %d, received %d)%nlocal tree: %s%ntime: %.3f s",
         r.action(), r.remotePath(), r.size(), r.blockSize(), r.blocksCompared(), r.blocksTransferred(),
-        r.bytesOnWire(), r.bytesSent(), r.bytesReceived(), r.elapsed().toNanos() / 1e9);
+        r.bytesOnWire(), r.bytesSent(), r.bytesReceived(), r.localTreeCached() ? "cached" : "hashed",
+        r.elapsed().toNanos() / 1e9);
   }
 
   static long parseSize(String v) {
