@@ -172,15 +172,21 @@ final class FrameStreams {
 
   /**
    * Blocks {@code [offset, offset+length)} ranges of an open file, streamed in chunks of at most
-   * {@code chunk} bytes, each read on the blocking executor. The channel is the session's
+   * {@code chunk} bytes (adjacent ranges joined first), each read on the blocking executor. The channel is the session's
    * snapshot of the file: a push committed meanwhile (a rename) does not change what it reads.
    */
   static Source<ByteString, NotUsed> fileRanges(
       FileChannel channel, long[] offsets, int[] lengths, int chunk, Executor blocking) {
     List<long[]> pieces = new ArrayList<>();
-    for (int i = 0; i < offsets.length; i++) {
-      for (long done = 0; done < lengths[i]; done += chunk) {
-        pieces.add(new long[] {offsets[i] + done, Math.min(chunk, lengths[i] - done)});
+    for (int i = 0; i < offsets.length; ) {
+      // Adjacent ranges (a run of consecutive blocks, all of a full pull) are read as one.
+      long start = offsets[i];
+      long end = start + lengths[i++];
+      while (i < offsets.length && offsets[i] == end) {
+        end += lengths[i++];
+      }
+      for (long pos = start; pos < end; pos += chunk) {
+        pieces.add(new long[] {pos, Math.min(chunk, end - pos)});
       }
     }
     return Source.from(pieces)
