@@ -832,9 +832,10 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   /** The walk is done and the staging copy is there: ask for the blocks that differ. */
   private Behavior<Command> startPullData() {
     state = State.DATA;
-    if (stagingCopyIsHashed && localVersion != null && !settings.clientFullVerify) {
+    if (stagingCopyIsHashed && (localVersion != null || !localExists) && !settings.clientFullVerify) {
       // Blocks not transferred are the local ones, whose hashes we have; transferred ones are
-      // hashed as they are written. So the result's root needs no second read of the file.
+      // hashed as they are written (all of them when there was no local file). So the result's
+      // root needs no second read of the file.
       stagingLeaves = new byte[Math.toIntExact(remoteBlocks * HashTree.HASH_BYTES)];
       long keep = Math.min(localTree.blockCount(), remoteBlocks);
       for (int j = 0; j < keep; j++) {
