@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Objects;
 import java.util.UUID;
 
 /**
@@ -32,8 +31,8 @@ import java.util.UUID;
  * whole file again. One file per (real path, block size) in {@code client.tree-cache.dir}, at most
  * {@code max-entries} files and {@code max-bytes} bytes (the least recently used go first).
  *
- * <p>An entry holds the file's identity (file key, i.e. device and inode), size and mtime to the
- * nanosecond, and is used only while all of them are unchanged. Like git's index it guards against
+ * <p>An entry holds the file's {@link FileVersion} (file key, i.e. device and inode; size; mtime
+ * to the nanosecond) and is used only while all of it is unchanged. Like git's index it guards against
  * racy timestamps: a write in the same clock tick as the one recorded would leave the mtime as it
  * was, so an entry is trusted only if the content it describes was known at least
  * {@code racy-window} after that mtime ({@link #window}: two seconds on a file system that keeps
@@ -44,22 +43,6 @@ import java.util.UUID;
  * atomic rename, so concurrent users (other transfers, other processes) see whole entries or none.
  */
 final class LocalTreeCache {
-
-  /** What a file looked like: what must be unchanged for its recorded tree to hold. */
-  record Stat(String fileKey, long size, long mtimeSeconds, int mtimeNanos) {
-    static Stat of(BasicFileAttributes a) {
-      Instant m = a.lastModifiedTime().toInstant();
-      return new Stat(Objects.toString(a.fileKey()), a.size(), m.getEpochSecond(), m.getNano());
-    }
-
-    static Stat of(Path p) throws IOException {
-      return of(Files.readAttributes(p, BasicFileAttributes.class));
-    }
-
-    Instant mtime() {
-      return Instant.ofEpochSecond(mtimeSeconds, mtimeNanos);
-    }
-  }
 
   /** A lookup: the tree, or why there is none ({@code damaged}: an entry was there but unreadable). */
   record Lookup(HashTree tree, String miss, boolean damaged) {
@@ -93,18 +76,18 @@ final class LocalTreeCache {
    * How long after an mtime a write may still leave it unchanged: the setting, or two seconds when
    * the mtime has no sub-second part (FAT keeps two seconds, ext3 and HFS+ one).
    */
-  Duration window(Stat s) {
+  Duration window(FileVersion s) {
     return s.mtimeNanos() == 0 && racyWindow.compareTo(Duration.ofSeconds(2)) < 0
         ? Duration.ofSeconds(2) : racyWindow;
   }
 
   /** True when content known at {@code knownAt} can be trusted to go with the mtime of {@code s}. */
-  boolean settled(Stat s, Instant knownAt) {
+  boolean settled(FileVersion s, Instant knownAt) {
     return !s.mtime().plus(window(s)).isAfter(knownAt);
   }
 
   /** The recorded tree of {@code realPath} at {@code blockSize}, if it still describes {@code now}. */
-  Lookup lookup(Path realPath, int blockSize, Stat now) {
+  Lookup lookup(Path realPath, int blockSize, FileVersion now) {
     Path f = entry(realPath, blockSize);
     byte[] bytes;
     try {
@@ -135,7 +118,7 @@ final class LocalTreeCache {
       }
       String path = in.readUTF();
       int bs = in.readInt();
-      Stat recorded = new Stat(in.readUTF(), in.readLong(), in.readLong(), in.readInt());
+      FileVersion recorded = new FileVersion(in.readUTF(), in.readLong(), in.readLong(), in.readInt());
       Instant knownAt = Instant.ofEpochSecond(in.readLong(), in.readInt());
       long blocks = in.readLong();
       if (blocks < 0 || blocks != HashTree.blockCount(recorded.size(), bs)
@@ -165,7 +148,7 @@ final class LocalTreeCache {
    * be trusted anyway (racy) or is larger than the cache. Never throws: a cache that cannot be
    * written is a cache that misses.
    */
-  void record(Path realPath, int blockSize, Stat stat, Instant knownAt, HashTree tree) {
+  void record(Path realPath, int blockSize, FileVersion stat, Instant knownAt, HashTree tree) {
     long leafBytes = tree.blockCount() * HashTree.HASH_BYTES;
     if (!settled(stat, knownAt) || leafBytes > maxBytes || maxEntries < 1) {
       return;

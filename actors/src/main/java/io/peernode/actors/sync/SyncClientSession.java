@@ -97,7 +97,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
    * or later; {@code cached}: its tree from the tree cache (null: to be hashed, {@code cacheMiss}
    * says why, {@code cacheDamaged} when an entry was there but unreadable).
    */
-  private record LocalOpened(long size, boolean exists, FileChannel channel, LocalTreeCache.Stat version,
+  private record LocalOpened(long size, boolean exists, FileChannel channel, FileVersion version,
       Path realPath, java.time.Instant openedAt, HashTree cached, String cacheMiss, boolean cacheDamaged)
       implements Command {}
 
@@ -180,7 +180,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private HashTree localTree;
   private long localSize;
   private boolean localExists;
-  private LocalTreeCache.Stat localVersion;
+  private FileVersion localVersion;
   /** The local file's real path (the tree cache's key); null when there is no local file. */
   private Path localRealPath;
   private java.time.Instant localOpenedAt;
@@ -347,7 +347,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         // Taken before the first look at the file: content read from here on is at least this new.
         java.time.Instant openedAt = java.time.Instant.now();
         Path real = path.toRealPath();
-        LocalTreeCache.Stat version = version(real);
+        FileVersion version = version(real);
         FileChannel ch = FileChannel.open(real, StandardOpenOption.READ);
         long size = ch.size();
         if (HashTree.blockCount(size, bs) > maxLeaves) {
@@ -416,7 +416,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     Path path = localRealPath;
     long size = localSize;
     int bs = req.blockSize();
-    LocalTreeCache.Stat before = localVersion;
+    FileVersion before = localVersion;
     java.time.Instant openedAt = localOpenedAt;
     LocalTreeCache cache = treeCache;
     background++;
@@ -666,7 +666,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       size.set(remoteSize);
     }
     boolean exists = localExists;
-    LocalTreeCache.Stat hashedVersion = localVersion;
+    FileVersion hashedVersion = localVersion;
     java.util.concurrent.atomic.AtomicBoolean stop = stagingStop;
     CompletableFuture<StagingReady> f = CompletableFuture.supplyAsync(() -> {
       Path s = null;
@@ -949,7 +949,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
           throw new IOException("the transferred copy does not hash to the server's root; local file left as it was");
         }
         ch.close();
-        return new Verified(t, cache == null ? null : LocalTreeCache.Stat.of(s));
+        return new Verified(t, cache == null ? null : FileVersion.of(s));
       } catch (IOException e) {
         throw new CompletionException(e);
       }
@@ -969,7 +969,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
           if (v.stat() != null) {
             try {
               Path real = local.toRealPath();
-              if (v.stat().equals(LocalTreeCache.Stat.of(real))) {
+              if (v.stat().equals(FileVersion.of(real))) {
                 cache.record(real, bs, v.stat(), renamedAt, v.tree());
               }
             } catch (IOException e) {
@@ -987,7 +987,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   /** The staging copy hashes to the server's root; {@code stat}: its look then (null without a tree cache). */
-  private record Verified(HashTree tree, LocalTreeCache.Stat stat) {}
+  private record Verified(HashTree tree, FileVersion stat) {}
 
   private Behavior<Command> onCommitted() {
     busy = false;
@@ -1174,9 +1174,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     }
   }
 
-  /** Identity, size and mtime: what tells us a file did not change between two looks. */
-  private static LocalTreeCache.Stat version(Path p) throws IOException {
-    return LocalTreeCache.Stat.of(p);
+  private static FileVersion version(Path p) throws IOException {
+    return FileVersion.of(p);
   }
 
   private static String message(Throwable t) {

@@ -21,7 +21,6 @@ import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -242,7 +241,7 @@ final class SyncStore {
   }
 
   private static Object version(BasicFileAttributes a) {
-    return List.of(Objects.toString(a.fileKey()), a.size(), a.lastModifiedTime().toMillis());
+    return FileVersion.of(a);
   }
 
   /** The tree of a snapshot at {@code blockSize}, from the cache or hashed on the blocking pool. */

@@ -42,7 +42,7 @@ class LocalTreeCacheTest {
     LocalTreeCache c = cache(10, 1 << 20);
     Path p = file("a.bin", 5000, 1);
     HashTree t = HashTree.of(Files.readAllBytes(p), BS);
-    LocalTreeCache.Stat st = LocalTreeCache.Stat.of(p);
+    FileVersion st = FileVersion.of(p);
     assertEquals("no entry", c.lookup(p, BS, st).miss());
     c.record(p, BS, st, Instant.now(), t);
     LocalTreeCache.Lookup hit = c.lookup(p, BS, st);
@@ -56,11 +56,11 @@ class LocalTreeCacheTest {
   void aChangedSizeMtimeOrIdentityIsAMiss() throws Exception {
     LocalTreeCache c = cache(10, 1 << 20);
     Path p = file("a.bin", 5000, 1);
-    LocalTreeCache.Stat st = LocalTreeCache.Stat.of(p);
+    FileVersion st = FileVersion.of(p);
     c.record(p, BS, st, Instant.now(), HashTree.of(Files.readAllBytes(p), BS));
-    assertNull(c.lookup(p, BS, new LocalTreeCache.Stat(st.fileKey(), st.size(), st.mtimeSeconds(), st.mtimeNanos() + 1)).tree());
-    assertNull(c.lookup(p, BS, new LocalTreeCache.Stat(st.fileKey(), st.size() + 1, st.mtimeSeconds(), st.mtimeNanos())).tree());
-    assertNull(c.lookup(p, BS, new LocalTreeCache.Stat("(dev=1,ino=2)", st.size(), st.mtimeSeconds(), st.mtimeNanos())).tree());
+    assertNull(c.lookup(p, BS, new FileVersion(st.fileKey(), st.size(), st.mtimeSeconds(), st.mtimeNanos() + 1)).tree());
+    assertNull(c.lookup(p, BS, new FileVersion(st.fileKey(), st.size() + 1, st.mtimeSeconds(), st.mtimeNanos())).tree());
+    assertNull(c.lookup(p, BS, new FileVersion("(dev=1,ino=2)", st.size(), st.mtimeSeconds(), st.mtimeNanos())).tree());
     assertNotNull(c.lookup(p, BS, st).tree());
   }
 
@@ -70,7 +70,7 @@ class LocalTreeCacheTest {
     Path p = tmp.resolve("racy.bin");
     Files.write(p, SyncTestSupport.bytes(3000, 2));
     p = p.toRealPath();
-    LocalTreeCache.Stat st = LocalTreeCache.Stat.of(p);
+    FileVersion st = FileVersion.of(p);
     HashTree t = HashTree.of(Files.readAllBytes(p), BS);
     // Hashed in the same tick as the last write: a write right after it could keep the mtime.
     c.record(p, BS, st, st.mtime().plusMillis(10), t);
@@ -78,7 +78,7 @@ class LocalTreeCacheTest {
     c.record(p, BS, st, st.mtime().plusMillis(50), t);
     assertNotNull(c.lookup(p, BS, st).tree(), "one window later it is");
     // An mtime of whole seconds means a coarse file system: two seconds then.
-    LocalTreeCache.Stat coarse = new LocalTreeCache.Stat(st.fileKey(), st.size(), st.mtimeSeconds(), 0);
+    FileVersion coarse = new FileVersion(st.fileKey(), st.size(), st.mtimeSeconds(), 0);
     assertFalse(c.settled(coarse, coarse.mtime().plusMillis(1999)));
     assertTrue(c.settled(coarse, coarse.mtime().plusSeconds(2)));
   }
@@ -87,7 +87,7 @@ class LocalTreeCacheTest {
   void aDamagedEntryIsAMissThatSaysSoAndIsRemoved() throws Exception {
     LocalTreeCache c = cache(10, 1 << 20);
     Path p = file("a.bin", 5000, 1);
-    LocalTreeCache.Stat st = LocalTreeCache.Stat.of(p);
+    FileVersion st = FileVersion.of(p);
     c.record(p, BS, st, Instant.now(), HashTree.of(Files.readAllBytes(p), BS));
     Path entry = c.entry(p, BS);
     byte[] bytes = Files.readAllBytes(entry);
@@ -111,20 +111,20 @@ class LocalTreeCacheTest {
     Path[] files = new Path[5];
     for (int i = 0; i < files.length; i++) {
       files[i] = file("f" + i + ".bin", 2000, i);
-      c.record(files[i], BS, LocalTreeCache.Stat.of(files[i]), Instant.now(),
+      c.record(files[i], BS, FileVersion.of(files[i]), Instant.now(),
           HashTree.of(Files.readAllBytes(files[i]), BS));
       Files.setLastModifiedTime(c.entry(files[i], BS), FileTime.from(Instant.now().minusSeconds(100 - i)));
     }
     try (Stream<Path> s = Files.list(tmp.resolve("cache"))) {
       assertEquals(3, s.count());
     }
-    assertNull(c.lookup(files[0], BS, LocalTreeCache.Stat.of(files[0])).tree());
-    assertNotNull(c.lookup(files[4], BS, LocalTreeCache.Stat.of(files[4])).tree());
+    assertNull(c.lookup(files[0], BS, FileVersion.of(files[0])).tree());
+    assertNotNull(c.lookup(files[4], BS, FileVersion.of(files[4])).tree());
     // A tree larger than the whole cache is not kept at all.
     LocalTreeCache tiny = cache(10, 63); // two leaves are 64 bytes
-    tiny.record(files[1], BS, LocalTreeCache.Stat.of(files[1]), Instant.now(),
+    tiny.record(files[1], BS, FileVersion.of(files[1]), Instant.now(),
         HashTree.of(Files.readAllBytes(files[1]), BS));
-    assertNull(tiny.lookup(files[1], BS, LocalTreeCache.Stat.of(files[1])).tree());
+    assertNull(tiny.lookup(files[1], BS, FileVersion.of(files[1])).tree());
   }
 
   @Test
