@@ -719,21 +719,47 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   private void deleteDiscardedStaging() {
-    closeQuietly(stagingChannel);
-    stagingChannel = null;
-    Path s = staging;
-    staging = null;
     CompletableFuture<Void> gone = stagingGone;
     background++;
-    SyncStore.runOrInline(blocking, () -> {
-      SyncStore.deleteQuietly(s);
-      gone.complete(null);
-    });
+    closeAndDeleteStaging(() -> gone.complete(null));
     getContext().pipeToSelf(gone, (v, t) -> StagingDeleted.INSTANCE);
   }
 
+  /**
+   * Deletes the staging copy on the blocking dispatcher ({@code then} runs when it is gone) and
+   * closes its channel once a flush that may be running is over: closing a channel waits for an
+   * fsync in progress, which must hold back neither this actor's thread nor the result.
+   */
+  private void closeAndDeleteStaging(Runnable then) {
+    FileChannel ch = stagingChannel;
+    Path s = staging;
+    stagingChannel = null;
+    staging = null;
+    CompletableFuture<Void> flush = stagingFlush;
+    SyncStore.runOrInline(blocking, () -> {
+      boolean flushing = !flush.isDone();
+      if (!flushing) {
+        closeQuietly(ch); // first, so that the file can be deleted everywhere
+      }
+      SyncStore.deleteQuietly(s);
+      then.run();
+      if (flushing) {
+        flush.whenComplete((v, t) -> SyncStore.runOrInline(blocking, () -> closeQuietly(ch)));
+      }
+    });
+  }
+
+  /**
+   * Starts the flush of the copied bytes once the staging copy is there and either the copies
+   * differ or ({@code client.flush-before-init}) the server has not answered {@code init} yet: it
+   * is still hashing its file, which it does only for a version it has not hashed at this block
+   * size, so the file most likely changed. A copy that then turns out not to be needed is deleted
+   * all the same (its flush was disk writes for nothing, never a wrong file).
+   */
   private void maybeStartFlush() {
-    if (stagingNeeded && localExists && stagingChannel != null && !stagingFlushStarted) {
+    boolean likelyNeeded = stagingNeeded
+        || (settings.clientFlushBeforeInit && !serverInitHere && !stagingDiscarded);
+    if (likelyNeeded && localExists && stagingChannel != null && !stagingFlushStarted) {
       stagingFlushStarted = true;
       FileChannel ch = stagingChannel;
       stagingFlush = CompletableFuture.runAsync(() -> {
@@ -1159,18 +1185,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   private void cleanUpStaging() {
-    if (stagingChannel != null) {
-      try {
-        stagingChannel.close();
-      } catch (IOException ignored) {
-        // deleted next
-      }
-      stagingChannel = null;
-    }
-    if (staging != null) {
-      Path s = staging;
-      staging = null;
-      SyncStore.runOrInline(blocking, () -> SyncStore.deleteQuietly(s));
+    if (stagingChannel != null || staging != null) {
+      closeAndDeleteStaging(() -> { });
     }
   }
 

@@ -37,6 +37,7 @@ public final class SyncSettings {
   public final int clientPipeline;
   public final boolean clientFullVerify;
   public final boolean clientStageWhileHashing;
+  public final boolean clientFlushBeforeInit;
   public final Duration clientHashTimeout;
   public final Duration clientKeepAlive;
   /** Where the client's tree cache lives; null: no cache. */
@@ -75,6 +76,7 @@ public final class SyncSettings {
     this.clientPipeline = Math.max(1, c.getInt("client.pipeline"));
     this.clientFullVerify = c.getBoolean("client.full-verify");
     this.clientStageWhileHashing = c.getBoolean("client.stage-while-hashing");
+    this.clientFlushBeforeInit = c.getBoolean("client.flush-before-init");
     this.clientHashTimeout = c.getDuration("client.hash-timeout");
     this.clientKeepAlive = c.getDuration("client.keep-alive");
     String cacheDir = c.getString("client.tree-cache.dir");
