@@ -9,7 +9,6 @@ import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Source;
 import akka.stream.typed.javadsl.ActorSource;
 import akka.util.ByteString;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peernode.protocol.sync.Frame;
 import io.peernode.protocol.sync.FrameDecoder;
 import io.peernode.protocol.sync.FrameEncoder;
@@ -116,7 +115,7 @@ final class FrameStreams {
     return new OutFrame(Source.single(ByteString.fromArrayUnsafe(FrameEncoder.encode(message))));
   }
 
-  static Out frame(ObjectNode json, long binLength, Source<ByteString, NotUsed> body) {
+  static Out frame(io.peernode.protocol.sync.SyncJson.Obj json, long binLength, Source<ByteString, NotUsed> body) {
     return new OutFrame(Source.single(ByteString.fromArrayUnsafe(FrameEncoder.head(json, binLength)))
         .concat(body));
   }
