@@ -347,7 +347,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         // Taken before the first look at the file: content read from here on is at least this new.
         java.time.Instant openedAt = java.time.Instant.now();
         Path real = path.toRealPath();
-        FileVersion version = version(real);
+        FileVersion version = FileVersion.of(real);
         FileChannel ch = FileChannel.open(real, StandardOpenOption.READ);
         long size = ch.size();
         if (HashTree.blockCount(size, bs) > maxLeaves) {
@@ -359,7 +359,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         HashTree cached = hit.tree();
         String miss = hit.miss();
         if (cached != null && !(LocalTreeCache.spotCheck(ch, size, bs, cached,
-            settings.clientTreeCacheSpotCheckBlocks, settings.ioChunkBytes) && version.equals(version(real)))) {
+            settings.clientTreeCacheSpotCheckBlocks, settings.ioChunkBytes) && version.equals(FileVersion.of(real)))) {
           cache.forget(real, bs);
           cached = null;
           miss = "the file's blocks differ from its cached tree";
@@ -398,7 +398,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       hashLocal();
     }
     if (req.action() == Action.PULL && settings.clientStageWhileHashing) {
-      stage(); // speculative: dropped (never flushed) if the copies turn out equal
+      stage(); // speculative: dropped if the copies turn out equal
     }
     if (r.cached() != null) {
       localTreeCached = true;
@@ -423,7 +423,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     CompletableFuture<LocalHashed> f = CompletableFuture.supplyAsync(() -> {
       try {
         HashTree t = SyncStore.hash(ch, size, bs, settings.ioChunkBytes, settings.hashThreads, blocking);
-        boolean unchanged = before.equals(version(path));
+        boolean unchanged = before.equals(FileVersion.of(path));
         if (unchanged && cache != null) {
           cache.record(path, bs, before, openedAt, t);
         }
@@ -682,7 +682,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         if (exists) {
           copyPermissions(local, s);
           copy(local, ch, size, stop);
-          copyIsHashed = hashedVersion != null && hashedVersion.equals(version(local));
+          copyIsHashed = hashedVersion != null && hashedVersion.equals(FileVersion.of(local));
         }
         // Resized to the server's size at the commit: blocks past the end extend it meanwhile.
         return new StagingReady(s, ch, copyIsHashed);
@@ -1188,10 +1188,6 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     if (stagingChannel != null || staging != null) {
       closeAndDeleteStaging(() -> { });
     }
-  }
-
-  private static FileVersion version(Path p) throws IOException {
-    return FileVersion.of(p);
   }
 
   private static String message(Throwable t) {
