@@ -2,7 +2,8 @@
 # Source it: . "$(dirname "$0")/common.sh"
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-NODE_JAR=$ROOT/node/target/peer-node.jar
+# NODE_JAR may name another build (an A/B of two commits with one script).
+NODE_JAR=${NODE_JAR:-$ROOT/node/target/peer-node.jar}
 BENCH_JAR=$ROOT/bench/target/peer-bench.jar
 
 build_jars() {

@@ -30,12 +30,14 @@ public final class Main {
       System.setProperty(COMMON_POOL_PARALLELISM,
           Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
     }
-    if (System.getProperty("logback.configurationFile") == null) {
-      System.setProperty("logback.configurationFile", "peer-logback.xml");
-    }
-    // Initialise logging before the actor system's threads log concurrently; the sync client's
-    // quiet actor system does not log through slf4j, and its start is what a sync waits for.
-    if (args.length == 0 || !args[0].equals("sync")) {
+    // Initialise logging before the actor system's threads log concurrently. The sync CLI's start
+    // is what a sync waits for: its logging is set up in code, on first use, without XML.
+    if (args.length > 0 && args[0].equals("sync")) {
+      io.peernode.node.sync.CliLogConfigurator.forCli();
+    } else {
+      if (System.getProperty("logback.configurationFile") == null) {
+        System.setProperty("logback.configurationFile", "peer-logback.xml");
+      }
       org.slf4j.LoggerFactory.getILoggerFactory();
     }
     System.exit(run(args, System.out, System.err));

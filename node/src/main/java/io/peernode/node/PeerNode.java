@@ -11,8 +11,6 @@ import akka.cluster.Member;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
 import akka.cluster.typed.JoinSeedNodes;
-import akka.http.javadsl.Http;
-import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.server.Route;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,6 +27,7 @@ import io.peernode.actors.sync.SyncSettings;
 import io.peernode.actors.sync.SyncTransfers;
 import io.peernode.node.streamr.StreamrApi;
 import io.peernode.node.sync.SyncRpc;
+import io.peernode.node.http.HttpServer;
 import io.peernode.node.http.NodeRoutes;
 import io.peernode.actors.userapi.UserApi;
 import io.peernode.node.rpc.NodeRpc;
@@ -78,7 +77,7 @@ public final class PeerNode implements AutoCloseable {
   private final UserApi userApi;
   private final ObjectMapper mapper;
   private final Config config;
-  private volatile ServerBinding httpBinding;
+  private volatile HttpServer httpBinding;
   private volatile SyncServer.Binding syncBinding;
   private volatile StreamrApi streamr;
   private volatile boolean ready;
@@ -196,8 +195,8 @@ public final class PeerNode implements AutoCloseable {
     protocolRoutes.add(streamr.routes());
     NodeRoutes routes = new NodeRoutes(mapper, rpc, metrics, this::health, settings.maxRpcBodyBytes);
     try {
-      httpBinding = Http.get(system).newServerAt(settings.httpHost, settings.httpPort)
-          .bind(routes.routes(protocolRoutes))
+      httpBinding = HttpServer.bind(system, settings.httpHost, settings.httpPort,
+              routes.routes(protocolRoutes), streamr.webSockets())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       httpBinding.addToCoordinatedShutdown(Duration.ofSeconds(3), system);
     } catch (ExecutionException e) {

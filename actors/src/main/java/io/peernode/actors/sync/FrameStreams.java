@@ -9,7 +9,6 @@ import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Source;
 import akka.stream.typed.javadsl.ActorSource;
 import akka.util.ByteString;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peernode.protocol.sync.Frame;
 import io.peernode.protocol.sync.FrameDecoder;
 import io.peernode.protocol.sync.FrameEncoder;
@@ -116,7 +115,7 @@ final class FrameStreams {
     return new OutFrame(Source.single(ByteString.fromArrayUnsafe(FrameEncoder.encode(message))));
   }
 
-  static Out frame(ObjectNode json, long binLength, Source<ByteString, NotUsed> body) {
+  static Out frame(io.peernode.protocol.sync.SyncJson.Obj json, long binLength, Source<ByteString, NotUsed> body) {
     return new OutFrame(Source.single(ByteString.fromArrayUnsafe(FrameEncoder.head(json, binLength)))
         .concat(body));
   }
@@ -172,15 +171,21 @@ final class FrameStreams {
 
   /**
    * Blocks {@code [offset, offset+length)} ranges of an open file, streamed in chunks of at most
-   * {@code chunk} bytes, each read on the blocking executor. The channel is the session's
+   * {@code chunk} bytes (adjacent ranges joined first), each read on the blocking executor. The channel is the session's
    * snapshot of the file: a push committed meanwhile (a rename) does not change what it reads.
    */
   static Source<ByteString, NotUsed> fileRanges(
       FileChannel channel, long[] offsets, int[] lengths, int chunk, Executor blocking) {
     List<long[]> pieces = new ArrayList<>();
-    for (int i = 0; i < offsets.length; i++) {
-      for (long done = 0; done < lengths[i]; done += chunk) {
-        pieces.add(new long[] {offsets[i] + done, Math.min(chunk, lengths[i] - done)});
+    for (int i = 0; i < offsets.length; ) {
+      // Adjacent ranges (a run of consecutive blocks, all of a full pull) are read as one.
+      long start = offsets[i];
+      long end = start + lengths[i++];
+      while (i < offsets.length && offsets[i] == end) {
+        end += lengths[i++];
+      }
+      for (long pos = start; pos < end; pos += chunk) {
+        pieces.add(new long[] {pos, Math.min(chunk, end - pos)});
       }
     }
     return Source.from(pieces)

@@ -92,8 +92,13 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   private record ConnectFailed(Throwable cause) implements Command {}
 
-  /** The local file opened, not hashed yet; {@code version}: its identity, size and mtime. */
-  private record LocalOpened(long size, boolean exists, FileChannel channel, Object version)
+  /**
+   * The local file opened; {@code version}: its identity, size and mtime, as of {@code openedAt}
+   * or later; {@code cached}: its tree from the tree cache (null: to be hashed, {@code cacheMiss}
+   * says why, {@code cacheDamaged} when an entry was there but unreadable).
+   */
+  private record LocalOpened(long size, boolean exists, FileChannel channel, FileVersion version,
+      Path realPath, java.time.Instant openedAt, HashTree cached, String cacheMiss, boolean cacheDamaged)
       implements Command {}
 
   /** The local tree; {@code unchanged}: the file kept its version while it was hashed. */
@@ -144,6 +149,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private final SyncSettings settings;
   private final CompletableFuture<SyncResult> result;
   private final Executor blocking;
+  /** The client's tree cache; null when off. */
+  private final LocalTreeCache treeCache;
   /** Made when connecting: a stream made earlier would time out while the local file is hashed. */
   private FrameStreams.Outbound outbound;
   private final akka.stream.javadsl.Sink<akka.util.ByteString, akka.NotUsed> inSink;
@@ -173,7 +180,12 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private HashTree localTree;
   private long localSize;
   private boolean localExists;
-  private Object localVersion;
+  private FileVersion localVersion;
+  /** The local file's real path (the tree cache's key); null when there is no local file. */
+  private Path localRealPath;
+  private java.time.Instant localOpenedAt;
+  /** The local tree came from the tree cache. */
+  private boolean localTreeCached;
   /** Leaf hashes of the staging copy in the server's layout, when they can be known without re-reading it. */
   private byte[] stagingLeaves;
   private FileChannel localChannel;
@@ -220,6 +232,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     this.settings = req.settings();
     this.result = result;
     this.blocking = blocking;
+    this.treeCache = LocalTreeCache.of(settings);
     var inbound = FrameStreams.decoder(settings.maxJsonBytes, settings.maxBinBytes, received::addAndGet)
         .to(ActorSink.<In, Command, StreamAck>actorRefWithBackpressure(
             ctx.getSelf(), InElem::new, InInit::new, StreamAck.INSTANCE, InDone.INSTANCE,
@@ -321,6 +334,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     boolean push = req.action() == Action.PUSH;
     long maxLeaves = settings.maxTreeLeaves;
     int bs = req.blockSize();
+    LocalTreeCache cache = treeCache;
     background++;
     CompletableFuture<LocalOpened> f = CompletableFuture.supplyAsync(() -> {
       try {
@@ -328,16 +342,29 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
           if (push || Files.exists(path)) {
             throw new IOException("not a regular file: " + path);
           }
-          return new LocalOpened(0, false, null, null);
+          return new LocalOpened(0, false, null, null, null, null, null, "no local file", false);
         }
-        Object version = version(path);
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+        // Taken before the first look at the file: content read from here on is at least this new.
+        java.time.Instant openedAt = java.time.Instant.now();
+        Path real = path.toRealPath();
+        FileVersion version = FileVersion.of(real);
+        FileChannel ch = FileChannel.open(real, StandardOpenOption.READ);
         long size = ch.size();
         if (HashTree.blockCount(size, bs) > maxLeaves) {
           ch.close();
           throw new IOException("too many blocks at block size " + bs + "; use a larger one");
         }
-        return new LocalOpened(size, true, ch, version);
+        LocalTreeCache.Lookup hit = cache == null || size != version.size()
+            ? LocalTreeCache.Lookup.miss("no tree cache") : cache.lookup(real, bs, version);
+        HashTree cached = hit.tree();
+        String miss = hit.miss();
+        if (cached != null && !(LocalTreeCache.spotCheck(ch, size, bs, cached,
+            settings.clientTreeCacheSpotCheckBlocks, settings.ioChunkBytes) && version.equals(FileVersion.of(real)))) {
+          cache.forget(real, bs);
+          cached = null;
+          miss = "the file's blocks differ from its cached tree";
+        }
+        return new LocalOpened(size, true, ch, version, real, openedAt, cached, miss, hit.damaged());
       } catch (IOException e) {
         throw new CompletionException(e);
       }
@@ -354,33 +381,53 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     localSize = r.size();
     localExists = r.exists();
     localVersion = r.version();
+    localRealPath = r.realPath();
+    localOpenedAt = r.openedAt();
+    if (r.cacheDamaged()) {
+      getContext().getLog().warn("tree cache: ignored {} of {}", r.cacheMiss(), req.localPath());
+    }
     state = State.AWAIT_INIT;
     connect();
     arm();
     send(new SyncMessage.Init(SyncMessage.VERSION, req.action(), req.remotePath(),
         req.blockSize(), HashTree.blockCount(localSize, req.blockSize()), localSize));
     if (!localExists) {
-      return onLocalHashed(new LocalHashed(HashTree.fromLeafHashes(0, new byte[0]), true));
+      return localTreeReady(HashTree.fromLeafHashes(0, new byte[0]), true);
     }
-    hashLocal();
+    if (r.cached() == null) {
+      hashLocal();
+    }
     if (req.action() == Action.PULL && settings.clientStageWhileHashing) {
-      stage(); // speculative: dropped (never flushed) if the copies turn out equal
+      stage(); // speculative: dropped if the copies turn out equal
+    }
+    if (r.cached() != null) {
+      localTreeCached = true;
+      return localTreeReady(r.cached(), true);
     }
     return this;
   }
 
-  /** Hashes the open local file while the server hashes its own. */
+  /**
+   * Hashes the open local file while the server hashes its own, and records its tree in the tree
+   * cache when the file kept its version throughout.
+   */
   private void hashLocal() {
     FileChannel ch = localChannel;
-    Path path = req.localPath();
+    Path path = localRealPath;
     long size = localSize;
     int bs = req.blockSize();
-    Object before = localVersion;
+    FileVersion before = localVersion;
+    java.time.Instant openedAt = localOpenedAt;
+    LocalTreeCache cache = treeCache;
     background++;
     CompletableFuture<LocalHashed> f = CompletableFuture.supplyAsync(() -> {
       try {
         HashTree t = SyncStore.hash(ch, size, bs, settings.ioChunkBytes, settings.hashThreads, blocking);
-        return new LocalHashed(t, before.equals(version(path)));
+        boolean unchanged = before.equals(FileVersion.of(path));
+        if (unchanged && cache != null) {
+          cache.record(path, bs, before, openedAt, t);
+        }
+        return new LocalHashed(t, unchanged);
       } catch (IOException e) {
         throw new CompletionException(e);
       }
@@ -389,14 +436,17 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   private Behavior<Command> onLocalHashed(LocalHashed r) {
-    if (localExists) {
-      background--;
-    }
+    background--;
+    return localTreeReady(r.tree(), r.unchanged());
+  }
+
+  /** The local tree is known (hashed, from the cache, or empty): compare once the server's init is here. */
+  private Behavior<Command> localTreeReady(HashTree tree, boolean unchanged) {
     if (state == State.DONE) {
       return this;
     }
-    localTree = r.tree();
-    if (!r.unchanged()) {
+    localTree = tree;
+    if (!unchanged) {
       localVersion = null;
     }
     if (req.action() == Action.PULL && localChannel != null) {
@@ -616,7 +666,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       size.set(remoteSize);
     }
     boolean exists = localExists;
-    Object hashedVersion = localVersion;
+    FileVersion hashedVersion = localVersion;
     java.util.concurrent.atomic.AtomicBoolean stop = stagingStop;
     CompletableFuture<StagingReady> f = CompletableFuture.supplyAsync(() -> {
       Path s = null;
@@ -632,7 +682,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         if (exists) {
           copyPermissions(local, s);
           copy(local, ch, size, stop);
-          copyIsHashed = hashedVersion != null && hashedVersion.equals(version(local));
+          copyIsHashed = hashedVersion != null && hashedVersion.equals(FileVersion.of(local));
         }
         // Resized to the server's size at the commit: blocks past the end extend it meanwhile.
         return new StagingReady(s, ch, copyIsHashed);
@@ -669,21 +719,47 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   private void deleteDiscardedStaging() {
-    closeQuietly(stagingChannel);
-    stagingChannel = null;
-    Path s = staging;
-    staging = null;
     CompletableFuture<Void> gone = stagingGone;
     background++;
-    SyncStore.runOrInline(blocking, () -> {
-      SyncStore.deleteQuietly(s);
-      gone.complete(null);
-    });
+    closeAndDeleteStaging(() -> gone.complete(null));
     getContext().pipeToSelf(gone, (v, t) -> StagingDeleted.INSTANCE);
   }
 
+  /**
+   * Deletes the staging copy on the blocking dispatcher ({@code then} runs when it is gone) and
+   * closes its channel once a flush that may be running is over: closing a channel waits for an
+   * fsync in progress, which must hold back neither this actor's thread nor the result.
+   */
+  private void closeAndDeleteStaging(Runnable then) {
+    FileChannel ch = stagingChannel;
+    Path s = staging;
+    stagingChannel = null;
+    staging = null;
+    CompletableFuture<Void> flush = stagingFlush;
+    SyncStore.runOrInline(blocking, () -> {
+      boolean flushing = !flush.isDone();
+      if (!flushing) {
+        closeQuietly(ch); // first, so that the file can be deleted everywhere
+      }
+      SyncStore.deleteQuietly(s);
+      then.run();
+      if (flushing) {
+        flush.whenComplete((v, t) -> SyncStore.runOrInline(blocking, () -> closeQuietly(ch)));
+      }
+    });
+  }
+
+  /**
+   * Starts the flush of the copied bytes once the staging copy is there and either the copies
+   * differ or ({@code client.flush-before-init}) the server has not answered {@code init} yet: it
+   * is still hashing its file, which it does only for a version it has not hashed at this block
+   * size, so the file most likely changed. A copy that then turns out not to be needed is deleted
+   * all the same (its flush was disk writes for nothing, never a wrong file).
+   */
   private void maybeStartFlush() {
-    if (stagingNeeded && localExists && stagingChannel != null && !stagingFlushStarted) {
+    boolean likelyNeeded = stagingNeeded
+        || (settings.clientFlushBeforeInit && !serverInitHere && !stagingDiscarded);
+    if (likelyNeeded && localExists && stagingChannel != null && !stagingFlushStarted) {
       stagingFlushStarted = true;
       FileChannel ch = stagingChannel;
       stagingFlush = CompletableFuture.runAsync(() -> {
@@ -782,9 +858,10 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   /** The walk is done and the staging copy is there: ask for the blocks that differ. */
   private Behavior<Command> startPullData() {
     state = State.DATA;
-    if (stagingCopyIsHashed && localVersion != null && !settings.clientFullVerify) {
+    if (stagingCopyIsHashed && (localVersion != null || !localExists) && !settings.clientFullVerify) {
       // Blocks not transferred are the local ones, whose hashes we have; transferred ones are
-      // hashed as they are written. So the result's root needs no second read of the file.
+      // hashed as they are written (all of them when there was no local file). So the result's
+      // root needs no second read of the file.
       stagingLeaves = new byte[Math.toIntExact(remoteBlocks * HashTree.HASH_BYTES)];
       long keep = Math.min(localTree.blockCount(), remoteBlocks);
       for (int j = 0; j < keep; j++) {
@@ -883,7 +960,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     String root = remoteRoot;
     byte[] leaves = stagingLeaves;
     long blocks = remoteBlocks;
-    CompletableFuture<Committed> f = stagingFlush.thenApplyAsync(flushed -> {
+    LocalTreeCache cache = treeCache;
+    CompletableFuture<Verified> verified = stagingFlush.thenApplyAsync(flushed -> {
       try {
         if (ch.size() > size) {
           ch.truncate(size);
@@ -897,15 +975,45 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
           throw new IOException("the transferred copy does not hash to the server's root; local file left as it was");
         }
         ch.close();
-        Files.move(s, local, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        return Committed.INSTANCE;
+        return new Verified(t, cache == null ? null : FileVersion.of(s));
       } catch (IOException e) {
         throw new CompletionException(e);
       }
     }, blocking);
+    CompletableFuture<Committed> f = verified.thenCompose(v -> {
+      // The committed copy's tree is the server's: the cache records it, if the rename comes late
+      // enough after the copy's last write that no later write can leave the mtime as it is.
+      long wait = v.stat() == null ? 0 : java.time.Duration.between(java.time.Instant.now(),
+          v.stat().mtime().plus(cache.window(v.stat()))).toNanos();
+      Executor after = wait > 0 && wait <= settings.clientTreeCacheRacyWindow.toNanos()
+          ? CompletableFuture.delayedExecutor(wait, java.util.concurrent.TimeUnit.NANOSECONDS, blocking)
+          : blocking;
+      return CompletableFuture.supplyAsync(() -> {
+        try {
+          java.time.Instant renamedAt = java.time.Instant.now();
+          Files.move(s, local, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+          if (v.stat() != null) {
+            try {
+              Path real = local.toRealPath();
+              if (v.stat().equals(FileVersion.of(real))) {
+                cache.record(real, bs, v.stat(), renamedAt, v.tree());
+              }
+            } catch (IOException e) {
+              // committed all the same; the next sync of the file hashes it
+            }
+          }
+          return Committed.INSTANCE;
+        } catch (IOException e) {
+          throw new CompletionException(e);
+        }
+      }, after);
+    });
     getContext().pipeToSelf(f, (c, t) -> t == null ? c : new IoFailed(message(t)));
     return this;
   }
+
+  /** The staging copy hashes to the server's root; {@code stat}: its look then (null without a tree cache). */
+  private record Verified(HashTree tree, FileVersion stat) {}
 
   private Behavior<Command> onCommitted() {
     busy = false;
@@ -969,7 +1077,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         pull ? remoteSize : localSize, req.blockSize(),
         pull ? remoteBlocks : localTree.blockCount(), walk == null ? 0 : walk.hashesFetched(),
         blocksTransferred, sent.get(), received.get(),
-        Duration.ofNanos(System.nanoTime() - startNanos));
+        Duration.ofNanos(System.nanoTime() - startNanos), localTreeCached);
     stagingGone.whenComplete((v, t) -> result.complete(r));
     finish();
     return this;
@@ -1077,25 +1185,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   private void cleanUpStaging() {
-    if (stagingChannel != null) {
-      try {
-        stagingChannel.close();
-      } catch (IOException ignored) {
-        // deleted next
-      }
-      stagingChannel = null;
+    if (stagingChannel != null || staging != null) {
+      closeAndDeleteStaging(() -> { });
     }
-    if (staging != null) {
-      Path s = staging;
-      staging = null;
-      SyncStore.runOrInline(blocking, () -> SyncStore.deleteQuietly(s));
-    }
-  }
-
-  /** Identity, size and mtime: what tells us a file did not change between two looks. */
-  private static Object version(Path p) throws IOException {
-    var a = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
-    return List.of(String.valueOf(a.fileKey()), a.size(), a.lastModifiedTime().toMillis());
   }
 
   private static String message(Throwable t) {

@@ -11,10 +11,11 @@ import java.time.Duration;
  * @param blocksTransferred blocks whose data moved
  * @param bytesSent bytes the client wrote to the socket (headers, JSON and payloads)
  * @param bytesReceived bytes the client read from the socket
+ * @param localTreeCached the local file's tree came from the client's tree cache (not hashed)
  */
 public record SyncResult(String action, String remotePath, Path localPath, long size,
     int blockSize, long blocksCompared, long hashesFetched, long blocksTransferred,
-    long bytesSent, long bytesReceived, Duration elapsed) {
+    long bytesSent, long bytesReceived, Duration elapsed, boolean localTreeCached) {
 
   /** Everything that crossed the socket, both directions. */
   public long bytesOnWire() {

@@ -37,8 +37,15 @@ public final class SyncSettings {
   public final int clientPipeline;
   public final boolean clientFullVerify;
   public final boolean clientStageWhileHashing;
+  public final boolean clientFlushBeforeInit;
   public final Duration clientHashTimeout;
   public final Duration clientKeepAlive;
+  /** Where the client's tree cache lives; null: no cache. */
+  public final Path clientTreeCacheDir;
+  public final int clientTreeCacheEntries;
+  public final long clientTreeCacheBytes;
+  public final Duration clientTreeCacheRacyWindow;
+  public final int clientTreeCacheSpotCheckBlocks;
 
   private SyncSettings(Config c, Path root) {
     this.root = root == null ? null : root.toAbsolutePath().normalize();
@@ -69,8 +76,19 @@ public final class SyncSettings {
     this.clientPipeline = Math.max(1, c.getInt("client.pipeline"));
     this.clientFullVerify = c.getBoolean("client.full-verify");
     this.clientStageWhileHashing = c.getBoolean("client.stage-while-hashing");
+    this.clientFlushBeforeInit = c.getBoolean("client.flush-before-init");
     this.clientHashTimeout = c.getDuration("client.hash-timeout");
     this.clientKeepAlive = c.getDuration("client.keep-alive");
+    String cacheDir = c.getString("client.tree-cache.dir");
+    this.clientTreeCacheDir = c.getBoolean("client.tree-cache.enabled") && !cacheDir.isEmpty()
+        ? Path.of(cacheDir).toAbsolutePath().normalize() : null;
+    this.clientTreeCacheEntries = c.getInt("client.tree-cache.max-entries");
+    this.clientTreeCacheBytes = c.getBytes("client.tree-cache.max-bytes");
+    this.clientTreeCacheRacyWindow = c.getDuration("client.tree-cache.racy-window");
+    this.clientTreeCacheSpotCheckBlocks = c.getInt("client.tree-cache.spot-check-blocks");
+    if (clientTreeCacheRacyWindow.isNegative()) {
+      throw new IllegalArgumentException("peer.sync.client.tree-cache.racy-window must not be negative");
+    }
     if (clientKeepAlive.isZero() || clientKeepAlive.isNegative()) {
       throw new IllegalArgumentException("peer.sync.client.keep-alive must be positive");
     }

@@ -21,7 +21,6 @@ import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -214,14 +213,14 @@ final class SyncStore {
     MessageDigest md = HashTree.sha256();
     ByteBuffer buf = ByteBuffer.allocate((int) Math.min(blockSize, 256 * 1024));
     for (int j = known.nextClearBit(0); j < count; j = known.nextClearBit(j + 1)) {
-      hashBlock(ch, size, blockSize, j, md, buf, leaves);
+      hashBlock(ch, size, blockSize, j, md, buf, leaves, Math.toIntExact(j * HashTree.HASH_BYTES));
     }
     return HashTree.fromLeafHashes(count, leaves);
   }
 
-  /** Leaf {@code j} of the file into {@code leaves}, read through {@code buf}. */
-  private static void hashBlock(FileChannel ch, long size, int blockSize, long j, MessageDigest md,
-      ByteBuffer buf, byte[] leaves) throws IOException {
+  /** Leaf {@code j} of the file into {@code out} at {@code offset}, read through {@code buf}. */
+  static void hashBlock(FileChannel ch, long size, int blockSize, long j, MessageDigest md,
+      ByteBuffer buf, byte[] out, int offset) throws IOException {
     long start = j * blockSize;
     long end = Math.min(size, start + blockSize);
     for (long pos = start; pos < end; ) {
@@ -234,11 +233,15 @@ final class SyncStore {
       md.update(buf.array(), 0, buf.position());
       pos += n;
     }
-    System.arraycopy(md.digest(), 0, leaves, Math.toIntExact(j * HashTree.HASH_BYTES), HashTree.HASH_BYTES);
+    try {
+      md.digest(out, offset, HashTree.HASH_BYTES);
+    } catch (java.security.DigestException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static Object version(BasicFileAttributes a) {
-    return List.of(Objects.toString(a.fileKey()), a.size(), a.lastModifiedTime().toMillis());
+    return FileVersion.of(a);
   }
 
   /** The tree of a snapshot at {@code blockSize}, from the cache or hashed on the blocking pool. */
@@ -337,7 +340,7 @@ final class SyncStore {
         MessageDigest md = HashTree.sha256();
         for (long s = next.getAndAdd(stripe); s < count && failure.get() == null; s = next.getAndAdd(stripe)) {
           for (long j = s, end = Math.min(count, s + stripe); j < end; j++) {
-            hashBlock(ch, size, blockSize, j, md, buf, leaves);
+            hashBlock(ch, size, blockSize, j, md, buf, leaves, Math.toIntExact(j * HashTree.HASH_BYTES));
           }
         }
       } catch (Throwable t) {

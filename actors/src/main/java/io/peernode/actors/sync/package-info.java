@@ -33,7 +33,9 @@
  *   <li>{@link io.peernode.actors.sync.SyncServer}: one actor per binding, parent of the sessions;
  *       enforces {@code max-sessions} (deny 503).
  *   <li>{@link io.peernode.actors.sync.SyncSession}: one actor per server-side connection.
- *   <li>{@link io.peernode.actors.sync.SyncClientSession}: one actor per client transfer.
+ *   <li>{@link io.peernode.actors.sync.SyncClientSession}: one actor per client transfer; with
+ *       {@code client.tree-cache.dir} set, it takes the tree of an unchanged local file from the
+ *       {@code LocalTreeCache} (files on disk, not an actor) instead of hashing it.
  *   <li>File work (hashing, copying, writing, fsync, rename) runs on
  *       {@code peer.blocking-dispatcher}; frames move through Akka Streams TCP with the actor
  *       acking each inbound frame and each outbound frame (so both directions are back-pressured),

@@ -7,7 +7,6 @@ import akka.actor.typed.javadsl.AskPattern;
 import akka.stream.Materializer;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
-import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Tcp;
 import akka.util.ByteString;
 import io.peernode.protocol.Hex;
@@ -16,8 +15,6 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The node's listener for byte stream data connections (Akka Streams {@code Tcp}, on the
@@ -26,14 +23,13 @@ import org.slf4j.LoggerFactory;
  * <p>The node that opened a stream connects here once the stream is agreed over the cluster and
  * sends a {@link StreamDataHandshake} (stream id and the token this node issued for it in
  * {@link ByteStreamEndpoint.Opened}); after it, the connection carries the stream's bytes both
- * ways, back-pressured by TCP and by the endpoints' credit. A connection whose handshake does
+ * ways, back-pressured by TCP and by the endpoints' credit, through a {@link
+ * ByteStreamConnection} stage fused with the connection. A connection whose handshake does
  * not name an open stream of this node with its token, or that does not send it within
  * {@code stream-data-handshake-timeout}, is closed with a logged reason; the stream it named is
  * not affected.
  */
 final class ByteStreamDataServer {
-
-  private static final Logger log = LoggerFactory.getLogger(ByteStreamDataServer.class);
 
   private ByteStreamDataServer() {}
 
@@ -47,67 +43,22 @@ final class ByteStreamDataServer {
         .run(mat);
   }
 
-  /** One connection: the handshake, then the endpoint's bytes out and the peer's bytes into it. */
+  /** One connection: the handshake, then the stream's bytes both ways (see {@link ByteStreamConnection}). */
   static Flow<ByteString, ByteString, NotUsed> handler(
       ActorSystem<?> system, InetSocketAddress remote, ActorRef<ByteStreams.Command> streams, UserApiSettings settings) {
-    return Flow.<ByteString>create()
-        .via(headFirst(StreamDataHandshake.SIZE))
-        .prefixAndTail(1)
-        .initialTimeout(settings.streamDataHandshakeTimeout)
-        .flatMapConcat(headAndTail -> {
-          Source<ByteString, NotUsed> tail = headAndTail.second();
-          if (headAndTail.first().isEmpty()) {
-            log.info("stream data connection from {} closed before its handshake", remote);
-            return Source.empty();
-          }
-          StreamDataHandshake handshake;
-          try {
-            handshake = StreamDataHandshake.decode(headAndTail.first().get(0).toArray());
-          } catch (IllegalArgumentException e) {
-            return refuse(system, remote, tail, e.getMessage());
-          }
-          String streamId = Hex.encode(handshake.streamId());
-          CompletionStage<ByteStreamEndpoint.DataAttached> attached = AskPattern.ask(
+    return Flow.fromGraph(ByteStreamConnection.accepting(remote, handshake -> {
+      String streamId = Hex.encode(handshake.streamId());
+      return AskPattern.ask(
               streams,
-              (ActorRef<ByteStreamEndpoint.DataAttached> r) -> new ByteStreams.AttachData(streamId, handshake, tail, r),
+              (ActorRef<ByteStreamEndpoint.DataAttached> r) -> new ByteStreams.AttachData(streamId, handshake, r),
               settings.askTimeout,
-              system.scheduler());
-          return Source.completionStageSource(attached.thenApply(a -> a.outbound != null
-                  ? a.outbound
-                  : refuse(system, remote, tail, "stream " + streamId + ": " + a.refusal)))
-              .mapMaterializedValue(m -> NotUsed.notUsed());
-        })
-        .mapError(java.util.concurrent.TimeoutException.class, e -> {
-          log.info("stream data connection from {} closed: no handshake within {}", remote, settings.streamDataHandshakeTimeout);
-          return e;
-        });
-  }
-
-  private static Source<ByteString, NotUsed> refuse(ActorSystem<?> system, InetSocketAddress remote, Source<ByteString, NotUsed> tail, String why) {
-    log.warn("stream data connection from {} refused: {}", remote, why);
-    tail.runWith(Sink.cancelled(), Materializer.matFromSystem(system));
-    return Source.failed(new IllegalStateException("stream data connection refused: " + why));
-  }
-
-  /**
-   * The first {@code size} bytes as one element, then the rest as they come (the connection's
-   * reads split the handshake anywhere).
-   */
-  static Flow<ByteString, ByteString, NotUsed> headFirst(int size) {
-    return Flow.<ByteString>create().statefulMapConcat(() -> {
-      ByteString[] head = {ByteString.emptyByteString()};
-      return bytes -> {
-        if (head[0] == null) {
-          return List.of(bytes);
-        }
-        ByteString all = head[0].concat(bytes);
-        if (all.size() < size) {
-          head[0] = all;
-          return List.of();
-        }
-        head[0] = null;
-        return all.size() == size ? List.of(all) : List.of(all.take(size), all.drop(size));
-      };
-    });
+              system.scheduler())
+          .thenApply(a -> {
+            if (a.attached == null) {
+              throw new IllegalStateException("stream " + streamId + ": " + a.refusal);
+            }
+            return a.attached;
+          });
+    }, settings));
   }
 }

@@ -9,18 +9,9 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
-import akka.NotUsed;
-import akka.japi.Pair;
-import akka.stream.CompletionStrategy;
 import akka.stream.Materializer;
-import akka.stream.OverflowStrategy;
 import akka.stream.javadsl.Flow;
-import akka.stream.javadsl.Keep;
-import akka.stream.javadsl.Sink;
-import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Tcp;
-import akka.stream.typed.javadsl.ActorSink;
-import akka.stream.typed.javadsl.ActorSource;
 import akka.util.ByteString;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -35,30 +26,35 @@ import java.util.concurrent.CompletionStage;
 /**
  * One end of a byte stream; the other end is the same actor on the peer node.
  *
- * <p>Owns: this side's unread bytes (at most {@code stream-buffer}), the bytes written here and
- * not yet handed to the transport, and the credit it holds for the peer's buffer. The two
- * endpoints agree on the stream over the cluster ({@link ByteStreams.OpenRequest}, {@link
- * Opened}, {@link Credit}, death watch); its bytes travel over a TCP connection of their own
- * (Akka Streams {@code Tcp}) that the initiator opens to the acceptor's {@link
- * ByteStreamDataServer} with the token the acceptor issued in {@link Opened}. On each side an
- * ack-based {@code ActorSource} feeds the connection and an ack-based {@code ActorSink} takes
- * what arrives, so nothing in between buffers without bound: TCP back-pressures the writer's
- * pipeline, credit bounds what is in flight. Completing this side's outbound bytes (TCP
- * half-close) is how the close reaches the peer, after every byte written before it.
+ * <p>Owns: this end's {@link ByteStreamPipe}, which holds its unread bytes (at most {@code
+ * stream-buffer}), the bytes accepted here and not yet handed to the transport, and the credit
+ * for the peer's buffer. The two endpoints agree on the stream over the cluster ({@link
+ * ByteStreams.OpenRequest}, {@link Opened}, {@link Credit}, death watch); its bytes travel over
+ * a TCP connection of their own (Akka Streams {@code Tcp}) that the initiator opens to the
+ * acceptor's {@link ByteStreamDataServer} with the token the acceptor issued in {@link Opened}.
+ * The bytes do not pass through this actor: on each side a {@link ByteStreamConnection} stage,
+ * fused with the connection, moves them between the socket and the pipe, and the Java API's
+ * {@link ByteStreamReader} and {@link ByteStreamWriter} take and put them there; the endpoint
+ * serves stream_read / stream_write from the pipe and controls open, credit and close. TCP
+ * back-pressures the outgoing bytes, credit bounds what is in flight, so nothing buffers
+ * without bound. Ending this side's outgoing bytes (TCP half-close) is how the close reaches
+ * the peer, after every byte written before it.
  *
  * <p>Credit (exact write accounting): the writer starts with credit equal to the peer's buffer
  * size; a write accepts {@code min(len, credit)} bytes and spends that credit; the reader gives
- * credit back as its user reads. Bytes in flight therefore always fit in the reader's buffer:
+ * credit back as its user reads (stream_read at once, the Java API's reader in batches of
+ * {@code stream-credit-batch}). Bytes in flight therefore always fit in the reader's buffer:
  * {@code stream_write}'s count is what the peer will hold, never more, and it is 0 when the
- * peer's buffer is full (with what is in flight).
+ * peer's buffer is full (with what is in flight and not yet given back).
  *
  * <p>Receives reads, writes, list and close from the facade; {@link Credit} and the handshake
- * from the peer; the data connection ({@link AttachData}, acceptor) or its outcome (initiator);
- * stream signals from its own two pipelines. Guarantees: bytes arrive in order; closing either
- * side, the data connection ending or failing, or the peer's node leaving or crashing (death
- * watch), closes both; after close, reads return the bytes still unread, then null once, after
- * which the endpoint stops. An acceptor whose initiator does not attach its data connection
- * within {@code open-timeout} closes.
+ * from the peer; the data connection ({@link AttachData}, acceptor) or its outcome (initiator)
+ * and its end ({@link ConnectionEnded}); the Java API reader's and writer's attach and end.
+ * Guarantees: bytes arrive in order; closing either side, the data connection ending or
+ * failing, or the peer's node leaving or crashing (death watch), closes both; after close,
+ * reads return the bytes still unread, then null once, after which the endpoint stops. An
+ * acceptor whose initiator does not attach its data connection within {@code open-timeout}
+ * closes.
  */
 public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoint.Command> {
 
@@ -106,61 +102,47 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
     }
   }
 
-  /** Attach the Java API's reader: a back-pressured source the endpoint pushes unread bytes into. */
+  /**
+   * Attach the Java API's reader ({@link ByteStreamReader}): replies the pipe to read from, or
+   * empty when a reader is attached already (one reader at a time). Local only.
+   */
   public static final class AttachReader implements Command {
-    final ActorRef<ReaderEvent> reader;
+    final ActorRef<Optional<ByteStreamPipe>> replyTo;
 
-    public AttachReader(ActorRef<ReaderEvent> reader) {
-      this.reader = reader;
+    AttachReader(ActorRef<Optional<ByteStreamPipe>> replyTo) {
+      this.replyTo = replyTo;
     }
   }
 
-  /** What the endpoint pushes to an attached reader. */
-  public interface ReaderEvent {}
+  /** The Java API's reader stopped (drained, or cancelled by its consumer). */
+  enum ReaderDetached implements Command { INSTANCE }
 
-  public static final class ReaderData implements ReaderEvent {
-    public final ByteString bytes;
+  /** Attach the Java API's writer ({@link ByteStreamWriter}): replies the pipe to write to. Local only. */
+  public static final class AttachWriter implements Command {
+    final ActorRef<ByteStreamPipe> replyTo;
 
-    ReaderData(ByteString bytes) {
-      this.bytes = bytes;
+    AttachWriter(ActorRef<ByteStreamPipe> replyTo) {
+      this.replyTo = replyTo;
     }
   }
 
-  public enum ReaderEnd implements ReaderEvent { INSTANCE }
-
-  /** The reader source's ack: it took the last element and wants the next. */
-  public enum ReaderAck implements Command { INSTANCE }
-
-  /** The Java API writer sink's messages (ActorSink with back-pressure). */
-  public static final class SinkInit implements Command {
-    final ActorRef<Ack> ackTo;
-
-    public SinkInit(ActorRef<Ack> ackTo) {
-      this.ackTo = ackTo;
-    }
-  }
-
-  public static final class SinkChunk implements Command {
-    final ActorRef<Ack> ackTo;
-    final ByteString bytes;
-
-    public SinkChunk(ActorRef<Ack> ackTo, ByteString bytes) {
-      this.ackTo = ackTo;
-      this.bytes = bytes;
-    }
-  }
-
-  public enum SinkDone implements Command { INSTANCE }
-
-  public static final class SinkFailed implements Command {
+  /** The Java API's writer completed ({@code cause} null) or failed: either closes the stream. */
+  static final class WriterDone implements Command {
     final Throwable cause;
 
-    public SinkFailed(Throwable cause) {
+    WriterDone(Throwable cause) {
       this.cause = cause;
     }
   }
 
-  public enum Ack { INSTANCE }
+  /** The data connection ended ({@code cause} null: the peer ended its bytes) or failed. */
+  static final class ConnectionEnded implements Command {
+    final Throwable cause;
+
+    ConnectionEnded(Throwable cause) {
+      this.cause = cause;
+    }
+  }
 
   // ---- between the two endpoints (cross the cluster)
 
@@ -190,26 +172,24 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
     }
   }
 
-  /** A data connection for this stream (acceptor): its handshake and the bytes after it. Local only. */
+  /** A data connection for this stream arrived (acceptor): take it if its handshake is right. Local only. */
   static final class AttachData implements Command {
     final StreamDataHandshake handshake;
-    final Source<ByteString, NotUsed> inbound;
     final ActorRef<DataAttached> replyTo;
 
-    AttachData(StreamDataHandshake handshake, Source<ByteString, NotUsed> inbound, ActorRef<DataAttached> replyTo) {
+    AttachData(StreamDataHandshake handshake, ActorRef<DataAttached> replyTo) {
       this.handshake = handshake;
-      this.inbound = inbound;
       this.replyTo = replyTo;
     }
   }
 
-  /** The answer to {@link AttachData}: the bytes to send on the connection, or why it is refused. */
+  /** The answer to {@link AttachData}: the stream end the connection carries, or why it is refused. */
   static final class DataAttached {
-    final Source<ByteString, NotUsed> outbound;
+    final ByteStreamConnection.Attached attached;
     final String refusal;
 
-    private DataAttached(Source<ByteString, NotUsed> outbound, String refusal) {
-      this.outbound = outbound;
+    private DataAttached(ByteStreamConnection.Attached attached, String refusal) {
+      this.attached = attached;
       this.refusal = refusal;
     }
 
@@ -238,6 +218,7 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
     }
   }
 
+
   // ---- internal
 
   private enum OpenTimedOut implements Command { INSTANCE }
@@ -255,51 +236,6 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   }
 
   private enum Linger implements Command { INSTANCE }
-
-  private enum ReaderGone implements Command { INSTANCE }
-
-  private enum OutAck implements Command { INSTANCE }
-
-  private static final class InInit implements Command {
-    final ActorRef<Ack> ackTo;
-
-    InInit(ActorRef<Ack> ackTo) {
-      this.ackTo = ackTo;
-    }
-  }
-
-  private static final class InData implements Command {
-    final ActorRef<Ack> ackTo;
-    final ByteString bytes;
-
-    InData(ActorRef<Ack> ackTo, ByteString bytes) {
-      this.ackTo = ackTo;
-      this.bytes = bytes;
-    }
-  }
-
-  private enum InDone implements Command { INSTANCE }
-
-  private static final class InFailed implements Command {
-    final Throwable cause;
-
-    InFailed(Throwable cause) {
-      this.cause = cause;
-    }
-  }
-
-  /** Elements of the outbound pipeline: bytes, then the end. */
-  private interface Out {}
-
-  private static final class OutData implements Out {
-    final ByteString bytes;
-
-    OutData(ByteString bytes) {
-      this.bytes = bytes;
-    }
-  }
-
-  private enum OutEnd implements Out { INSTANCE }
 
   /** Opens a stream towards {@code peerStreams} (the peer node's {@link ByteStreams}). */
   static Behavior<Command> initiator(
@@ -346,8 +282,8 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   private final ActorRef<ByteStreams.Command> home;
   private final UserApiSettings settings;
   private final Materializer mat;
-  /** This side's outbound pipeline, once the data connection is there. */
-  private ActorRef<Out> out;
+  /** This end's bytes: unread, accepted-not-sent, and the credit for the peer's buffer. */
+  private final ByteStreamPipe pipe = new ByteStreamPipe(0);
 
   // handshake (initiator only)
   private ActorRef<Optional<String>> openReplyTo;
@@ -356,19 +292,10 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   private boolean dataAttached;
 
   private ActorRef<Command> peer;
-  private boolean outReady;
-  private ByteString outPending = ByteString.emptyByteString();
-  private long peerCredit;
-  private ByteString unread = ByteString.emptyByteString();
   private boolean open;
   private boolean closed;
   private boolean released;
-  private boolean outEnded;
-
-  private ActorRef<ReaderEvent> reader;
-  private boolean readerReady;
-  private ActorRef<Ack> sinkAckTo;
-  private ByteString sinkRemaining;
+  private boolean readerAttached;
 
   private ByteStreamEndpoint(
       ActorContext<Command> ctx,
@@ -382,39 +309,6 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
     this.home = home;
     this.settings = settings;
     this.mat = Materializer.createMaterializer(ctx);
-  }
-
-  /** Outbound pipeline: an ack-based source this actor feeds one chunk at a time (then the end). */
-  private Source<ByteString, ActorRef<Out>> outbound() {
-    return ActorSource.<Out, Command>actorRefWithBackpressure(
-            getContext().getSelf(),
-            OutAck.INSTANCE,
-            m -> m == OutEnd.INSTANCE ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
-            m -> Optional.empty())
-        .map(m -> ((OutData) m).bytes)
-        // The source takes one chunk and waits for its ack: without room here the endpoint
-        // would wait for each TCP write, and TCP for the endpoint (credit bounds the bytes).
-        .buffer(settings.streamDataPipeline, OverflowStrategy.backpressure());
-  }
-
-  /** Inbound pipeline: each piece is acked once it is in the unread buffer, which credit bounds. */
-  private Sink<ByteString, NotUsed> inbound() {
-    // The sink takes one piece and waits for the endpoint's ack: the buffer keeps the
-    // connection reading meanwhile (credit bounds the bytes).
-    return Flow.<ByteString>create().buffer(settings.streamDataPipeline, OverflowStrategy.backpressure()).to(
-        ActorSink.<ByteString, Command, Ack>actorRefWithBackpressure(
-        getContext().getSelf(),
-        (ackTo, bytes) -> new InData(ackTo, bytes),
-        InInit::new,
-        Ack.INSTANCE,
-        InDone.INSTANCE,
-        InFailed::new));
-  }
-
-  private void outboundStarted(ActorRef<Out> ref) {
-    out = ref;
-    outReady = true;
-    pushOut();
   }
 
   @Override
@@ -432,20 +326,15 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
         .onMessage(Unread.class, this::onUnread)
         .onMessage(Close.class, this::onClose)
         .onMessage(Credit.class, this::onCredit)
-        .onMessageEquals(OutAck.INSTANCE, this::onOutAck)
-        .onMessage(InInit.class, this::onInInit)
-        .onMessage(InData.class, this::onInData)
-        .onMessageEquals(InDone.INSTANCE, () -> onPeerGone("the peer closed the stream"))
-        .onMessage(InFailed.class, f -> onPeerGone("the stream from the peer failed: " + f.cause.getMessage()))
+        .onMessage(ConnectionEnded.class, c -> onPeerGone(c.cause == null
+            ? "the peer closed the stream" : "the data connection failed: " + c.cause.getMessage()))
         .onSignal(Terminated.class, t -> onPeerGone("the peer endpoint is gone (node left or crashed)"))
         .onMessage(AttachReader.class, this::onAttachReader)
-        .onMessageEquals(ReaderAck.INSTANCE, this::onReaderAck)
-        .onMessage(SinkInit.class, this::onSinkInit)
-        .onMessage(SinkChunk.class, this::onSinkChunk)
-        .onMessageEquals(SinkDone.INSTANCE, () -> closeHere("the writer sink completed"))
-        .onMessage(SinkFailed.class, f -> closeHere("the writer sink failed: " + f.cause.getMessage()))
+        .onMessageEquals(ReaderDetached.INSTANCE, this::onReaderDetached)
+        .onMessage(AttachWriter.class, this::onAttachWriter)
+        .onMessage(WriterDone.class, w -> closeHere(w.cause == null
+            ? "the writer sink completed" : "the writer sink failed: " + w.cause.getMessage()))
         .onMessageEquals(Linger.INSTANCE, this::onLinger)
-        .onMessageEquals(ReaderGone.INSTANCE, this::onReaderGone)
         .onSignal(PostStop.class, s -> onPostStop())
         .build();
   }
@@ -459,19 +348,15 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
     byte[] peerToken;
     try {
       peerToken = Hex.decode(o.token);
-      connect(o.peer, o.peerBuffer);
-      // The data connection: the handshake, then this side's bytes; what arrives goes to inbound.
       ByteString handshake = ByteString.fromArrayUnsafe(new StreamDataHandshake(Hex.decode(streamId), peerToken).encode());
-      Pair<ActorRef<Out>, CompletionStage<Tcp.OutgoingConnection>> started = Source.single(handshake)
-          .concatMat(outbound(), Keep.right())
-          .viaMat(Tcp.get(getContext().getSystem()).outgoingConnection(
-                  new InetSocketAddress(o.dataHost, o.dataPort), Optional.empty(), List.of(), true,
-                  Optional.of(settings.openTimeout), Optional.empty()),
-              Keep.both())
-          .to(inbound())
+      connect(o.peer, o.peerBuffer);
+      // The data connection: the handshake, then this end's bytes both ways through the pipe.
+      CompletionStage<Tcp.OutgoingConnection> connected = Tcp.get(getContext().getSystem())
+          .outgoingConnection(new InetSocketAddress(o.dataHost, o.dataPort), Optional.empty(), List.of(), true,
+              Optional.of(settings.openTimeout), Optional.empty())
+          .join(Flow.fromGraph(ByteStreamConnection.opening(handshake, pipe, getContext().getSelf(), settings)))
           .run(mat);
-      getContext().pipeToSelf(started.second(), (c, failure) -> failure == null ? DataConnected.INSTANCE : new DataConnectFailed(failure));
-      outboundStarted(started.first());
+      getContext().pipeToSelf(connected, (c, failure) -> failure == null ? DataConnected.INSTANCE : new DataConnectFailed(failure));
     } catch (IllegalArgumentException e) {
       getContext().getLog().info("stream {}: the peer's answer is unusable: {}", streamId, e.getMessage());
       return failOpen(e.getMessage());
@@ -496,8 +381,9 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
 
   private void connect(ActorRef<Command> peerRef, int peerBuffer) {
     this.peer = peerRef;
-    this.peerCredit = peerBuffer;
     this.open = true;
+    pipe.peer(peerRef);
+    pipe.credit.add(peerBuffer);
     getContext().watch(peerRef);
   }
 
@@ -513,10 +399,7 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
     }
     dataAttached = true;
     timers.cancel(AttachTimedOut.INSTANCE);
-    Pair<ActorRef<Out>, Source<ByteString, NotUsed>> started = outbound().preMaterialize(mat);
-    a.inbound.runWith(inbound(), mat);
-    a.replyTo.tell(new DataAttached(started.second(), null));
-    outboundStarted(started.first());
+    a.replyTo.tell(new DataAttached(new ByteStreamConnection.Attached(pipe, getContext().getSelf()), null));
     return this;
   }
 
@@ -552,7 +435,7 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   // ---- user side
 
   private Behavior<Command> onRead(Read r) {
-    if (unread.isEmpty()) {
+    if (pipe.incoming.size() == 0) {
       if (closed) {
         r.replyTo.tell(Optional.empty());
         return Behaviors.stopped();
@@ -560,45 +443,29 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
       r.replyTo.tell(Optional.of(ByteString.emptyByteString()));
       return this;
     }
-    int n = Math.min(r.max, unread.size());
-    ByteString taken = take(n);
+    // No compact(): a piece is handed on as it arrived (a copy of it would only be garbage).
+    ByteString taken = pipe.incoming.poll(r.max, null);
+    if (!closed) {
+      pipe.returnCredit(taken.size(), 1); // exact: stream_write on the peer sees the room at once
+    }
+    maybeRelease();
     r.replyTo.tell(Optional.of(taken));
     return this;
   }
 
-  private ByteString take(int n) {
-    // No compact(): a chunk is handed on as it arrived (a copy of it would only be garbage).
-    ByteString taken = unread.take(n);
-    unread = unread.drop(n);
-    if (!closed && peer != null && n > 0) {
-      peer.tell(new Credit(n));
-    }
-    maybeRelease();
-    return taken;
-  }
-
   private Behavior<Command> onWrite(Write w) {
-    if (closed) {
+    long accepted = pipe.credit.take(w.bytes.size(), null);
+    if (accepted < 0 || !pipe.outgoing.offer(w.bytes.take((int) accepted), false)) {
       w.replyTo.tell(Optional.empty());
       return this;
     }
-    int accepted = (int) Math.min(w.bytes.size(), peerCredit);
-    accept(w.bytes.take(accepted));
-    w.replyTo.tell(Optional.of(accepted));
+    w.replyTo.tell(Optional.of((int) accepted));
     return this;
   }
 
-  private void accept(ByteString bytes) {
-    if (bytes.isEmpty()) {
-      return;
-    }
-    peerCredit -= bytes.size();
-    outPending = outPending.concat(bytes);
-    pushOut();
-  }
-
   private Behavior<Command> onUnread(Unread u) {
-    u.replyTo.tell(closed && unread.isEmpty() ? -1 : unread.size());
+    long n = pipe.incoming.size();
+    u.replyTo.tell(closed && n == 0 ? -1 : (int) n);
     return this;
   }
 
@@ -612,43 +479,7 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   // ---- transport
 
   private Behavior<Command> onCredit(Credit c) {
-    peerCredit += c.bytes;
-    serveSink();
-    return this;
-  }
-
-  private void pushOut() {
-    if (!outReady || outEnded) {
-      return;
-    }
-    if (!outPending.isEmpty()) {
-      int n = Math.min(settings.streamChunk, outPending.size());
-      // Not compacted: the TCP write copies the pieces straight into its direct buffer.
-      out.tell(new OutData(outPending.take(n)));
-      outPending = outPending.drop(n);
-      outReady = false;
-    } else if (closed) {
-      // Everything accepted is on its way: now the end, which closes the peer's side.
-      out.tell(OutEnd.INSTANCE);
-      outEnded = true;
-    }
-  }
-
-  private Behavior<Command> onOutAck() {
-    outReady = true;
-    pushOut();
-    return this;
-  }
-
-  private Behavior<Command> onInInit(InInit i) {
-    i.ackTo.tell(Ack.INSTANCE);
-    return this;
-  }
-
-  private Behavior<Command> onInData(InData d) {
-    unread = unread.concat(d.bytes);
-    d.ackTo.tell(Ack.INSTANCE);
-    feedReader();
+    pipe.credit.add(c.bytes);
     return this;
   }
 
@@ -657,11 +488,7 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
       getContext().getLog().info("stream {}: not opened, {}", streamId, why);
       return failOpen(why);
     }
-    if (!closed) {
-      getContext().getLog().debug("stream {}: closing, {}", streamId, why);
-      markClosed();
-    }
-    return this;
+    return closeHere(why);
   }
 
   private Behavior<Command> closeHere(String why) {
@@ -679,110 +506,58 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
       openReplyTo.tell(Optional.empty());
       openReplyTo = null;
     }
-    if (sinkAckTo != null) {
-      // The writer's chunk cannot go anywhere now; let it go rather than hold its stream.
-      sinkAckTo.tell(Ack.INSTANCE);
-      sinkAckTo = null;
-      sinkRemaining = null;
-    }
-    pushOut();
-    feedReader();
+    // Writers stop (a waiting Java writer is woken and cancels); what was accepted still goes
+    // out, then the end of this side's bytes, which closes the peer's side. A reader takes the
+    // bytes left, then completes.
+    pipe.credit.close();
+    pipe.outgoing.end();
+    pipe.incoming.end();
     maybeRelease();
     timers.startSingleTimer(Linger.INSTANCE, settings.closedStreamLinger);
   }
 
   private void maybeRelease() {
-    if (closed && unread.isEmpty() && !released) {
+    if (closed && pipe.incoming.size() == 0 && !released) {
       released = true;
       home.tell(new ByteStreams.EndpointReleased(streamId));
     }
   }
 
   private Behavior<Command> onLinger() {
-    if (!unread.isEmpty()) {
-      getContext().getLog().info("stream {}: dropping {} unread bytes, closed {} ago", streamId, unread.size(), settings.closedStreamLinger);
+    long left = pipe.incoming.size();
+    if (left > 0) {
+      getContext().getLog().info("stream {}: dropping {} unread bytes, closed {} ago", streamId, left, settings.closedStreamLinger);
     }
     return Behaviors.stopped();
   }
 
   private Behavior<Command> onPostStop() {
-    if (out != null && !outEnded) {
-      out.tell(OutEnd.INSTANCE);
-    }
+    pipe.credit.close();
+    pipe.outgoing.end();
+    pipe.incoming.end();
     return this;
   }
 
   // ---- Java API reader and writer
 
   private Behavior<Command> onAttachReader(AttachReader a) {
-    if (reader != null) {
-      a.reader.tell(ReaderEnd.INSTANCE); // one reader at a time
+    if (readerAttached) {
+      a.replyTo.tell(Optional.empty()); // one reader at a time
       return this;
     }
-    reader = a.reader;
-    readerReady = true;
-    // The reader's source stops when its stream is cancelled; stop feeding it then.
-    getContext().watchWith(reader, ReaderGone.INSTANCE);
-    feedReader();
+    readerAttached = true;
+    a.replyTo.tell(Optional.of(pipe));
     return this;
   }
 
-  private Behavior<Command> onReaderGone() {
-    reader = null;
-    readerReady = false;
+  private Behavior<Command> onReaderDetached() {
+    readerAttached = false;
+    maybeRelease();
     return this;
   }
 
-  private Behavior<Command> onReaderAck() {
-    readerReady = true;
-    feedReader();
+  private Behavior<Command> onAttachWriter(AttachWriter a) {
+    a.replyTo.tell(pipe);
     return this;
-  }
-
-  private void feedReader() {
-    if (reader == null || !readerReady) {
-      return;
-    }
-    if (!unread.isEmpty()) {
-      // Up to a chunk at a time (one message and one credit per chunk, not per element); the
-      // reader's source splits it into elements of stream-source-chunk.
-      reader.tell(new ReaderData(take(Math.min(settings.streamChunk, unread.size()))));
-      readerReady = false;
-    } else if (closed) {
-      reader.tell(ReaderEnd.INSTANCE);
-      getContext().unwatch(reader);
-      reader = null;
-    }
-  }
-
-  private Behavior<Command> onSinkInit(SinkInit i) {
-    i.ackTo.tell(Ack.INSTANCE);
-    return this;
-  }
-
-  private Behavior<Command> onSinkChunk(SinkChunk c) {
-    if (closed) {
-      c.ackTo.tell(Ack.INSTANCE);
-      return this;
-    }
-    sinkAckTo = c.ackTo;
-    sinkRemaining = c.bytes;
-    serveSink();
-    return this;
-  }
-
-  private void serveSink() {
-    if (sinkAckTo == null || peerCredit <= 0) {
-      return;
-    }
-    int n = (int) Math.min(sinkRemaining.size(), peerCredit);
-    accept(sinkRemaining.take(n));
-    sinkRemaining = sinkRemaining.drop(n);
-    if (sinkRemaining.isEmpty()) {
-      ActorRef<Ack> ackTo = sinkAckTo;
-      sinkAckTo = null;
-      sinkRemaining = null;
-      ackTo.tell(Ack.INSTANCE);
-    }
   }
 }

@@ -6,9 +6,6 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
-import akka.NotUsed;
-import akka.stream.javadsl.Source;
-import akka.util.ByteString;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.peernode.actors.JsonSerializable;
@@ -87,14 +84,11 @@ public final class ByteStreams extends AbstractBehavior<ByteStreams.Command> {
   static final class AttachData implements Command {
     final String streamId;
     final StreamDataHandshake handshake;
-    final Source<ByteString, NotUsed> inbound;
     final ActorRef<ByteStreamEndpoint.DataAttached> replyTo;
 
-    AttachData(String streamId, StreamDataHandshake handshake, Source<ByteString, NotUsed> inbound,
-        ActorRef<ByteStreamEndpoint.DataAttached> replyTo) {
+    AttachData(String streamId, StreamDataHandshake handshake, ActorRef<ByteStreamEndpoint.DataAttached> replyTo) {
       this.streamId = streamId;
       this.handshake = handshake;
-      this.inbound = inbound;
       this.replyTo = replyTo;
     }
   }
@@ -225,7 +219,7 @@ public final class ByteStreams extends AbstractBehavior<ByteStreams.Command> {
     if (endpoint == null) {
       a.replyTo.tell(ByteStreamEndpoint.DataAttached.refused("no such stream on this node"));
     } else {
-      endpoint.tell(new ByteStreamEndpoint.AttachData(a.handshake, a.inbound, a.replyTo));
+      endpoint.tell(new ByteStreamEndpoint.AttachData(a.handshake, a.replyTo));
     }
     return this;
   }

@@ -12,13 +12,10 @@ import akka.actor.typed.javadsl.AskPattern;
 import akka.cluster.ClusterEvent.CurrentClusterState;
 import akka.cluster.Member;
 import akka.cluster.typed.Cluster;
-import akka.stream.Attributes;
 import akka.stream.CompletionStrategy;
-import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Tcp;
-import akka.stream.typed.javadsl.ActorSink;
 import akka.stream.typed.javadsl.ActorSource;
 import akka.util.ByteString;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -486,63 +483,33 @@ public final class UserApi {
 
   /**
    * The stream's incoming bytes as a back-pressured source: bytes are taken from the buffer
-   * only as fast as downstream pulls (a chunk of up to {@code stream-chunk} at a time, emitted in
-   * elements of at most {@code stream-source-chunk}), so a slow consumer leaves the buffer full
-   * and the peer's writes accept 0. Completes when the stream is closed and drained. One reader
-   * per stream.
+   * only as fast as downstream pulls (up to {@code stream-chunk} at a time, emitted in elements
+   * of at most {@code stream-source-chunk}), so a slow consumer leaves the buffer full and the
+   * peer's writes accept 0. Completes when the stream is closed and drained. One reader per
+   * stream (a second one completes at once).
    */
   public Source<ByteString, NotUsed> streamSource(String streamId) {
-    return Source.completionStageSource(endpoint(streamId).thenApply(ep ->
-            ActorSource.<ByteStreamEndpoint.ReaderEvent, ByteStreamEndpoint.Command>actorRefWithBackpressure(
-                    ep,
-                    ByteStreamEndpoint.ReaderAck.INSTANCE,
-                    ev -> ev == ByteStreamEndpoint.ReaderEnd.INSTANCE ? Optional.of(CompletionStrategy.draining()) : Optional.empty(),
-                    ev -> Optional.empty())
-                .mapMaterializedValue(ref -> {
-                  ep.tell(new ByteStreamEndpoint.AttachReader(ref));
-                  return NotUsed.notUsed();
-                })
-                .mapConcat(ev -> split(((ByteStreamEndpoint.ReaderData) ev).bytes, settings.streamSourceChunk))))
+    return Source.completionStageSource(endpoint(streamId).thenCompose(ep ->
+            ask(ep, (ActorRef<Optional<ByteStreamPipe>> r) -> new ByteStreamEndpoint.AttachReader(r), settings.askTimeout)
+                .thenApply(pipe -> pipe
+                    .map(p -> Source.fromGraph(new ByteStreamReader(p, ep, settings)))
+                    .orElseGet(Source::empty))))
         .mapMaterializedValue(f -> NotUsed.notUsed());
   }
 
   /**
    * A back-pressured sink into the stream: each element is taken only when the peer's buffer
-   * has room for it, so a slow reader slows the writer. Completing the sink closes the stream.
+   * has room for it, so a slow reader slows the writer. Completing the sink closes the stream;
+   * when the stream is closed first, the sink cancels its upstream.
    */
   public Sink<ByteString, NotUsed> streamSink(String streamId) {
-    int chunk = settings.streamChunk;
-    return Sink.completionStageSink(endpoint(streamId).thenApply(ep ->
-            Flow.<ByteString>create()
-                // While the endpoint has not taken the last element, the next ones join into one
-                // of up to stream-chunk bytes (no copy): one message per chunk, not per element.
-                .batchWeighted(chunk, b -> (long) b.size(), b -> b, ByteString::concat)
-                .to(ActorSink.<ByteString, ByteStreamEndpoint.Command, ByteStreamEndpoint.Ack>actorRefWithBackpressure(
-                        ep,
-                        ByteStreamEndpoint.SinkChunk::new,
-                        ByteStreamEndpoint.SinkInit::new,
-                        ByteStreamEndpoint.Ack.INSTANCE,
-                        ByteStreamEndpoint.SinkDone.INSTANCE,
-                        ByteStreamEndpoint.SinkFailed::new)
-                    // The sink would otherwise pull 16 elements ahead (16 chunks held here,
-                    // beyond the peer's buffer); one is enough, the batch above holds the next.
-                    .addAttributes(Attributes.inputBuffer(1, 1)))))
+    return Sink.completionStageSink(endpoint(streamId).thenCompose(ep ->
+            ask(ep, (ActorRef<ByteStreamPipe> r) -> new ByteStreamEndpoint.AttachWriter(r), settings.askTimeout)
+                .thenApply(pipe -> Sink.fromGraph(new ByteStreamWriter(pipe, ep)))))
         .mapMaterializedValue(f -> NotUsed.notUsed());
   }
 
   // ---- helpers
-
-  /** {@code bytes} in pieces of at most {@code max} bytes (slices, not copies). */
-  static List<ByteString> split(ByteString bytes, int max) {
-    if (bytes.size() <= max) {
-      return List.of(bytes);
-    }
-    List<ByteString> pieces = new ArrayList<>(bytes.size() / max + 1);
-    for (ByteString rest = bytes; !rest.isEmpty(); rest = rest.drop(max)) {
-      pieces.add(rest.take(max));
-    }
-    return pieces;
-  }
 
   /**
    * These actors hold users' queued data: an unexpected exception (say, a malformed message from

@@ -13,11 +13,11 @@ public final class UserApiSettings {
   public final int streamBuffer;
   public final int streamChunk;
   public final int streamSourceChunk;
+  public final int streamCreditBatch;
   public final String streamDataHost;
   public final int streamDataPort;
   public final int streamDataBacklog;
   public final Duration streamDataHandshakeTimeout;
-  public final int streamDataPipeline;
   public final Duration closedStreamLinger;
   public final int maxMessageBytes;
   public final Duration sendTimeout;
@@ -35,6 +35,7 @@ public final class UserApiSettings {
     streamBuffer = positive(c, "stream-buffer", Math.toIntExact(c.getBytes("stream-buffer")));
     streamChunk = positive(c, "stream-chunk", Math.toIntExact(c.getBytes("stream-chunk")));
     streamSourceChunk = positive(c, "stream-source-chunk", Math.toIntExact(c.getBytes("stream-source-chunk")));
+    streamCreditBatch = positive(c, "stream-credit-batch", Math.toIntExact(c.getBytes("stream-credit-batch")));
     streamDataHost = c.getString("stream-data-host");
     streamDataPort = c.getInt("stream-data-port");
     if (streamDataPort < 0 || streamDataPort > 65535) {
@@ -42,7 +43,6 @@ public final class UserApiSettings {
     }
     streamDataBacklog = positive(c, "stream-data-backlog", c.getInt("stream-data-backlog"));
     streamDataHandshakeTimeout = c.getDuration("stream-data-handshake-timeout");
-    streamDataPipeline = positive(c, "stream-data-pipeline", c.getInt("stream-data-pipeline"));
     closedStreamLinger = c.getDuration("closed-stream-linger");
     maxMessageBytes = positive(c, "max-message-bytes", Math.toIntExact(c.getBytes("max-message-bytes")));
     sendTimeout = c.getDuration("send-timeout");

@@ -151,9 +151,9 @@ class SyncFuzzTest {
       String json = frames[i == 0 ? 0 : r.nextInt(frames.length)];
       try {
         out.writeBytes(FrameEncoder.encode(
-            (com.fasterxml.jackson.databind.node.ObjectNode) io.peernode.protocol.sync.SyncJson.MAPPER.readTree(json),
+            io.peernode.protocol.sync.SyncJson.parseObject(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
             new byte[r.nextInt(3) == 0 ? r.nextInt(3000) : 0]));
-      } catch (java.io.IOException e) {
+      } catch (io.peernode.protocol.sync.FrameException e) {
         throw new AssertionError(json, e);
       }
     }

@@ -82,8 +82,8 @@ class SyncHostileInputTest {
   static void expectDeny(String frameJson, int status) throws Exception {
     try (RawClient c = new RawClient(server.port())) {
       Frame f = c.frame(frameJson).expect("deny");
-      assertEquals(status, f.json().get("status").asInt(), f.json().toString());
-      assertTrue(f.json().get("msg").asText().length() > 0);
+      assertEquals(status, f.json().asInt("status"), f.json().toString());
+      assertTrue(f.json().asText("msg").length() > 0);
       c.expectClosed();
     }
   }
@@ -101,7 +101,7 @@ class SyncHostileInputTest {
   void symlinkInsideTheRootIsFollowed() throws Exception {
     try (RawClient c = new RawClient(server.port())) {
       Frame f = c.frame(init("pull", "\"in-link\"")).expect("init");
-      assertEquals(content.length, f.json().get("size").asLong());
+      assertEquals(content.length, f.json().asLong("size"));
     }
   }
 
@@ -137,7 +137,7 @@ class SyncHostileInputTest {
   void malformedFramesGetErrAndTheConnectionCloses(String raw) throws Exception {
     try (RawClient c = new RawClient(server.port())) {
       Frame f = c.write(raw).expect("err");
-      assertFalse(f.json().get("msg").asText().isEmpty());
+      assertFalse(f.json().asText("msg").isEmpty());
       c.expectClosed();
     }
   }
@@ -154,7 +154,7 @@ class SyncHostileInputTest {
   void badRequestsInAnOpenSessionGetErrAndTheSessionGoesOn() throws Exception {
     try (RawClient c = new RawClient(server.port())) {
       Frame init = c.frame(PULL).expect("init");
-      assertEquals(10, init.json().get("blockCount").asInt());
+      assertEquals(10, init.json().asInt("blockCount"));
       assertEquals(16, HashTreeNodes.leaves(10));
       // out of range: node 31 (2L-1 = 31 nodes), block 10
       c.frame("{\"command\":\"req\",\"dataType\":\"hash\",\"index\":[0,31]}").expect("err");
@@ -182,7 +182,7 @@ class SyncHostileInputTest {
     try (RawClient c = new RawClient(server.port())) {
       long t0 = System.nanoTime();
       Frame f = c.write("json-length: 40\nbin-length: 0\n{\"comm").expect("err");
-      assertTrue(f.json().get("msg").asText().contains("idle"), f.json().toString());
+      assertTrue(f.json().asText("msg").contains("idle"), f.json().toString());
       c.expectClosed();
       assertTrue(Duration.ofNanos(System.nanoTime() - t0).compareTo(Duration.ofMillis(1900)) > 0);
     }

@@ -108,7 +108,7 @@ class SyncPushLockTest {
       a.frame("{\"command\":\"send\",\"dataType\":\"data\",\"index\":[3]}", new byte[1024]).expect("err");
       Frame e = a.frame("{\"command\":\"end\",\"action\":\"push\",\"size\":3000,\"root\":\""
           + "00".repeat(32) + "\"}").expect("err");
-      assertTrue(e.json().get("msg").asText().contains("root mismatch"));
+      assertTrue(e.json().asText("msg").contains("root mismatch"));
       assertArrayEquals(old, Files.readAllBytes(root.resolve("g.bin")));
       a.frame("{\"command\":\"end\"}").expect("end");
       a.expectClosed();
@@ -168,8 +168,8 @@ class SyncPushLockTest {
       }
       try (RawClient third = new RawClient(s.port())) {
         Frame d = third.expect("deny");
-        assertEquals(503, d.json().get("status").asInt());
-        assertEquals(7, d.json().get("retry").asInt());
+        assertEquals(503, d.json().asInt("status"));
+        assertEquals(7, d.json().asInt("retry"));
         third.expectClosed();
       }
       var e = assertThrows(ExecutionException.class, () -> await(SyncClient.pull(kit.system(),
@@ -198,9 +198,9 @@ class SyncPushLockTest {
     try (RawClient c = new RawClient(s.port())) {
       Frame init = c.frame("{\"command\":\"init\",\"version\":[0,9,3],\"action\":\"pull\",\"filename\":\"q.bin\",\"blockSize\":1024,\"blockCount\":0}")
           .expect("init");
-      assertEquals(20, init.json().get("blockCount").asInt());
+      assertEquals(20, init.json().asInt("blockCount"));
       Frame e = c.frame("{\"command\":\"req\",\"dataType\":\"data\",\"index\":[0,1,2,3,4,5,6,7,8]}").expect("err");
-      assertTrue(e.json().get("msg").asText().contains("at most 8192"), e.json().toString());
+      assertTrue(e.json().asText("msg").contains("at most 8192"), e.json().toString());
       assertEquals(8192, c.frame("{\"command\":\"req\",\"dataType\":\"data\",\"index\":[0,1,2,3,4,5,6,7]}")
           .expect("send").binary().length);
     }

@@ -135,7 +135,7 @@ final class SyncTestSupport {
 
     RawClient frame(String json, byte[] bin) throws Exception {
       return write(FrameEncoder.encode(
-          (com.fasterxml.jackson.databind.node.ObjectNode) SyncJson.MAPPER.readTree(json), bin));
+          SyncJson.parseObject(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)), bin));
     }
 
     /** The next frame, or null at end of stream. */

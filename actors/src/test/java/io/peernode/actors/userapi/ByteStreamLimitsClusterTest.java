@@ -119,4 +119,24 @@ class ByteStreamLimitsClusterTest {
     // The sink completing closes the stream, which completes the reader's source.
     assertEquals((long) chunk * chunks, await(total));
   }
+
+  @Test
+  void aSinkWhoseUpstreamEndsWhileItWaitsForCreditDeliversTheRestThenCloses() {
+    String id = await(a.streamOpen(nodeB.id.hex(), nodeB.host(), nodeB.port())).orElseThrow();
+    // One element larger than the reader's buffer: the sink takes what the credit allows, and
+    // its upstream has completed while the rest waits for the reader.
+    byte[] data = new byte[b.settings().streamBuffer + 100_000];
+    new java.util.Random(5).nextBytes(data);
+    CompletionStage<akka.Done> upstreamDone = Source.single(ByteString.fromArray(data))
+        .watchTermination((m, done) -> done)
+        .toMat(a.streamSink(id), akka.stream.javadsl.Keep.left())
+        .run(nodeA.system());
+    await(upstreamDone);
+    TestCluster.awaitCondition(Duration.ofSeconds(10),
+        () -> await(b.streamList()).getOrDefault(id, 0) == b.settings().streamBuffer, "the reader's buffer is full");
+
+    // Only now does B read: the rest arrives, then the sink's completion closes the stream.
+    ByteString got = await(b.streamSource(id).runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), nodeB.system()));
+    assertEquals(ByteString.fromArray(data), got);
+  }
 }

@@ -237,4 +237,52 @@ class ByteStreamsTest {
     assertEquals(Optional.empty(), reads.receiveMessage(), "then null");
     server.unbind();
   }
+
+  @Test
+  void theJavaReaderTakesStraightFromTheConnectionAndGivesCreditBackInBatches() throws Exception {
+    UserApiSettings settings = UserApiSettings.from(
+        ConfigFactory.parseString("stream-buffer = 1000, stream-credit-batch = 400, stream-source-chunk = 100")
+            .withFallback(testKit.system().settings().config().getConfig("peer.userapi")));
+    ActorRef<ByteStreams.Command> streams = testKit.spawn(
+        ByteStreams.create("a".repeat(40), settings, UserApiMetrics.register(new CollectorRegistry())));
+    Tcp.ServerBinding server = Nodes.await(ByteStreamDataServer.bind(testKit.system(), "127.0.0.1", 0, streams, settings));
+    streams.tell(new ByteStreams.DataAddress("127.0.0.1", server.localAddress().getPort()));
+    TestProbe<ByteStreamEndpoint.Command> peer = testKit.createTestProbe();
+    String id = "5".repeat(32);
+    streams.tell(new ByteStreams.OpenRequest(id, "b".repeat(40), peer.getRef(), 1000));
+    ByteStreamEndpoint.Opened opened = peer.expectMessageClass(ByteStreamEndpoint.Opened.class);
+    TestProbe<Optional<ActorRef<ByteStreamEndpoint.Command>>> lookup = testKit.createTestProbe();
+    streams.tell(new ByteStreams.Lookup(id, lookup.getRef()));
+    ActorRef<ByteStreamEndpoint.Command> endpoint = lookup.receiveMessage().orElseThrow();
+    TestProbe<Optional<ByteStreamPipe>> attach = testKit.createTestProbe();
+    endpoint.tell(new ByteStreamEndpoint.AttachReader(attach.getRef()));
+    ByteStreamPipe pipe = attach.receiveMessage().orElseThrow();
+    endpoint.tell(new ByteStreamEndpoint.AttachReader(attach.getRef()));
+    assertEquals(Optional.empty(), attach.receiveMessage(), "one reader at a time");
+
+    TestProbe<ByteString> elements = testKit.createTestProbe();
+    akka.stream.javadsl.Source.fromGraph(new ByteStreamReader(pipe, endpoint, settings))
+        .runWith(akka.stream.javadsl.Sink.foreach(elements.getRef()::tell), testKit.system());
+    try (Socket s = new Socket("127.0.0.1", server.localAddress().getPort())) {
+      s.getOutputStream().write(new StreamDataHandshake(Hex.decode(id), Hex.decode(opened.token)).encode());
+      byte[] data = new byte[500];
+      new java.util.Random(3).nextBytes(data);
+      s.getOutputStream().write(data, 0, 300);
+      ByteString got = ByteString.emptyByteString();
+      while (got.size() < 300) {
+        ByteString e = elements.receiveMessage();
+        assertTrue(e.size() <= 100, "elements of at most stream-source-chunk");
+        got = got.concat(e);
+      }
+      // 300 bytes taken: below the batch, so no credit yet; 200 more make 500, given back at once.
+      peer.expectNoMessage(Duration.ofMillis(300));
+      s.getOutputStream().write(data, 300, 200);
+      while (got.size() < 500) {
+        got = got.concat(elements.receiveMessage());
+      }
+      assertEquals(ByteString.fromArray(data), got);
+      assertEquals(500, peer.expectMessageClass(ByteStreamEndpoint.Credit.class).bytes);
+    }
+    server.unbind();
+  }
 }

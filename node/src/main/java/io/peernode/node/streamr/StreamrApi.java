@@ -8,6 +8,8 @@ import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.Props;
 import akka.cluster.sharding.typed.ShardingEnvelope;
 import akka.http.javadsl.server.Route;
+import akka.stream.javadsl.Flow;
+import akka.util.ByteString;
 import com.typesafe.config.Config;
 import io.peernode.actors.streams.ClientConnection;
 import io.peernode.actors.streams.EventExpiry;
@@ -21,6 +23,7 @@ import io.peernode.node.storage.MetadataStore;
 import io.prometheus.client.CollectorRegistry;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -41,6 +44,8 @@ public final class StreamrApi {
   private final MetadataAccess access;
   private final ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions;
   private final StreamrRoutes routes;
+  /** The path of the data API's WebSocket. */
+  public static final String WEBSOCKET_PATH = "/api/v1/ws";
 
   private StreamrApi(StreamsSettings settings, JdbcEventStore events, MetadataStore metadata,
       MetadataAccess access, ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions,
@@ -113,6 +118,14 @@ public final class StreamrApi {
   }
 
   /** {@code /api/v1/ws} and {@code /api/v1/streams…}, {@code /api/v1/keys…}. */
+  /**
+   * The WebSocket paths that {@link io.peernode.node.http.HttpServer} takes on the connection
+   * itself, each with its flow of bytes after the handshake.
+   */
+  public Map<String, Flow<ByteString, ByteString, ?>> webSockets() {
+    return Map.of(WEBSOCKET_PATH, routes.webSocketBytes());
+  }
+
   public Route routes() {
     return routes.routes();
   }

@@ -105,6 +105,11 @@ final class StreamrRoutes extends AllDirectives {
 
   // ---- WebSocket ------------------------------------------------------------------------------
 
+  /** The WebSocket's flow on the connection's bytes after the handshake (for HttpServer). */
+  Flow<ByteString, ByteString, NotUsed> webSocketBytes() {
+    return TextWebSocket.bytes(connectionFrames);
+  }
+
   /**
    * Text frames, collected up to the frame limit, through one ClientConnection: by {@link
    * TextWebSocket}'s message layer on Akka HTTP's frame layers (no substream per message).

@@ -7,6 +7,8 @@ import akka.event.LoggingAdapter;
 import akka.http.impl.engine.ws.FrameEvent;
 import akka.http.impl.engine.ws.FrameEvent$;
 import akka.http.impl.engine.ws.FrameEventOrError;
+import akka.http.impl.engine.ws.FrameEventParser$;
+import akka.http.impl.engine.ws.FrameEventRenderer;
 import akka.http.impl.engine.ws.FrameHandler;
 import akka.http.impl.engine.ws.FrameLogger$;
 import akka.http.impl.engine.ws.FrameStart;
@@ -33,6 +35,7 @@ import akka.stream.stage.TimerGraphStageLogic;
 import akka.util.ByteString;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import scala.Option;
 import scala.concurrent.duration.FiniteDuration;
 
@@ -113,10 +116,61 @@ final class TextWebSocket {
     return stack.join((akka.stream.Graph) handler);
   }
 
+  /**
+   * The same on the connection's bytes (after the handshake): Akka HTTP's frame parser and
+   * renderer under {@code frames}, as its server joins them after an upgrade. A blueprint.
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  static Flow<ByteString, ByteString, NotUsed> bytes(
+      akka.stream.scaladsl.Flow<FrameEvent, FrameEvent, Object> frames) {
+    akka.stream.Graph framing = GraphDSL.create(b -> {
+      FlowShape parser = (FlowShape) b.add((akka.stream.Graph) FrameEventParser$.MODULE$);
+      FlowShape renderer = (FlowShape) b.add(new FrameEventRenderer());
+      return BidiShape.of(parser.in(), parser.out(), renderer.in(), renderer.out());
+    });
+    return akka.stream.javadsl.BidiFlow.fromGraph(framing).join(Flow.fromGraph((akka.stream.Graph) frames))
+        .mapMaterializedValue(m -> NotUsed.getInstance());
+  }
+
   /** The upgrade response: the connection's frames through {@code frames}. */
   static HttpResponse handle(WebSocketUpgrade upgrade,
       akka.stream.scaladsl.Flow<FrameEvent, FrameEvent, Object> frames) {
     return ((UpgradeToWebSocketLowLevel) upgrade).handleFrames(frames, Option.empty());
+  }
+
+  /**
+   * UTF-8 of the texts sent lately, by identity: a broadcast is one String (cached in its
+   * event) offered to every subscriber of the event, so its bytes are encoded once, not once
+   * per subscriber. 256 slots picked by identity hash, each holding the last text put there; a
+   * text that finds another one in its slot is simply encoded (and takes the slot). Bounded,
+   * lock-free, and it never gives wrong bytes: a slot matches only the very String it holds.
+   */
+  static final class RecentTexts {
+    private static final int SLOTS = 256;
+    private static final AtomicReferenceArray<Entry> RECENT = new AtomicReferenceArray<>(SLOTS);
+
+    private static final class Entry {
+      final String text;
+      final ByteString utf8;
+
+      Entry(String text, ByteString utf8) {
+        this.text = text;
+        this.utf8 = utf8;
+      }
+    }
+
+    private RecentTexts() {}
+
+    static ByteString utf8(String text) {
+      int slot = System.identityHashCode(text) & (SLOTS - 1);
+      Entry e = RECENT.get(slot);
+      if (e != null && e.text == text) {
+        return e.utf8;
+      }
+      ByteString utf8 = ByteString.fromString(text);
+      RECENT.set(slot, new Entry(text, utf8));
+      return utf8;
+    }
   }
 
   /**
@@ -244,7 +298,7 @@ final class TextWebSocket {
           setHandler(fromHandler, new AbstractInHandler() {
             @Override
             public void onPush() {
-              ByteString data = ByteString.fromString(grab(fromHandler));
+              ByteString data = RecentTexts.utf8(grab(fromHandler));
               FrameStart frame = FrameEvent$.MODULE$.fullFrame(TEXT, Option.empty(), data, true,
                   false, false, false);
               down(frame);

@@ -4,6 +4,7 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
 import io.peernode.actors.sync.SyncClient;
 import io.peernode.actors.sync.SyncFailedException;
 import io.peernode.actors.sync.SyncProgress;
@@ -26,8 +27,12 @@ public final class SyncCli {
 
   static final String USAGE =
       "usage: peer-node sync pull|push HOST:PORT REMOTE_PATH LOCAL_PATH [--block-size N]\n"
+          + "         [--tree-cache DIR | --no-tree-cache]\n"
           + "  pull: make LOCAL_PATH equal to the node's REMOTE_PATH; push: the other way round.\n"
-          + "  --block-size N  bytes (suffix K or M allowed), a power of two from 1K to 16M; default 1M";
+          + "  --block-size N    bytes (suffix K or M allowed), a power of two from 1K to 16M; default 1M\n"
+          + "  --tree-cache DIR  where the trees of local files are kept, so an unchanged file is not\n"
+          + "                    hashed again (default $XDG_CACHE_HOME or ~/.cache, /peer-node/sync-trees)\n"
+          + "  --no-tree-cache   hash the local file every time";
 
   private SyncCli() {}
 
@@ -39,11 +44,21 @@ public final class SyncCli {
   static int run(String[] args, PrintStream out, PrintStream err, boolean tty) {
     java.util.List<String> positional = new java.util.ArrayList<>();
     Long blockSizeArg = null;
+    String treeCacheArg = null;
+    boolean noTreeCache = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("--help") || a.equals("-h")) {
         out.println(USAGE);
         return 0;
+      } else if (a.equals("--no-tree-cache")) {
+        noTreeCache = true;
+      } else if (a.equals("--tree-cache") || a.startsWith("--tree-cache=")) {
+        treeCacheArg = a.contains("=") ? a.substring(a.indexOf('=') + 1) : (i + 1 < args.length ? args[++i] : null);
+        if (treeCacheArg == null || treeCacheArg.isEmpty()) {
+          err.println("peer-node sync: --tree-cache needs a directory\n" + USAGE);
+          return 2;
+        }
       } else if (a.equals("--block-size") || a.startsWith("--block-size=")) {
         String v = a.contains("=") ? a.substring(a.indexOf('=') + 1) : (i + 1 < args.length ? args[++i] : null);
         blockSizeArg = v == null ? -1L : parseSize(v);
@@ -93,8 +108,10 @@ public final class SyncCli {
     String remote = positional.get(2);
     Path local = Path.of(positional.get(3));
 
-    Config config = cliConfig(ConfigFactory.load());
-    SyncSettings settings = SyncSettings.clientFromConfig(config.getConfig("peer.sync"));
+    ClassLoader loader = cliLoader(SyncCli.class.getClassLoader());
+    Config config = cliConfig(ConfigFactory.load(loader));
+    SyncSettings settings = SyncSettings.clientFromConfig(
+        withTreeCache(config.getConfig("peer.sync"), treeCacheArg, noTreeCache));
     int blockSize = blockSizeArg == null ? settings.blockSizeFor(localSize(local))
         : (int) Math.min(Integer.MAX_VALUE, blockSizeArg);
     if (!settings.validBlockSize(blockSize)) {
@@ -102,7 +119,8 @@ public final class SyncCli {
           + " to " + settings.maxBlockSize);
       return 2;
     }
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "peer-sync-cli", config);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "peer-sync-cli",
+        akka.actor.BootstrapSetup.create(config).withClassloader(loader));
     Progress progress = new Progress(out, tty);
     try {
       SyncResult r = SyncClient.run(system, settings, action, host, port, remote, local, blockSize, progress)
@@ -134,6 +152,42 @@ public final class SyncCli {
     }
   }
 
+  /** What the CLI's actor system takes as its reference configuration (see {@link #cliLoader}). */
+  static final java.util.List<String> CLI_REFERENCE = java.util.List.of(
+      "peer-sync-cli/akka-actor/reference.conf", "peer-sync-cli/akka-actor-typed/reference.conf",
+      "peer-sync-cli/akka-stream/reference.conf", "peer-blocking.conf", "peer-sync.conf");
+
+  /**
+   * A class loader that loads every class and resource as {@code parent} does, except that its
+   * {@code reference.conf} is the CLI's own: the reference configurations of the modules its actor
+   * system uses (akka-actor, akka-actor-typed, akka-stream, copied in at build time) and the
+   * node's {@code peer.blocking-dispatcher} and {@code peer.sync}. The shaded jar's merged
+   * {@code reference.conf} holds every Akka module (cluster, HTTP, persistence, ...), and Akka
+   * parses and validates against all of it at start: a third of a second of the CLI's start.
+   * {@code parent} itself when a piece is missing (not built into the jar).
+   */
+  static ClassLoader cliLoader(ClassLoader parent) {
+    java.util.List<java.net.URL> refs = new java.util.ArrayList<>();
+    for (String r : CLI_REFERENCE) {
+      java.net.URL u = parent.getResource(r);
+      if (u == null) {
+        return parent;
+      }
+      refs.add(u);
+    }
+    return new ClassLoader(parent) {
+      @Override
+      public java.net.URL getResource(String name) {
+        return name.equals("reference.conf") ? refs.get(0) : super.getResource(name);
+      }
+
+      @Override
+      public java.util.Enumeration<java.net.URL> getResources(String name) throws java.io.IOException {
+        return name.equals("reference.conf") ? java.util.Collections.enumeration(refs) : super.getResources(name);
+      }
+    };
+  }
+
   /**
    * The CLI's actor system: local, quiet, no slf4j, and a {@link SyncCliSerializer} in place of
    * each configured serializer (the system never serializes; building the node's serializers was
@@ -156,12 +210,32 @@ public final class SyncCli {
     return ConfigFactory.parseString(s.toString()).withFallback(loaded);
   }
 
+  /**
+   * The tree cache the CLI uses: {@code --tree-cache DIR}, else {@code peer.sync.client.tree-cache.dir},
+   * else the user's cache directory; none with {@code --no-tree-cache} or {@code enabled = off}.
+   */
+  static Config withTreeCache(Config peerSync, String dirArg, boolean off) {
+    String key = "client.tree-cache.dir";
+    if (off) {
+      return peerSync.withValue("client.tree-cache.enabled", ConfigValueFactory.fromAnyRef(false));
+    }
+    String dir = dirArg != null ? dirArg : peerSync.getString(key);
+    if (dir.isEmpty()) {
+      String xdg = System.getenv("XDG_CACHE_HOME");
+      Path base = xdg != null && Path.of(xdg).isAbsolute() ? Path.of(xdg)
+          : Path.of(System.getProperty("user.home"), ".cache");
+      dir = base.resolve("peer-node").resolve("sync-trees").toString();
+    }
+    return peerSync.withValue(key, ConfigValueFactory.fromAnyRef(dir));
+  }
+
   static String summary(SyncResult r) {
     return String.format(Locale.ROOT,
         "%s %s: %d bytes, block size %d%nblocks compared: %d%nblocks transferred: %d%n"
-            + "bytes on the wire: %d (sent %d, received %d)%ntime: %.3f s",
+            + "bytes on the wire: %d (sent %d, received %d)%nlocal tree: %s%ntime: %.3f s",
         r.action(), r.remotePath(), r.size(), r.blockSize(), r.blocksCompared(), r.blocksTransferred(),
-        r.bytesOnWire(), r.bytesSent(), r.bytesReceived(), r.elapsed().toNanos() / 1e9);
+        r.bytesOnWire(), r.bytesSent(), r.bytesReceived(), r.localTreeCached() ? "cached" : "hashed",
+        r.elapsed().toNanos() / 1e9);
   }
 
   static long parseSize(String v) {

@@ -158,6 +158,7 @@ public final class SyncRpc {
     out.put("block_size", r.blockSize());
     out.put("blocks_compared", r.blocksCompared());
     out.put("blocks_transferred", r.blocksTransferred());
+    out.put("local_tree_cached", r.localTreeCached());
     out.put("bytes_on_wire", r.bytesOnWire());
     out.put("millis", r.elapsed().toMillis());
     return out;

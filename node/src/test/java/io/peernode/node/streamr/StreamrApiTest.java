@@ -8,12 +8,11 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
-import akka.http.javadsl.Http;
-import akka.http.javadsl.ServerBinding;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.peernode.node.http.HttpServer;
 import io.prometheus.client.CollectorRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -37,7 +36,7 @@ class StreamrApiTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final String ADMIN = "admin-secret";
   static ActorSystem<Void> system;
-  static ServerBinding binding;
+  static HttpServer binding;
   static String base;
   static HttpClient http;
 
@@ -55,7 +54,8 @@ class StreamrApiTest {
     Path dir = Files.createTempDirectory("streamr-api");
     StreamrApi api = StreamrApi.start(system, system.settings().config(), dir, Optional.empty(),
         ADMIN, new CollectorRegistry());
-    binding = Http.get(system).newServerAt("127.0.0.1", 0).bind(api.routes())
+    // The node's HTTP port: the WebSocket taken on the connection, the rest Akka HTTP's.
+    binding = HttpServer.bind(system, "127.0.0.1", 0, api.routes(), api.webSockets())
         .toCompletableFuture().get(20, TimeUnit.SECONDS);
     base = "http://127.0.0.1:" + binding.localAddress().getPort() + "/api/v1";
     http = HttpClient.newHttpClient();

@@ -8,10 +8,9 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.cluster.MemberStatus;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
-import akka.http.javadsl.Http;
-import akka.http.javadsl.ServerBinding;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
+import io.peernode.node.http.HttpServer;
 import io.peernode.node.storage.TestPostgres;
 import io.prometheus.client.CollectorRegistry;
 import java.net.URI;
@@ -82,7 +81,7 @@ class StreamrPostgresClusterTest {
       StreamrApi api = StreamrApi.start(s, s.settings().config(),
           Files.createTempDirectory("pg-node"), Optional.of(pg.jdbcUrl()), ADMIN,
           new CollectorRegistry());
-      ServerBinding b = Http.get(s).newServerAt("127.0.0.1", 0).bind(api.routes())
+      HttpServer b = HttpServer.bind(s, "127.0.0.1", 0, api.routes(), api.webSockets())
           .toCompletableFuture().get(20, TimeUnit.SECONDS);
       bases.add("http://127.0.0.1:" + b.localAddress().getPort() + "/api/v1");
     }

@@ -80,6 +80,48 @@ class SyncCliTest {
   }
 
   @Test
+  void theCliActorSystemReadsOnlyItsOwnReferenceConfiguration() throws Exception {
+    ClassLoader app = SyncCli.class.getClassLoader();
+    ClassLoader loader = SyncCli.cliLoader(app);
+    org.junit.jupiter.api.Assertions.assertNotSame(app, loader, "its pieces are built into the classes");
+    com.typesafe.config.Config ref = ConfigFactory.defaultReference(loader);
+    assertTrue(ref.hasPath("akka.actor.default-dispatcher"));
+    assertTrue(ref.hasPath("akka.stream.materializer"));
+    assertTrue(ref.hasPath("akka.actor.typed"));
+    assertTrue(ref.hasPath("peer.blocking-dispatcher"));
+    assertTrue(ref.hasPath("peer.sync.client.tree-cache"));
+    org.junit.jupiter.api.Assertions.assertFalse(ref.hasPath("akka.cluster"));
+    org.junit.jupiter.api.Assertions.assertFalse(ref.hasPath("akka.http"));
+    org.junit.jupiter.api.Assertions.assertFalse(ref.hasPath("peer.userapi"));
+    var system = akka.actor.typed.ActorSystem.create(akka.actor.typed.javadsl.Behaviors.empty(), "cli-loader",
+        akka.actor.BootstrapSetup.create(SyncCli.cliConfig(ConfigFactory.load(loader))).withClassloader(loader));
+    try {
+      org.junit.jupiter.api.Assertions.assertFalse(system.settings().config().hasPath("akka.cluster"));
+      assertEquals("local", system.settings().config().getString("akka.actor.provider"));
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void theTreeCacheMakesASecondPullOfAnUnchangedFileSkipItsHash() throws Exception {
+    Path local = tmp.resolve("cached-local.bin");
+    String cache = tmp.resolve("tree-cache").toString();
+    String port = "127.0.0.1:" + server.port();
+    Run first = run(false, "pull", port, "a.bin", local.toString(), "--block-size", "1K", "--tree-cache", cache);
+    assertEquals(0, first.code(), first.err());
+    assertTrue(first.out().contains("local tree: hashed"), first.out());
+    Run second = run(false, "pull", port, "a.bin", local.toString(), "--block-size", "1K", "--tree-cache=" + cache);
+    assertEquals(0, second.code(), second.err());
+    assertTrue(second.out().contains("local tree: cached"), second.out());
+    Run off = run(false, "pull", port, "a.bin", local.toString(), "--block-size", "1K", "--no-tree-cache");
+    assertEquals(0, off.code(), off.err());
+    assertTrue(off.out().contains("local tree: hashed"), off.out());
+    assertEquals(2, run(false, "pull", port, "a.bin", local.toString(), "--tree-cache").code());
+  }
+
+  @Test
   void usageErrorsExit2() {
     assertEquals(2, run(false).code());
     assertEquals(2, run(false, "pull", "host", "a", "b").code());

@@ -1,9 +1,12 @@
 package io.peernode.protocol.streamr;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peernode.protocol.streamr.StreamrRequest.ResendSpec;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -44,6 +47,12 @@ public final class StreamrRequests {
   }
 
   public Result parse(String text) {
+    StreamrRequest.Publish publish = publishFast(text);
+    return publish != null ? new Result.Ok(publish) : parseTree(text);
+  }
+
+  /** {@link #parse} through the tree only (the fast path is checked against it). */
+  Result parseTree(String text) {
     JsonNode root;
     try {
       root = MAPPER.readTree(text);
@@ -86,6 +95,86 @@ public final class StreamrRequests {
     } catch (Bad e) {
       return new Result.Invalid(e.getMessage(), type);
     }
+  }
+
+  /**
+   * A well-formed publish read with the streaming parser, without building a tree: the one
+   * request a busy connection sends again and again. Null for anything else (another type,
+   * a field of an unexpected kind, bad JSON, trailing input, a msg over the limit): {@link
+   * #parse} then reads the request as a tree, which gives the same result for a good publish
+   * and names the problem of a bad one.
+   */
+  private StreamrRequest.Publish publishFast(String text) {
+    String type = null;
+    String stream = null;
+    String msg = null;
+    String authKey = null;
+    OptionalLong ts = OptionalLong.empty();
+    Optional<String> pkey = Optional.empty();
+    try (JsonParser p = MAPPER.getFactory().createParser(text)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) return null;
+      for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+        String field = p.getCurrentName();
+        JsonToken v = p.nextToken();
+        switch (field) {
+          case "type":
+            if (v != JsonToken.VALUE_STRING) return null;
+            type = p.getText();
+            if (!type.equals("publish")) return null;
+            break;
+          case "stream":
+            if (v != JsonToken.VALUE_STRING) return null;
+            stream = p.getText();
+            break;
+          case "msg":
+            if (v != JsonToken.VALUE_STRING) return null;
+            msg = p.getText();
+            break;
+          case "authKey":
+            if (v == JsonToken.VALUE_NULL) {
+              authKey = null;
+            } else if (v == JsonToken.VALUE_STRING) {
+              authKey = p.getText();
+            } else {
+              return null;
+            }
+            break;
+          case "ts":
+            if (v == JsonToken.VALUE_NULL) {
+              ts = OptionalLong.empty();
+            } else if (v == JsonToken.VALUE_NUMBER_INT
+                && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER
+                && p.getLongValue() >= 0) {
+              ts = OptionalLong.of(p.getLongValue());
+            } else {
+              return null;
+            }
+            break;
+          case "pkey":
+            if (v == JsonToken.VALUE_NULL) {
+              pkey = Optional.empty();
+            } else if (v == JsonToken.VALUE_STRING) {
+              pkey = Optional.of(p.getText());
+            } else {
+              return null; // numbers are written as the tree writes them: let it
+            }
+            break;
+          default:
+            p.skipChildren(); // unknown fields are ignored
+        }
+      }
+      if (p.nextToken() != null) return null;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+    if (type == null || stream == null || stream.isEmpty() || msg == null) return null;
+    if ((long) msg.length() * 3 > maxMessageBytes
+        && msg.getBytes(StandardCharsets.UTF_8).length > maxMessageBytes) {
+      return null;
+    }
+    return new StreamrRequest.Publish(stream,
+        authKey == null || authKey.isEmpty() ? Optional.empty() : Optional.of(authKey), msg, ts,
+        pkey);
   }
 
   private StreamrRequest.Publish publish(JsonNode root) throws Bad {

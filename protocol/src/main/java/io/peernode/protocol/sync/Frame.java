@@ -1,19 +1,19 @@
 package io.peernode.protocol.sync;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peernode.protocol.sync.SyncJson.Obj;
 
 /**
  * One decoded sync frame: the JSON object (already known to carry a string {@code command}) and
  * the binary payload that followed it. The payload is never longer than the decoder's limit.
  */
-public record Frame(ObjectNode json, Binary body) {
+public record Frame(Obj json, Binary body) {
 
-  public Frame(ObjectNode json, byte[] binary) {
+  public Frame(Obj json, byte[] binary) {
     this(json, Binary.of(binary));
   }
 
   public String command() {
-    return json.get("command").textValue();
+    return json.text("command");
   }
 
   /** The payload in one array (see {@link Binary#toArray}). */

@@ -199,12 +199,11 @@ public final class FrameDecoder {
     out.accept(new Frame(obj, payload));
   }
 
-  private com.fasterxml.jackson.databind.node.ObjectNode parse(byte[] jsonBytes)
+  private SyncJson.Obj parse(byte[] jsonBytes)
       throws FrameException {
     try {
       var obj = SyncJson.parseObject(jsonBytes);
-      var cmd = obj.get("command");
-      if (cmd == null || !cmd.isTextual()) {
+      if (obj.text("command") == null) {
         throw new FrameException("the JSON object has no string field 'command'");
       }
       return obj;

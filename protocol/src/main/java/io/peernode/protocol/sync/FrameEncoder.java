@@ -1,6 +1,6 @@
 package io.peernode.protocol.sync;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peernode.protocol.sync.SyncJson.Obj;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -12,7 +12,7 @@ public final class FrameEncoder {
   private FrameEncoder() {}
 
   /** {@code json-length: J\nbin-length: B\n} followed by the JSON bytes. */
-  public static byte[] head(ObjectNode json, long binLength) {
+  public static byte[] head(Obj json, long binLength) {
     if (binLength < 0 || binLength > 9_999_999_999L) {
       throw new IllegalArgumentException("binary length out of range: " + binLength);
     }
@@ -27,7 +27,7 @@ public final class FrameEncoder {
   }
 
   /** A whole frame in one array (small frames, tests, vectors). */
-  public static byte[] encode(ObjectNode json, byte[] binary) {
+  public static byte[] encode(Obj json, byte[] binary) {
     byte[] head = head(json, binary.length);
     byte[] out = new byte[head.length + binary.length];
     System.arraycopy(head, 0, out, 0, head.length);

@@ -1,8 +1,7 @@
 package io.peernode.protocol.sync;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peernode.protocol.sync.SyncJson.Obj;
+import java.util.List;
 
 /**
  * The messages of the block sync protocol (spec: shared/spec/sync-protocol.md), both directions.
@@ -28,7 +27,7 @@ public sealed interface SyncMessage {
 
   String command();
 
-  ObjectNode toJson();
+  Obj toJson();
 
   default byte[] binary() {
     return new byte[0];
@@ -40,9 +39,9 @@ public sealed interface SyncMessage {
   record Init(int[] version, Action action, String filename, int blockSize, long blockCount,
       long size) implements SyncMessage {
     public String command() { return "init"; }
-    public ObjectNode toJson() {
-      ObjectNode o = base("init");
-      o.set("version", ints(version));
+    public Obj toJson() {
+      Obj o = base("init");
+      o.putInts("version", version);
       o.put("action", action.wire());
       o.put("filename", filename);
       o.put("blockSize", blockSize);
@@ -57,10 +56,10 @@ public sealed interface SyncMessage {
   /** {@code req}: asks for tree nodes ({@code hash}) or blocks ({@code data}). */
   record Req(DataType dataType, int[] index) implements SyncMessage {
     public String command() { return "req"; }
-    public ObjectNode toJson() {
-      ObjectNode o = base("req");
+    public Obj toJson() {
+      Obj o = base("req");
       o.put("dataType", dataType.wire());
-      o.set("index", ints(index));
+      o.putInts("index", index);
       return o;
     }
   }
@@ -71,7 +70,7 @@ public sealed interface SyncMessage {
       this(dataType, index, Binary.of(payload));
     }
     public String command() { return "send"; }
-    public ObjectNode toJson() {
+    public Obj toJson() {
       return header(dataType, index);
     }
     /** The payload in one array (hashes; data blocks are read through {@link #body}). */
@@ -79,10 +78,10 @@ public sealed interface SyncMessage {
     @Override public byte[] binary() { return body.toArray(); }
 
     /** The JSON of a {@code send} whose payload is streamed separately. */
-    public static ObjectNode header(DataType dataType, int[] index) {
-      ObjectNode o = base("send");
+    public static Obj header(DataType dataType, int[] index) {
+      Obj o = base("send");
       o.put("dataType", dataType.wire());
-      o.set("index", ints(index));
+      o.putInts("index", index);
       return o;
     }
   }
@@ -90,8 +89,8 @@ public sealed interface SyncMessage {
   /** {@code end} command; {@code push} commits. {@code size} -1 and {@code root} null when absent. */
   record End(boolean push, long size, String root) implements SyncMessage {
     public String command() { return "end"; }
-    public ObjectNode toJson() {
-      ObjectNode o = base("end");
+    public Obj toJson() {
+      Obj o = base("end");
       if (push) {
         o.put("action", "push");
       }
@@ -111,9 +110,9 @@ public sealed interface SyncMessage {
   record InitReply(int[] version, int blockSize, long blockCount, long size, String root)
       implements SyncMessage {
     public String command() { return "init"; }
-    public ObjectNode toJson() {
-      ObjectNode o = base("init");
-      o.set("version", ints(version));
+    public Obj toJson() {
+      Obj o = base("init");
+      o.putInts("version", version);
       o.put("blockSize", blockSize);
       o.put("blockCount", blockCount);
       o.put("size", size);
@@ -124,8 +123,8 @@ public sealed interface SyncMessage {
 
   record Deny(int retry, int status, String msg) implements SyncMessage {
     public String command() { return "deny"; }
-    public ObjectNode toJson() {
-      ObjectNode o = base("deny");
+    public Obj toJson() {
+      Obj o = base("deny");
       o.put("retry", retry);
       o.put("status", status);
       o.put("msg", msg);
@@ -135,13 +134,13 @@ public sealed interface SyncMessage {
 
   record Ack() implements SyncMessage {
     public String command() { return "ack"; }
-    public ObjectNode toJson() { return base("ack"); }
+    public Obj toJson() { return base("ack"); }
   }
 
   record Err(String msg) implements SyncMessage {
     public String command() { return "err"; }
-    public ObjectNode toJson() {
-      ObjectNode o = base("err");
+    public Obj toJson() {
+      Obj o = base("err");
       o.put("msg", msg);
       return o;
     }
@@ -149,7 +148,7 @@ public sealed interface SyncMessage {
 
   record EndReply() implements SyncMessage {
     public String command() { return "end"; }
-    public ObjectNode toJson() { return base("end"); }
+    public Obj toJson() { return base("end"); }
   }
 
   // ---- parsing ----
@@ -165,26 +164,26 @@ public sealed interface SyncMessage {
   /** A frame from a client, as the server reads it. */
   static SyncMessage parseCommand(Frame frame) throws FrameException, CommandException {
     checkCommandName(frame);
-    ObjectNode o = frame.json();
+    Obj o = frame.json();
     return switch (frame.command()) {
       case "init" -> new Init(version(o), action(o), text(o, "filename"), intField(o, "blockSize"),
           longField(o, "blockCount"), optLong(o, "size"));
       case "req" -> new Req(dataType(o), indices(o));
       case "send" -> new Send(dataType(o), indices(o), frame.body());
       case "end" -> {
-        JsonNode a = o.get("action");
+        Object a = o.get("action");
         boolean push = false;
-        if (a != null && !a.isNull()) {
-          if (!a.isTextual() || !a.textValue().equals("push")) {
+        if (a != null && a != SyncJson.NULL) {
+          if (!"push".equals(a)) {
             throw new CommandException("end: 'action' must be \"push\" when present");
           }
           push = true;
         }
-        JsonNode r = o.get("root");
-        if (r != null && !r.isNull() && !r.isTextual()) {
+        Object r = o.get("root");
+        if (r != null && r != SyncJson.NULL && !(r instanceof String)) {
           throw new CommandException("end: 'root' must be a hex string");
         }
-        yield new End(push, optLong(o, "size"), r == null || r.isNull() ? null : r.textValue());
+        yield new End(push, optLong(o, "size"), r instanceof String root ? root : null);
       }
       default -> throw new FrameException("unknown command");
     };
@@ -192,50 +191,43 @@ public sealed interface SyncMessage {
 
   /** A frame from a server, as the client reads it. */
   static SyncMessage parseResponse(Frame frame) throws FrameException, CommandException {
-    ObjectNode o = frame.json();
+    Obj o = frame.json();
     return switch (frame.command()) {
       case "init" -> new InitReply(version(o), intField(o, "blockSize"),
           longField(o, "blockCount"), longField(o, "size"), text(o, "root"));
-      case "deny" -> new Deny(o.path("retry").asInt(0), o.path("status").asInt(0),
-          o.path("msg").asText(""));
+      case "deny" -> new Deny(o.asInt("retry"), o.asInt("status"), o.asText("msg"));
       case "send" -> new Send(dataType(o), indices(o), frame.body());
       case "ack" -> new Ack();
-      case "err" -> new Err(o.path("msg").asText(""));
+      case "err" -> new Err(o.asText("msg"));
       case "end" -> new EndReply();
       default -> throw new FrameException("unknown response '" + clip(frame.command()) + "'");
     };
   }
 
-  private static ObjectNode base(String command) {
-    ObjectNode o = SyncJson.object();
-    o.put("command", command);
-    return o;
+  private static Obj base(String command) {
+    return SyncJson.object().put("command", command);
   }
 
-  private static ArrayNode ints(int[] values) {
-    ArrayNode a = SyncJson.MAPPER.createArrayNode();
-    for (int v : values) {
-      a.add(v);
-    }
-    return a;
-  }
-
-  private static int[] version(ObjectNode o) throws CommandException {
-    JsonNode v = o.get("version");
-    if (v == null || !v.isArray() || v.size() != 3) {
+  private static int[] version(Obj o) throws CommandException {
+    if (!(o.get("version") instanceof List<?> v) || v.size() != 3) {
       throw new CommandException("'version' must be [major, minor, tiny]");
     }
     int[] out = new int[3];
     for (int i = 0; i < 3; i++) {
-      if (!v.get(i).canConvertToInt() || !v.get(i).isIntegralNumber() || v.get(i).intValue() < 0) {
+      if (!nonNegativeInt(v.get(i))) {
         throw new CommandException("'version' must hold three non-negative integers");
       }
-      out[i] = v.get(i).intValue();
+      out[i] = ((Long) v.get(i)).intValue();
     }
     return out;
   }
 
-  private static Action action(ObjectNode o) throws CommandException {
+  /** A JSON integer that fits an int and is not negative. */
+  private static boolean nonNegativeInt(Object v) {
+    return v instanceof Long l && l >= 0 && l <= Integer.MAX_VALUE;
+  }
+
+  private static Action action(Obj o) throws CommandException {
     String a = text(o, "action");
     return switch (a) {
       case "push" -> Action.PUSH;
@@ -244,7 +236,7 @@ public sealed interface SyncMessage {
     };
   }
 
-  private static DataType dataType(ObjectNode o) throws CommandException {
+  private static DataType dataType(Obj o) throws CommandException {
     String t = text(o, "dataType");
     return switch (t) {
       case "hash" -> DataType.HASH;
@@ -253,49 +245,45 @@ public sealed interface SyncMessage {
     };
   }
 
-  private static int[] indices(ObjectNode o) throws CommandException {
-    JsonNode a = o.get("index");
-    if (a == null || !a.isArray()) {
+  private static int[] indices(Obj o) throws CommandException {
+    if (!(o.get("index") instanceof List<?> a)) {
       throw new CommandException("'index' must be an array of integers");
     }
     int[] out = new int[a.size()];
     for (int i = 0; i < out.length; i++) {
-      JsonNode n = a.get(i);
-      if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0) {
+      if (!nonNegativeInt(a.get(i))) {
         throw new CommandException("'index' must hold non-negative integers (entry " + i + ")");
       }
-      out[i] = n.intValue();
+      out[i] = ((Long) a.get(i)).intValue();
     }
     return out;
   }
 
-  private static String text(ObjectNode o, String field) throws CommandException {
-    JsonNode n = o.get(field);
-    if (n == null || !n.isTextual()) {
+  private static String text(Obj o, String field) throws CommandException {
+    String s = o.text(field);
+    if (s == null) {
       throw new CommandException("'" + field + "' must be a string");
     }
-    return n.textValue();
+    return s;
   }
 
-  private static int intField(ObjectNode o, String field) throws CommandException {
-    JsonNode n = o.get(field);
-    if (n == null || !n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0) {
+  private static int intField(Obj o, String field) throws CommandException {
+    if (!nonNegativeInt(o.get(field))) {
       throw new CommandException("'" + field + "' must be a non-negative integer");
     }
-    return n.intValue();
+    return ((Long) o.get(field)).intValue();
   }
 
-  private static long longField(ObjectNode o, String field) throws CommandException {
-    JsonNode n = o.get(field);
-    if (n == null || !n.isIntegralNumber() || !n.canConvertToLong() || n.longValue() < 0) {
+  private static long longField(Obj o, String field) throws CommandException {
+    if (!(o.get(field) instanceof Long l) || l < 0) {
       throw new CommandException("'" + field + "' must be a non-negative integer");
     }
-    return n.longValue();
+    return l;
   }
 
-  private static long optLong(ObjectNode o, String field) throws CommandException {
-    JsonNode n = o.get(field);
-    return n == null || n.isNull() ? -1 : longField(o, field);
+  private static long optLong(Obj o, String field) throws CommandException {
+    Object n = o.get(field);
+    return n == null || n == SyncJson.NULL ? -1 : longField(o, field);
   }
 
   private static String clip(String s) {

@@ -27,6 +27,37 @@ class StreamrRequestsTest {
   }
 
   @Test
+  void publishesReadWithoutATreeGiveWhatTheTreeGives() {
+    String[] requests = {
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"authKey\":\"k\",\"msg\":\"{\\\"a\\\":1}\",\"ts\":1,\"pkey\":\"d\"}",
+        "{\"stream\":\"s1\",\"msg\":\"x\",\"type\":\"publish\"}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"\\u00e9\\ud83d\\ude00 \\n\",\"authKey\":null,\"ts\":null,\"pkey\":null}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"x\",\"authKey\":\"\"}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"x\",\"extra\":{\"a\":[1,{\"b\":null}]},\"more\":[]}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"first\",\"msg\":\"last wins\"}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"x\",\"type\":\"subscribe\"}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"x\",\"pkey\":42}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"x\",\"pkey\":4.5}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"x\",\"ts\":-1}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"x\",\"ts\":1.5}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"x\",\"ts\":99999999999999999999}",
+        "{\"type\":\"publish\",\"stream\":\"\",\"msg\":\"x\"}",
+        "{\"type\":\"publish\",\"stream\":null,\"msg\":\"x\"}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":{\"a\":1}}",
+        "{\"type\":\"publish\",\"stream\":\"s1\"}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"x\",\"authKey\":7}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"" + "y".repeat(1025) + "\"}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"x\"} {}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"x\"",
+        "[\"publish\"]",
+        "{\"type\":\"subscribe\",\"stream\":\"s1\"}",
+    };
+    for (String request : requests) {
+      assertEquals(parser.parseTree(request), parser.parse(request), request);
+    }
+  }
+
+  @Test
   void publishAsInTheSeed() {
     StreamrRequest r = ok("{\"type\":\"publish\",\"stream\":\"s1\",\"authKey\":\"k\","
         + "\"msg\":\"{\\\"a\\\":1}\",\"ts\":1533924184016,\"pkey\":\"deviceId\"}");

@@ -233,7 +233,7 @@ class FrameCodecTest {
     }
   }
 
-  static com.fasterxml.jackson.databind.node.ObjectNode obj(String s) throws Exception {
-    return (com.fasterxml.jackson.databind.node.ObjectNode) SyncJson.MAPPER.readTree(s);
+  static SyncJson.Obj obj(String s) throws Exception {
+    return SyncJson.parseObject(s.getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -4,9 +4,8 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
-import akka.http.javadsl.Http;
-import akka.http.javadsl.ServerBinding;
 import com.typesafe.config.ConfigFactory;
+import io.peernode.node.http.HttpServer;
 import io.peernode.node.streamr.StreamrApi;
 import io.prometheus.client.CollectorRegistry;
 import java.lang.management.ManagementFactory;
@@ -59,7 +58,7 @@ public final class IdleConnectionsBench {
     Cluster.get(system).manager().tell(Join.create(Cluster.get(system).selfMember().address()));
     StreamrApi api = StreamrApi.start(system, system.settings().config(),
         Files.createTempDirectory("idle"), Optional.empty(), "admin", new CollectorRegistry());
-    ServerBinding b = Http.get(system).newServerAt("127.0.0.1", 0).bind(api.routes())
+    HttpServer b = HttpServer.bind(system, "127.0.0.1", 0, api.routes(), api.webSockets())
         .toCompletableFuture().get(20, TimeUnit.SECONDS);
     System.out.println("PORT " + b.localAddress().getPort());
     java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));

@@ -4,9 +4,8 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
-import akka.http.javadsl.Http;
-import akka.http.javadsl.ServerBinding;
 import com.typesafe.config.ConfigFactory;
+import io.peernode.node.http.HttpServer;
 import io.peernode.node.streamr.StreamrApi;
 import io.prometheus.client.CollectorRegistry;
 import java.net.URI;
@@ -56,7 +55,7 @@ public final class StreamsWsBench {
     Path dir = Files.createTempDirectory("streams-ws-bench");
     StreamrApi api = StreamrApi.start(system, system.settings().config(), dir, Optional.empty(),
         "admin", new CollectorRegistry());
-    ServerBinding binding = Http.get(system).newServerAt("127.0.0.1", 0).bind(api.routes())
+    HttpServer binding = HttpServer.bind(system, "127.0.0.1", 0, api.routes(), api.webSockets())
         .toCompletableFuture().get(20, TimeUnit.SECONDS);
     String base = "http://127.0.0.1:" + binding.localAddress().getPort() + "/api/v1";
     HttpClient http = HttpClient.newHttpClient();
