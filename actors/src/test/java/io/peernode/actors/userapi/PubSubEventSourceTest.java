@@ -35,6 +35,31 @@ class PubSubEventSourceTest {
     return api.eventSource(SCHEMA).mapConcat(batch -> batch).take(n).runWith(Sink.seq(), node.system());
   }
 
+  /**
+   * Waits until {@code publisher} routes to every node of {@code others} (subscribe's WriteAll may
+   * precede full membership), then drains the probes: a last one, read on every node, comes after
+   * all earlier ones (one publisher's events arrive in order), so none is left to show up later.
+   */
+  static void routedAndDrained(UserApi publisher, List<UserApi> others) {
+    int[] probe = {0};
+    TestCluster.awaitCondition(Duration.ofSeconds(20), () -> {
+      await(publisher.publish(json("{\"probe\":" + probe[0]++ + ",\"i\":-1}")));
+      boolean all = true;
+      for (UserApi api : others) {
+        all &= !await(api.events(SCHEMA)).isEmpty();
+      }
+      return all;
+    }, "the publisher routes to the others");
+    JsonNode last = json("{\"probe\":\"last\",\"i\":-1}");
+    await(publisher.publish(last));
+    List<UserApi> all = new ArrayList<>(others);
+    all.add(publisher);
+    for (UserApi api : all) {
+      TestCluster.awaitCondition(Duration.ofSeconds(20),
+          () -> await(api.events(SCHEMA)).contains(last), "the last probe is read");
+    }
+  }
+
   @Test
   void everyStreamGetsEachMatchingEventOnceInPublishOrderIncludingThePublishersOwn() {
     TestCluster cluster = TestCluster.start(3);
@@ -45,20 +70,7 @@ class PubSubEventSourceTest {
       for (UserApi api : List.of(a, b, c)) {
         await(api.subscribe(SCHEMA));
       }
-      // Wait until A routes to B and C (subscribe's WriteAll may precede full membership).
-      int[] probe = {0};
-      TestCluster.awaitCondition(Duration.ofSeconds(20), () -> {
-        await(a.publish(json("{\"probe\":" + probe[0]++ + ",\"i\":-1}")));
-        return !await(b.events(SCHEMA)).isEmpty() && !await(c.events(SCHEMA)).isEmpty();
-      }, "A routes to B and C");
-      // Drain the probes: a last one, read on every node, comes after all earlier ones (one
-      // publisher's events arrive in order), so none is left to show up in the streams.
-      JsonNode last = json("{\"probe\":\"last\",\"i\":-1}");
-      await(a.publish(last));
-      for (UserApi api : List.of(a, b, c)) {
-        TestCluster.awaitCondition(Duration.ofSeconds(20),
-            () -> await(api.events(SCHEMA)).contains(last), "the last probe is read");
-      }
+      routedAndDrained(a, List.of(b, c));
 
       int n = 3000;
       CompletionStage<List<JsonNode>> onA = first(a, cluster.node(0), n + 1);
@@ -95,16 +107,7 @@ class PubSubEventSourceTest {
       for (UserApi api : List.of(a, b)) {
         await(api.subscribe(SCHEMA));
       }
-      TestCluster.awaitCondition(Duration.ofSeconds(20), () -> {
-        await(a.publish(json("{\"probe\":" + System.nanoTime() + ",\"i\":-1}")));
-        return !await(b.events(SCHEMA)).isEmpty();
-      }, "A routes to B");
-      JsonNode last = json("{\"probe\":\"last\",\"i\":-1}");
-      await(a.publish(last));
-      for (UserApi api : List.of(a, b)) {
-        TestCluster.awaitCondition(Duration.ofSeconds(20),
-            () -> await(api.events(SCHEMA)).contains(last), "the last probe is read");
-      }
+      routedAndDrained(a, List.of(b));
       int n = 500;
       CompletionStage<List<akka.util.ByteString>> onA = a.eventBytesSource(SCHEMA).mapConcat(batch -> batch).take(n)
           .runWith(Sink.seq(), cluster.node(0).system());
