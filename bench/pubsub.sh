@@ -6,23 +6,26 @@
 # Prints delivered events/s (B + C), p50/p99 publish->deliver latency, and the ratios to NATS.
 # The publisher keeps at most a window of events in flight to the slower subscriber (published,
 # not yet drained), so no queue overflows; each system gets the window that gives its highest
-# rate without failures (node: 200; windows up to 4096 give the same rate and only add queueing
-# latency (2026-12-01, see results/NOTES.md); NATS: 4096, its rate still grows with the window).
+# rate without failures (node: 1000, since publishes reach the router in batches: 91-104k ev/s at
+# 200, 151-154k at 500, 185k at 1000, 2000-4096 no better and more queueing latency (2026-12-01,
+# perf-pubsub-3, see results/NOTES.md); NATS: 4096, its rate still grows with the window).
 # NATS runs more events (it is ~10-100x faster) so that its phase lasts long enough to give a
 # stable rate. The first WARMUP events of each phase are not measured: neither their rate nor the
 # CPU spent on them (the CPU figure starts once both subscribers have received the warm-up
 # events, read from their progress counters), so the node's figures are those of warm JVMs
 # (with 5k warm-up events, C1/C2 compilation was ~40% of the three JVMs' CPU).
 # THREADS=1 also prints, per process, the CPU of its thread groups over the measured part.
-# Usage: bench/pubsub.sh     env: EVENTS=200000 WARMUP=150000 NODE_WINDOW=200 RPC_CONCURRENCY=8
+# Usage: bench/pubsub.sh     env: EVENTS=200000 WARMUP=150000 NODE_WINDOW=1000 RPC_CONCURRENCY=8
 #                                 NATS_EVENTS=500000 NATS_WINDOW=4096
 #                                 RPC_BATCH=1 SIZE=256 HEAP=512m REBUILD=0 (1: rebuild the jars)
 #                                 PHASES="java rpc nats" (a subset runs only those)
-#                                 CONSUME=stream (Java API subscribers: UserApi.eventSource; poll: UserApi.events)
+#                                 CONSUME=bytes (Java API subscribers: UserApi.eventBytesSource, reading seq and ts
+#                                   from the UTF-8 as the NATS subscriber reads them from its payload's bytes;
+#                                   json: UserApi.eventSource, JsonNode trees; poll: UserApi.events)
 . "$(dirname "$0")/common.sh"
 EVENTS=${EVENTS:-200000}
 WARMUP=${WARMUP:-150000}
-NODE_WINDOW=${NODE_WINDOW:-200}
+NODE_WINDOW=${NODE_WINDOW:-1000}
 NATS_EVENTS=${NATS_EVENTS:-500000}
 NATS_WINDOW=${NATS_WINDOW:-4096}
 SIZE=${SIZE:-256}
@@ -75,16 +78,17 @@ cpu_report() {
     $3 ~ /CompilerThre/ { if ($1 == "B") b += $4; else a += $4 } END { printf "%.2f", (a - b) / hz }')
   awk -v u="$used" -v j="$jit" -v n="$n" 'BEGIN {
     printf "  of which JIT compiler threads %.1f s; without them %.1f s, %.2f s per 100k delivered\n", j, u - j, (u - j) / n * 100000 }'
-  [ "${THREADS:-0}" = 1 ] && thread_report "$THREADS0"
+  [ "${THREADS:-0}" = 1 ] && { process_report "$PROCS0"; thread_report "$THREADS0"; }
   return 0
 }
 # Per-thread CPU ticks of the phase's processes: lines "pid name ticks" (digits in names folded to N).
+# Two processes per node process, not several per thread: this runs inside the measured part,
+# on the same two cores.
 thread_ticks() {
   for p in "${PIDS[@]}"; do
-    for t in /proc/"$p"/task/*; do
-      [ -r "$t/stat" ] || continue
-      sed 's/^.*) //' "$t/stat" 2>/dev/null | awk -v p="$p" -v n="$(tr -d ' ' < "$t/comm" 2>/dev/null | sed 's/[0-9][0-9]*/N/g')" '{ print p, n, $12 + $13 }'
-    done
+    cat /proc/"$p"/task/*/stat 2>/dev/null | awk -v p="$p" '{
+      name = $0; sub(/^[^(]*\(/, "", name); sub(/\) [^)]*$/, "", name); gsub(/ /, "", name); gsub(/[0-9]+/, "N", name)
+      rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " "); print p, name, f[12] + f[13] }'
   done
 }
 # thread_report BEFORE: CPU seconds per process and thread group since the thread_ticks output BEFORE
@@ -92,6 +96,15 @@ thread_report() {
   { sed 's/^/B /' <<<"$1"; thread_ticks | sed 's/^/A /'; } | awk -v hz="$(getconf CLK_TCK)" '
     { k = $2 " " $3; if ($1 == "B") b[k] += $4; else a[k] += $4 }
     END { for (k in a) { d = (a[k] - b[k]) / hz; if (d >= 0.05) printf "    %-40s %6.2f s\n", k, d } }' | sort -k1,1n -k3,3nr
+}
+# Per-process CPU ticks: lines "pid ticks".
+process_ticks() { for p in "${PIDS[@]}"; do echo "$p $(cut -d' ' -f14,15 "/proc/$p/stat" 2>/dev/null | awk '{ print $1 + $2 }')"; done; }
+# process_report BEFORE: CPU seconds per process since the process_ticks output BEFORE. (The
+# thread groups below miss the threads that ended meanwhile: pool threads come and go.)
+process_report() {
+  { sed 's/^/B /' <<<"$1"; process_ticks | sed 's/^/A /'; } | awk -v hz="$(getconf CLK_TCK)" '
+    { if ($1 == "B") b[$2] = $3; else a[$2] = $3 }
+    END { for (k in a) printf "    %-40s %6.2f s\n", k " (process)", (a[k] - b[k]) / hz }' | sort -k1,1n
 }
 # wait_warm COUNTER_FILE...: until every subscriber's progress counter (big-endian u64) reached WARMUP
 wait_warm() {
@@ -103,8 +116,9 @@ wait_warm() {
       [ -n "$v" ] && [ "$v" -ge "$WARMUP" ] || ok=0
     done
     [ $ok = 1 ] && return 0
-    i=$((i + 1)); [ $i -lt $((1000 * ${WAIT_SECS:-900})) ] || { echo "timed out waiting for the warm-up" >&2; exit 1; }
-    sleep 0.001
+    # Every 10 ms: each look forks a reader per counter, on the cores the warm-up runs on.
+    i=$((i + 1)); [ $i -lt $((100 * ${WAIT_SECS:-900})) ] || { echo "timed out waiting for the warm-up" >&2; exit 1; }
+    sleep 0.01
   done
 }
 stop_all() {
@@ -133,19 +147,21 @@ bench node-pub --data "$WORK/ja" --go "$WORK/go" --progress "$WORK/prog-b,$WORK/
 PA=$!; PIDS+=($PA)
 wait_line "$WORK/ja.out" '^READY' $PA
 CA=$(grep '^READY' "$WORK/ja.out" | val cluster)
-bench node-sub --data "$WORK/jb" --seed "127.0.0.1:$CA" --name B --progress "$WORK/prog-b" --consume "${CONSUME:-stream}" "${COMMON[@]}" \
+bench node-sub --data "$WORK/jb" --seed "127.0.0.1:$CA" --name B --progress "$WORK/prog-b" --consume "${CONSUME:-bytes}" "${COMMON[@]}" \
   > "$WORK/jb.out" 2> "$WORK/jb.err" &
 PB=$!; PIDS+=($PB)
-bench node-sub --data "$WORK/jc" --seed "127.0.0.1:$CA" --name C --progress "$WORK/prog-c" --consume "${CONSUME:-stream}" "${COMMON[@]}" \
+bench node-sub --data "$WORK/jc" --seed "127.0.0.1:$CA" --name C --progress "$WORK/prog-c" --consume "${CONSUME:-bytes}" "${COMMON[@]}" \
   > "$WORK/jc.out" 2> "$WORK/jc.err" &
 PC=$!; PIDS+=($PC)
 wait_line "$WORK/jb.out" '^SUBSCRIBED' $PB; wait_line "$WORK/jc.out" '^SUBSCRIBED' $PC
 touch "$WORK/go"; wait_warm "$WORK/prog-b" "$WORK/prog-c"
-CPU0=$(cpu_of "${PIDS[@]}"); THREADS0=$(thread_ticks)
+CPU0=$(cpu_of "${PIDS[@]}"); THREADS0=$(thread_ticks); PROCS0=$(process_ticks)
 wait_line "$WORK/jb.out" '^RESULT' $PB; wait_line "$WORK/jc.out" '^RESULT' $PC
 grep -h '^PUBLISHED' "$WORK/ja.out" | sed 's/^/  publisher A: /' || true
 summary "node, Java API (3 JVMs embedding a node):" "$WORK/jb.out" "$WORK/jc.out"; JAVA_RATE=$RATE
 cpu_report "$CPU0"
+for i in $(seq 50); do grep -q '^SENT' "$WORK/ja.out" && break; sleep 0.1; done # after the CPU figure: printed 2 s after the last publish
+grep -h '^SENT' "$WORK/ja.out" | sed 's/^/  publisher A, events per cluster message: /' || true
 stop_all
 fi
 
@@ -166,7 +182,7 @@ bench rpc --pub "$(http ra)" --subs "$(http rb),$(http rc)" --go "$WORK/go-rpc" 
 PR=$!; PIDS+=($PR)
 wait_line "$WORK/rpc.out" '^SUBSCRIBED' $PR
 touch "$WORK/go-rpc"; wait_warm "$WORK/prog-rb" "$WORK/prog-rc"
-CPU0=$(cpu_of "${PIDS[@]}"); THREADS0=$(thread_ticks)
+CPU0=$(cpu_of "${PIDS[@]}"); THREADS0=$(thread_ticks); PROCS0=$(process_ticks)
 wait_line "$WORK/rpc.out" '^DONE' $PR
 grep -h '^PUBLISHED' "$WORK/rpc.out" | sed 's/^/  publisher A: /' || true
 summary "node, JSON-RPC (3 node processes, $RPC_CONCURRENCY concurrent publish requests of $RPC_BATCH event(s), B and C drained by pubsub_events):" "$WORK/rpc.out"; RPC_RATE=$RATE
@@ -189,7 +205,7 @@ bench nats --pub "nats://127.0.0.1:$N1" --subs "nats://127.0.0.1:$N2,nats://127.
 PN=$!; PIDS+=($PN)
 wait_line "$WORK/nats.out" '^SUBSCRIBED' $PN
 touch "$WORK/go-nats"; wait_warm "$WORK/prog-nb" "$WORK/prog-nc"
-CPU0=$(cpu_of "${PIDS[@]}"); THREADS0=$(thread_ticks)
+CPU0=$(cpu_of "${PIDS[@]}"); THREADS0=$(thread_ticks); PROCS0=$(process_ticks)
 wait_line "$WORK/nats.out" '^DONE' $PN
 grep -h '^PUBLISHED' "$WORK/nats.out" | sed 's/^/  publisher A: /' || true
 summary "NATS (3 nats-server $(nats-server --version | awk '{print $NF}') in one cluster, jnats):" "$WORK/nats.out"; NATS_RATE=$RATE

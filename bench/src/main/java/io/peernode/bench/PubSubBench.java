@@ -246,6 +246,14 @@ public final class PubSubBench {
     }
     System.out.println(publisherResult(total, t0, w.stalls, failures.get()));
     System.out.flush();
+    // Once everything went out: how many events one cluster message carried, on average.
+    Thread.sleep(2000);
+    Double sent = node.metrics().getSampleValue("peer_userapi_events_sent_total");
+    Double batches = node.metrics().getSampleValue("peer_userapi_event_batches_sent_total");
+    if (sent != null && batches != null && batches > 0) {
+      System.out.printf("SENT events=%.0f batches=%.0f per_batch=%.1f%n", sent, batches, sent / batches);
+      System.out.flush();
+    }
     Thread.sleep(Long.MAX_VALUE); // the script stops this node once the subscribers are done
   }
 
@@ -260,10 +268,24 @@ public final class PubSubBench {
     long idleMs = Long.parseLong(a.getOrDefault("idle-ms", "10000"));
     System.out.println("SUBSCRIBED");
     System.out.flush();
-    if (a.getOrDefault("consume", "stream").equals("poll")) {
-      pollEvents(api, schema, t, progress, idleMs);
-    } else {
-      streamEvents(node, api, schema, t, progress, idleMs);
+    switch (a.getOrDefault("consume", "bytes")) {
+      case "poll" -> pollEvents(api, schema, t, progress, idleMs);
+      case "json" -> streamEvents(node, api.eventSource(schema).map(evs -> {
+        long now = System.nanoTime();
+        for (JsonNode ev : evs) {
+          t.add(ev.get("seq").asLong(), ev.get("ts").asLong(), now);
+        }
+        return evs.size();
+      }), t, progress, idleMs);
+      case "bytes" -> streamEvents(node, api.eventBytesSource(schema).map(evs -> {
+        long now = System.nanoTime();
+        for (akka.util.ByteString ev : evs) {
+          ByteBuffer b = ev.asByteBuffer();
+          t.add(jsonLong(b, SEQ), jsonLong(b, TS), now);
+        }
+        return evs.size();
+      }), t, progress, idleMs);
+      default -> throw new IllegalArgumentException("--consume poll|json|bytes");
     }
     Double refused = node.metrics().getSampleValue("peer_userapi_refused_total", new String[] {"queue"}, new String[] {"subscription"});
     System.out.println(t.result(" refused=" + (refused == null ? 0 : refused.longValue())));
@@ -286,15 +308,45 @@ public final class PubSubBench {
     return out;
   }
 
-  /** Consumes through UserApi.eventSource: the subscription pushes batches as they arrive. */
-  private static void streamEvents(PeerNode node, UserApi api, JsonNode schema, Tally t,
+  private static final byte[] SEQ = "\"seq\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] TS = "\"ts\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /**
+   * The integer after {@code "name":} in a JSON text in UTF-8, as a consumer that knows its
+   * events' layout reads it: the bench's events are flat objects whose keys do not occur inside
+   * their string values, and in canonical JSON (keys sorted) seq and ts come after the pad, so
+   * they are searched for from the end. -1 when absent.
+   */
+  static long jsonLong(ByteBuffer b, byte[] key) {
+    outer:
+    for (int i = b.limit() - key.length; i >= b.position(); i--) {
+      for (int j = 0; j < key.length; j++) {
+        if (b.get(i + j) != key[j]) {
+          continue outer;
+        }
+      }
+      int k = i + key.length;
+      boolean negative = k < b.limit() && b.get(k) == '-';
+      if (negative) {
+        k++;
+      }
+      long v = 0;
+      for (; k < b.limit() && b.get(k) >= '0' && b.get(k) <= '9'; k++) {
+        v = 10 * v + (b.get(k) - '0');
+      }
+      return negative ? -v : v;
+    }
+    return -1;
+  }
+
+  /**
+   * Consumes through UserApi.eventSource or eventBytesSource ({@code events}, which tallies each
+   * batch): the subscription pushes batches as they arrive.
+   */
+  private static void streamEvents(PeerNode node, akka.stream.javadsl.Source<Integer, akka.NotUsed> events, Tally t,
       BenchSupport.SharedCounter progress, long idleMs) throws Exception {
     java.util.concurrent.CompletableFuture<Void> complete = new java.util.concurrent.CompletableFuture<>();
-    api.eventSource(schema).runForeach(evs -> {
-      long now = System.nanoTime();
-      for (JsonNode ev : evs) {
-        t.add(ev.get("seq").asLong(), ev.get("ts").asLong(), now);
-      }
+    events.runForeach(n -> {
       progress.set(t.received);
       if (t.complete()) {
         complete.complete(null);

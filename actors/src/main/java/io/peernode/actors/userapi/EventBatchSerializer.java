@@ -207,16 +207,36 @@ public final class EventBatchSerializer extends SerializerWithStringManifest imp
         throw new IllegalArgumentException("unknown digest kind " + kind);
       }
       events[i] = bytes(buf); // kept as UTF-8: parsed from the bytes when drained
-      int[] m = new int[count(buf)];
-      for (int j = 0; j < m.length; j++) {
-        m[j] = buf.getInt();
-        if (m[j] < 0 || m[j] >= ns) {
-          throw new IllegalArgumentException("schema index " + m[j] + " outside the table of " + ns);
+      int count = count(buf);
+      int[] m = count == 1 ? null : new int[count];
+      for (int j = 0; j < count; j++) {
+        int x = buf.getInt();
+        if (x < 0 || x >= ns) {
+          throw new IllegalArgumentException("schema index " + x + " outside the table of " + ns);
+        }
+        if (m == null) {
+          m = matchedOne(x);
+        } else {
+          m[j] = x;
         }
       }
       matched[i] = m;
     }
     return new PubSubNode.EventBatch(schemas, digests, new String[n], events, raw, matched);
+  }
+
+  /** Most events match one schema of the receiver: those share these arrays (nothing writes to them). */
+  private static final int[][] ONE = new int[64][];
+
+  static {
+    for (int i = 0; i < ONE.length; i++) {
+      ONE[i] = new int[] {i};
+    }
+  }
+
+  /** The matched-indexes array of an event that matched only schema {@code index}: shared, nobody writes to it. */
+  static int[] matchedOne(int index) {
+    return index < ONE.length ? ONE[index] : new int[] {index};
   }
 
   private static int count(ByteBuffer buf) {

@@ -122,13 +122,15 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   public static final class Publish implements Command {
     /** The canonical text; null from the facade, which gives its UTF-8 ({@link #utf8}) only. */
     final String event;
+    /** The digest as hex; null from the facade, which gives its bytes ({@link #rawDigest}) only. */
     final String digest;
     final ActorRef<Done> replyTo;
-    /** The canonical text's UTF-8 bytes, the digest's bytes, the parsed event and the caller's future, when the facade made them. */
+    /** The canonical text's UTF-8 bytes, the digest's bytes and the caller's future, when the facade made them. */
     final byte[] utf8;
     final byte[] rawDigest;
-    final EventSchema.Event parsed;
     final CompletableFuture<Void> done;
+    /** The facade's count of bytes in flight, which this publish's {@code utf8.length} leaves when answered. */
+    private final java.util.concurrent.atomic.AtomicLong inFlight;
     /** The schemas the caller validated the event against, and the results (null: validate here). */
     final Prematch prematch;
     final boolean[] remoteMatches;
@@ -140,22 +142,37 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       this.replyTo = replyTo;
       this.utf8 = null;
       this.rawDigest = null;
-      this.parsed = null;
       this.done = null;
+      this.inFlight = null;
       this.prematch = null;
       this.remoteMatches = null;
       this.localMatches = null;
     }
 
-    /** From the facade: the work that needs no actor state (parsing, encoding, hashing) is done already. */
+    /**
+     * From the facade: the work that needs no actor state (encoding, hashing, validating against
+     * {@code prematch}) is done already, on the caller's thread, with the caller's tree
+     * ({@code parsed}); the actor never reads that tree (it is the caller's), and validates again,
+     * where it has to, from the canonical text.
+     */
     Publish(String canonicalEvent, byte[] utf8, String digest, byte[] rawDigest, EventSchema.Event parsed,
         Prematch prematch, CompletableFuture<Void> done) {
+      this(canonicalEvent, utf8, digest, rawDigest, parsed, prematch, done, null);
+    }
+
+    /**
+     * With {@code inFlight}: the facade's bytes in flight, released before {@code done}
+     * completes (so a caller that publishes again from its callback finds the room), and
+     * {@code done} failing with a {@link UserApiException} (UNAVAILABLE).
+     */
+    Publish(String canonicalEvent, byte[] utf8, String digest, byte[] rawDigest, EventSchema.Event parsed,
+        Prematch prematch, CompletableFuture<Void> done, java.util.concurrent.atomic.AtomicLong inFlight) {
+      this.inFlight = inFlight;
       this.event = canonicalEvent;
       this.digest = digest;
       this.replyTo = null;
       this.utf8 = utf8;
       this.rawDigest = rawDigest;
-      this.parsed = parsed;
       this.done = done;
       this.prematch = prematch;
       if (prematch != null) {
@@ -169,10 +186,14 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
 
     void reply(Throwable failure) {
       if (done != null) {
+        if (inFlight != null) {
+          inFlight.addAndGet(-utf8.length);
+        }
         if (failure == null) {
           done.complete(null);
         } else {
-          done.completeExceptionally(failure);
+          done.completeExceptionally(inFlight == null ? failure
+              : UserApiException.unavailable("the node could not publish: " + failure.getMessage(), failure));
         }
       } else if (replyTo != null && failure == null) {
         replyTo.tell(Done.getInstance());
@@ -295,6 +316,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
    * about {@code max-message-bytes} each; the schema table holds only the schemas matched.
    */
   private static final class BatchBuilder {
+    final UserApiMetrics metrics;
     final ActorRef<Command> to;
     final Route route;
     final long maxBytes;
@@ -304,7 +326,8 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     final List<int[]> matched = new ArrayList<>();
     long bytes;
 
-    BatchBuilder(Route route, long maxBytes) {
+    BatchBuilder(Route route, long maxBytes, UserApiMetrics metrics) {
+      this.metrics = metrics;
       this.to = route.to;
       this.route = route;
       this.maxBytes = maxBytes;
@@ -318,7 +341,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       if (!events.isEmpty() && bytes + cost > maxBytes) {
         flush();
       }
-      int[] m = new int[count];
+      int[] m = count == 1 ? null : new int[count];
       for (int j = 0; j < count; j++) {
         int x = nodeSchemas[j];
         if (remap[x] < 0) {
@@ -326,7 +349,11 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
           table.add(route.schemas[x]);
           bytes += EventBatchSerializer.schemaOverhead() + utf8Length(route.schemas[x]);
         }
-        m[j] = remap[x];
+        if (m == null) {
+          m = EventBatchSerializer.matchedOne(remap[x]);
+        } else {
+          m[j] = remap[x];
+        }
       }
       events.add(p);
       matched.add(m);
@@ -350,6 +377,8 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
         raw[i] = p.publish.rawDigest;
       }
       to.tell(new EventBatch(table.toArray(new String[0]), digests, texts, utf8, raw, matched.toArray(new int[0][])));
+      metrics.eventsSent.inc(n);
+      metrics.batchesSent.inc();
       clear();
     }
 
@@ -452,13 +481,20 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
 
   private static final class Pending {
     final Publish publish;
-    final EventSchema.Event parsed;
     final byte[] utf8;
+    private EventSchema.Event parsed;
 
-    Pending(Publish publish, EventSchema.Event parsed) {
+    Pending(Publish publish) {
       this.publish = publish;
-      this.parsed = parsed;
       this.utf8 = publish.utf8 != null ? publish.utf8 : publish.event.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The event for validating here, parsed from its canonical text when first needed. */
+    EventSchema.Event parsed() {
+      if (parsed == null) {
+        parsed = EventSchema.Event.parse(utf8);
+      }
+      return parsed;
     }
   }
 
@@ -492,6 +528,43 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   static final class Shared {
     final AtomicReference<Prematch> prematch = new AtomicReference<>();
     final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> unread = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Publishes handed over by the facade, in the order of its calls, and whether the actor has
+     * been told to take them ({@link PublishesQueued}): one message for all the publishes that
+     * queue up while the actor is busy, so that under load they reach it, and are routed, as one
+     * batch (one index read, one EventBatch per node), not one message each.
+     */
+    final java.util.concurrent.ConcurrentLinkedQueue<Publish> publishes = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    final java.util.concurrent.atomic.AtomicBoolean publishesTold = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Set when the actor stopped: nothing takes queued publishes any more. */
+    volatile boolean stopped;
+
+    /** Queues the publish for the actor {@code node} and tells it, unless it was told already and has not taken the queue yet. */
+    void publish(Publish p, ActorRef<Command> node) {
+      publishes.add(p);
+      // The actor clears the flag before it takes the queue, so a publish queued after its
+      // last look finds the flag clear and tells it again.
+      if (!publishesTold.get() && !publishesTold.getAndSet(true)) {
+        node.tell(PublishesQueued.INSTANCE);
+      }
+      if (stopped) {
+        failQueued();
+      }
+    }
+
+    void failQueued() {
+      IllegalStateException stopped = new IllegalStateException("the node's pub/sub stopped");
+      for (Publish p; (p = publishes.poll()) != null; ) {
+        p.reply(stopped);
+      }
+    }
+  }
+
+  /** There are publishes in {@link Shared#publishes}. Local only. */
+  static final class PublishesQueued implements Command {
+    static final PublishesQueued INSTANCE = new PublishesQueued();
+
+    private PublishesQueued() {}
   }
 
   private final ReplicatorMessageAdapter<Command, ORMultiMap<String, String>> replicator;
@@ -525,6 +598,9 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   private EventSchema[] localSchemas = new EventSchema[0];
   private final AtomicReference<Prematch> prematch;
   private final Map<String, AtomicInteger> unread;
+  private final Shared shared;
+  /** Queued publishes taken per PublishesQueued message; the rest with the next one. */
+  private static final int PUBLISHES_PER_MESSAGE = 4096;
 
   private static final class Local {
     final EventSchema schema;
@@ -554,6 +630,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     super(ctx);
     this.prematch = shared.prematch;
     this.unread = shared.unread;
+    this.shared = shared;
     this.replicator = replicator;
     this.replicatorRef = DistributedData.get(ctx.getSystem()).replicator();
     @SuppressWarnings("unchecked")
@@ -592,6 +669,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
           return this;
         })
         .onMessage(Publish.class, this::onPublish)
+        .onMessage(PublishesQueued.class, q -> onPublishesQueued())
         .onMessage(IndexRead.class, this::onIndexRead)
         .onMessage(Deliver.class, this::onDeliver)
         .onMessage(DeliverBatch.class, this::onDeliverBatch)
@@ -666,15 +744,50 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     return this;
   }
 
+  /**
+   * Takes the queued publishes (at most a batch of them, then tells itself to take the rest, so
+   * other messages are not held up) and reads the index once for all of them.
+   */
+  private Behavior<Command> onPublishesQueued() {
+    shared.publishesTold.set(false);
+    int taken = 0;
+    for (Publish p; taken < PUBLISHES_PER_MESSAGE && (p = shared.publishes.poll()) != null; taken++) {
+      try {
+        accept(p);
+      } catch (RuntimeException e) {
+        getContext().getLog().warn("could not publish an event: {}", e.toString());
+      }
+    }
+    if (taken == PUBLISHES_PER_MESSAGE && !shared.publishes.isEmpty() && !shared.publishesTold.getAndSet(true)) {
+      getContext().getSelf().tell(PublishesQueued.INSTANCE);
+    }
+    if (reading == null && !waiting.isEmpty()) {
+      readIndex();
+    }
+    return this;
+  }
+
   private Behavior<Command> onPublish(Publish p) {
-    EventSchema.Event parsed;
+    accept(p);
+    if (reading == null) {
+      readIndex();
+    }
+    return this;
+  }
+
+  /**
+   * Serves the local subscriptions and queues the event for routing with the next index read.
+   * A failure is the caller's (its future fails) and is thrown on.
+   */
+  private void accept(Publish p) {
+    Pending pending;
     try {
-      parsed = p.parsed != null ? p.parsed : EventSchema.Event.parse(p.event);
+      pending = new Pending(p);
       // Local subscriptions first, in place: the publishing node is a subscriber like any other.
       if (p.rawDigest != null ? seen.add(p.rawDigest) : seen.add(p.digest)) {
         boolean[] pre = p.prematch != null && p.prematch.local == localSchemas ? p.localMatches : null;
         for (int i = 0; i < localArray.length; i++) {
-          if (pre != null ? pre[i] : localArray[i].schema.matches(parsed)) {
+          if (pre != null ? pre[i] : localArray[i].schema.matches(pending.parsed())) {
             offer(localArray[i], p.utf8 != null ? p.utf8 : p.event);
           }
         }
@@ -688,11 +801,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     // Remote routing needs the index as it is now. One local read serves every publish that
     // arrived before it was issued; publishes arriving meanwhile wait for the next read, so no
     // publish is routed with an index older than the publish itself.
-    waiting.add(new Pending(p, parsed));
-    if (reading == null) {
-      readIndex();
-    }
-    return this;
+    waiting.add(pending);
   }
 
   private void readIndex() {
@@ -759,7 +868,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       System.arraycopy(p.remoteMatches, 0, matches, 0, distinct.length);
     } else {
       for (int i = 0; i < distinct.length; i++) {
-        matches[i] = distinct[i] != null && distinct[i].matches(pending.parsed);
+        matches[i] = distinct[i] != null && distinct[i].matches(pending.parsed());
       }
     }
     for (int r = 0; r < t.routes.length; r++) {
@@ -775,7 +884,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       }
       if (count > 0) {
         if (out[r] == null) {
-          out[r] = new BatchBuilder(route, batchBytes);
+          out[r] = new BatchBuilder(route, batchBytes, metrics);
         }
         out[r].add(pending, scratch, count);
       }
@@ -877,6 +986,8 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       reading.forEach(p -> p.publish.reply(stopped));
     }
     waiting.forEach(p -> p.publish.reply(stopped));
+    shared.stopped = true;
+    shared.failQueued();
     return this;
   }
 

@@ -6,6 +6,7 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import akka.util.ByteString;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peernode.protocol.userapi.CanonicalJson;
 import io.prometheus.client.Counter;
@@ -124,6 +125,17 @@ public final class Subscription extends AbstractBehavior<Subscription.Command> {
         } catch (IllegalArgumentException e) {
           // Only a broken peer could queue text that is not JSON; skip it, keep the rest.
         }
+      }
+      return out;
+    }
+
+    /** The events as their canonical JSON text in UTF-8, not parsed (the arrays are not copied: nothing writes to them). */
+    public List<ByteString> bytes() {
+      List<ByteString> out = new ArrayList<>(events.length);
+      for (Object event : events) {
+        out.add(event instanceof byte[]
+            ? ByteString.fromArrayUnsafe((byte[]) event)
+            : ByteString.fromString((String) event, java.nio.charset.StandardCharsets.UTF_8));
       }
       return out;
     }

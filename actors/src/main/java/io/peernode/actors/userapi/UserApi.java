@@ -205,13 +205,9 @@ public final class UserApi {
         throw UserApiException.badParam("event", "is " + utf8.length + " bytes of JSON, over the limit of " + settings.maxMessageBytes);
       }
       byte[] rawDigest = EventDigest.sha256(utf8);
-      String digest = io.peernode.protocol.Hex.encode(rawDigest);
-      EventSchema.Event parsed = EventSchema.Event.of(event);
       if (shutdown.getShutdownReason().isPresent()) {
         throw UserApiException.unavailable("the node is shutting down", null);
       }
-      CompletableFuture<Void> done = new CompletableFuture<>();
-      PubSubNode.Publish publish = new PubSubNode.Publish(null, utf8, digest, rawDigest, parsed, shared.prematch.get(), done);
       long size = utf8.length;
       long queued = publishBytesInFlight.addAndGet(size);
       if (queued > settings.maxPublishBytesInFlight && queued != size) {
@@ -220,16 +216,11 @@ public final class UserApi {
         throw UserApiException.unavailable("the node is busy: " + (queued - size)
             + " bytes of events are still being routed (max-publish-bytes-in-flight); retry later", null);
       }
-      // Released before the caller's own continuations run, so a caller that publishes again
-      // from its callback finds the room.
-      CompletableFuture<Void> result = done.handle((v, t) -> {
-        publishBytesInFlight.addAndGet(-size);
-        if (t == null) {
-          return null;
-        }
-        throw UserApiException.unavailable("the node could not publish: " + t.getMessage(), t);
-      });
-      pubsub.tell(publish);
+      // The digest's hex text is made only where it is needed (for a peer that wants text).
+      CompletableFuture<Void> result = new CompletableFuture<>();
+      PubSubNode.Publish publish = new PubSubNode.Publish(null, utf8, null, rawDigest, EventSchema.Event.of(event),
+          shared.prematch.get(), result, publishBytesInFlight);
+      shared.publish(publish, pubsub);
       return result;
     } catch (UserApiException e) {
       return CompletableFuture.failedFuture(e);
@@ -299,6 +290,22 @@ public final class UserApi {
    * Completes when the subscription is dropped; fails with NOT_FOUND when there is none.
    */
   public Source<List<JsonNode>, NotUsed> eventSource(JsonNode schema) {
+    return attach(schema, Subscription.Batch::parse);
+  }
+
+  /**
+   * {@link #eventSource}, with each event as its canonical JSON text in UTF-8 (keys sorted, no
+   * whitespace: the bytes that crossed the cluster), not parsed: for consumers that read events
+   * with a parser of their own, or only pass them on. The same guarantees and the same queue
+   * (the two share the one stream a subscription has). The bytes are shared with any other
+   * subscription of this node that the event matched; a ByteString does not let them change.
+   */
+  public Source<List<ByteString>, NotUsed> eventBytesSource(JsonNode schema) {
+    return attach(schema, Subscription.Batch::bytes);
+  }
+
+  /** The subscription's stream, its batches given to the consumer as {@code convert} makes them (on the stream, not the actor). */
+  private <T> Source<T, NotUsed> attach(JsonNode schema, java.util.function.Function<Subscription.Batch, T> convert) {
     String key;
     try {
       key = schemaKey(schema);
@@ -312,11 +319,11 @@ public final class UserApi {
                 // not with the CompletionException a throwing stage would wrap it in.
                 .handle((found, failure) -> {
                   if (failure != null) {
-                    return Source.<List<JsonNode>>failed(failure instanceof CompletionException && failure.getCause() != null
+                    return Source.<T>failed(failure instanceof CompletionException && failure.getCause() != null
                         ? failure.getCause() : failure);
                   }
                   if (found.isEmpty()) {
-                    return Source.<List<JsonNode>>failed(UserApiException.notFound("no subscription for that schema on this node"));
+                    return Source.<T>failed(UserApiException.notFound("no subscription for that schema on this node"));
                   }
                   ActorRef<Subscription.Command> sub = found.get();
                   Object token = new Object();
@@ -329,7 +336,7 @@ public final class UserApi {
                         sub.tell(new Subscription.Attach(ref, token));
                         return NotUsed.notUsed();
                       })
-                      .<List<JsonNode>>map(d -> ((Subscription.Batch) d).parse());
+                      .<T>map(d -> convert.apply((Subscription.Batch) d));
                 }))
         .mapMaterializedValue(f -> NotUsed.notUsed());
   }

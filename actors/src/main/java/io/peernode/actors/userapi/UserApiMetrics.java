@@ -16,6 +16,9 @@ public final class UserApiMetrics {
   public final Counter delivered;
   /** Events that reached this node again and were dropped by digest. */
   public final Counter duplicates;
+  /** Events this node sent to other nodes' subscriptions, and the EventBatch messages that carried them. */
+  public final Counter eventsSent;
+  public final Counter batchesSent;
   /** Byte streams open on this node. */
   public final Gauge openStreams;
 
@@ -25,6 +28,10 @@ public final class UserApiMetrics {
     delivered = Counter.build("peer_userapi_events_delivered_total", "Events queued for subscriptions on this node.")
         .register(registry);
     duplicates = Counter.build("peer_userapi_events_duplicate_total", "Events dropped because their digest was seen recently.")
+        .register(registry);
+    eventsSent = Counter.build("peer_userapi_events_sent_total", "Events sent to other nodes (once per node with a matching subscription).")
+        .register(registry);
+    batchesSent = Counter.build("peer_userapi_event_batches_sent_total", "Cluster messages (EventBatch) that carried the events sent to other nodes.")
         .register(registry);
     openStreams = Gauge.build("peer_userapi_open_streams", "Byte streams open on this node.").register(registry);
   }

@@ -35,6 +35,31 @@ class PubSubEventSourceTest {
     return api.eventSource(SCHEMA).mapConcat(batch -> batch).take(n).runWith(Sink.seq(), node.system());
   }
 
+  /**
+   * Waits until {@code publisher} routes to every node of {@code others} (subscribe's WriteAll may
+   * precede full membership), then drains the probes: a last one, read on every node, comes after
+   * all earlier ones (one publisher's events arrive in order), so none is left to show up later.
+   */
+  static void routedAndDrained(UserApi publisher, List<UserApi> others) {
+    int[] probe = {0};
+    TestCluster.awaitCondition(Duration.ofSeconds(20), () -> {
+      await(publisher.publish(json("{\"probe\":" + probe[0]++ + ",\"i\":-1}")));
+      boolean all = true;
+      for (UserApi api : others) {
+        all &= !await(api.events(SCHEMA)).isEmpty();
+      }
+      return all;
+    }, "the publisher routes to the others");
+    JsonNode last = json("{\"probe\":\"last\",\"i\":-1}");
+    await(publisher.publish(last));
+    List<UserApi> all = new ArrayList<>(others);
+    all.add(publisher);
+    for (UserApi api : all) {
+      TestCluster.awaitCondition(Duration.ofSeconds(20),
+          () -> await(api.events(SCHEMA)).contains(last), "the last probe is read");
+    }
+  }
+
   @Test
   void everyStreamGetsEachMatchingEventOnceInPublishOrderIncludingThePublishersOwn() {
     TestCluster cluster = TestCluster.start(3);
@@ -45,20 +70,7 @@ class PubSubEventSourceTest {
       for (UserApi api : List.of(a, b, c)) {
         await(api.subscribe(SCHEMA));
       }
-      // Wait until A routes to B and C (subscribe's WriteAll may precede full membership).
-      int[] probe = {0};
-      TestCluster.awaitCondition(Duration.ofSeconds(20), () -> {
-        await(a.publish(json("{\"probe\":" + probe[0]++ + ",\"i\":-1}")));
-        return !await(b.events(SCHEMA)).isEmpty() && !await(c.events(SCHEMA)).isEmpty();
-      }, "A routes to B and C");
-      // Drain the probes: a last one, read on every node, comes after all earlier ones (one
-      // publisher's events arrive in order), so none is left to show up in the streams.
-      JsonNode last = json("{\"probe\":\"last\",\"i\":-1}");
-      await(a.publish(last));
-      for (UserApi api : List.of(a, b, c)) {
-        TestCluster.awaitCondition(Duration.ofSeconds(20),
-            () -> await(api.events(SCHEMA)).contains(last), "the last probe is read");
-      }
+      routedAndDrained(a, List.of(b, c));
 
       int n = 3000;
       CompletionStage<List<JsonNode>> onA = first(a, cluster.node(0), n + 1);
@@ -81,6 +93,36 @@ class PubSubEventSourceTest {
       assertEquals(expected, await(onA, max), "the publishing node's own stream");
       assertEquals(expected, await(onB, max));
       assertEquals(expected, await(onC, max));
+    } finally {
+      cluster.shutdown();
+    }
+  }
+
+  @Test
+  void theBytesStreamGivesEachEventAsItsCanonicalUtf8OnThePublishingNodeAndOnAnother() {
+    TestCluster cluster = TestCluster.start(2);
+    try {
+      UserApi a = Nodes.userApi(cluster.node(0));
+      UserApi b = Nodes.userApi(cluster.node(1));
+      for (UserApi api : List.of(a, b)) {
+        await(api.subscribe(SCHEMA));
+      }
+      routedAndDrained(a, List.of(b));
+      int n = 500;
+      CompletionStage<List<akka.util.ByteString>> onA = a.eventBytesSource(SCHEMA).mapConcat(batch -> batch).take(n)
+          .runWith(Sink.seq(), cluster.node(0).system());
+      CompletionStage<List<akka.util.ByteString>> onB = b.eventBytesSource(SCHEMA).mapConcat(batch -> batch).take(n)
+          .runWith(Sink.seq(), cluster.node(1).system());
+      List<akka.util.ByteString> expected = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        // Keys out of order and an escape: the bytes are the canonical text, not the input's.
+        JsonNode event = json("{\"z\":\"\\u00e9\\\"\",\"i\":" + i + ",\"a\":[1,{\"y\":2,\"x\":1}]}");
+        expected.add(akka.util.ByteString.fromString(CanonicalJson.of(event), java.nio.charset.StandardCharsets.UTF_8));
+        await(a.publish(event));
+      }
+      Duration max = Duration.ofSeconds(30);
+      assertEquals(expected, await(onA, max), "the publishing node's own stream");
+      assertEquals(expected, await(onB, max));
     } finally {
       cluster.shutdown();
     }

@@ -66,6 +66,18 @@ public final class CanonicalJson {
 
   private static final class Utf8Writer {
     private static final byte[] HEX = "0123456789ABCDEF".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] DIGIT_TENS = new byte[100];
+    private static final byte[] DIGIT_ONES = new byte[100];
+
+    static {
+      for (int i = 0; i < 100; i++) {
+        DIGIT_TENS[i] = (byte) ('0' + i / 10);
+        DIGIT_ONES[i] = (byte) ('0' + i % 10);
+      }
+    }
+
+    private static final java.lang.invoke.VarHandle LONGS =
+        java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     private byte[] buf = new byte[512];
     private int n;
 
@@ -95,13 +107,27 @@ public final class CanonicalJson {
     boolean write(JsonNode node) {
       switch (node.getNodeType()) {
         case OBJECT: {
-          String[] names = new String[node.size()];
-          Iterator<String> it = node.fieldNames();
+          // The fields as they are, when they are in order already (events are often built so);
+          // else sorted, and each value looked up by its name.
+          int size = node.size();
+          String[] names = new String[size];
+          JsonNode[] values = new JsonNode[size];
+          Iterator<java.util.Map.Entry<String, JsonNode>> it = node.fields();
           int count = 0;
+          boolean sorted = true;
           while (it.hasNext()) {
-            names[count++] = it.next();
+            java.util.Map.Entry<String, JsonNode> field = it.next();
+            names[count] = field.getKey();
+            values[count] = field.getValue();
+            sorted &= count == 0 || names[count - 1].compareTo(names[count]) < 0;
+            count++;
           }
-          java.util.Arrays.sort(names, 0, count);
+          if (!sorted) {
+            java.util.Arrays.sort(names, 0, count);
+            for (int i = 0; i < count; i++) {
+              values[i] = node.get(names[i]);
+            }
+          }
           put((byte) '{');
           for (int i = 0; i < count; i++) {
             if (i > 0) {
@@ -109,7 +135,7 @@ public final class CanonicalJson {
             }
             string(names[i]);
             put((byte) ':');
-            if (!write(node.get(names[i]))) {
+            if (!write(values[i])) {
               return false;
             }
           }
@@ -143,10 +169,10 @@ public final class CanonicalJson {
         case NUMBER:
           switch (node.numberType()) {
             case INT:
-              ascii(Integer.toString(node.intValue()));
+              integer(node.intValue());
               return true;
             case LONG:
-              ascii(Long.toString(node.longValue()));
+              integer(node.longValue());
               return true;
             case DOUBLE: {
               double d = node.doubleValue();
@@ -174,16 +200,70 @@ public final class CanonicalJson {
       ensure(u.length + 2);
       buf[n++] = '"';
       int start = 0;
-      for (int i = 0; i < u.length; i++) {
-        byte b = u[i];
-        if (b >= 0 && (b < 0x20 || b == '"' || b == '\\')) {
-          copy(u, start, i - start);
-          escape((char) b);
-          start = i + 1;
-        }
+      for (int i = nextEscape(u, 0); i < u.length; i = nextEscape(u, start)) {
+        copy(u, start, i - start);
+        escape((char) u[i]);
+        start = i + 1;
       }
       copy(u, start, u.length - start);
       put((byte) '"');
+    }
+
+    /** Decimal digits as Long.toString writes them, without the String, two at a time. */
+    private void integer(long v) {
+      if (v == Long.MIN_VALUE) {
+        ascii(Long.toString(v));
+        return;
+      }
+      ensure(20);
+      if (v < 0) {
+        buf[n++] = '-';
+        v = -v;
+      }
+      int digits = 1;
+      for (long p = 10; digits < 19 && v >= p; p *= 10) {
+        digits++;
+      }
+      int i = n + digits;
+      n = i;
+      while (v >= 100) {
+        int r = (int) (v % 100);
+        v /= 100;
+        buf[--i] = DIGIT_ONES[r];
+        buf[--i] = DIGIT_TENS[r];
+      }
+      int r = (int) v;
+      buf[--i] = DIGIT_ONES[r];
+      if (r >= 10) {
+        buf[--i] = DIGIT_TENS[r];
+      }
+    }
+
+    /**
+     * Index of the first byte at or after {@code from} that JSON must escape (a control character,
+     * quote or backslash; never part of a multi-byte UTF-8 sequence), or {@code u.length}. Eight
+     * bytes at a time: the tests below are exact for "some byte of the word is one of those".
+     */
+    static int nextEscape(byte[] u, int from) {
+      int i = from;
+      for (; i + 8 <= u.length; i += 8) {
+        long x = (long) LONGS.get(u, i);
+        long control = (x - 0x2020202020202020L) & ~x & 0x8080808080808080L; // a byte < 0x20 (high bit clear)
+        long q = x ^ 0x2222222222222222L;
+        long quote = (q - 0x0101010101010101L) & ~q & 0x8080808080808080L; // a byte == '"'
+        long b = x ^ 0x5C5C5C5C5C5C5C5CL;
+        long backslash = (b - 0x0101010101010101L) & ~b & 0x8080808080808080L; // a byte == '\\'
+        if ((control | quote | backslash) != 0) {
+          break;
+        }
+      }
+      for (; i < u.length; i++) {
+        byte c = u[i];
+        if (c >= 0 && (c < 0x20 || c == '"' || c == '\\')) {
+          return i;
+        }
+      }
+      return u.length;
     }
 
     private void copy(byte[] from, int at, int count) {

@@ -60,18 +60,22 @@ public final class DigestHistory {
     if (table[2 * slot] != 0 || table[2 * slot + 1] != 0) {
       return false;
     }
-    if (size == capacity) {
-      remove(ring[2 * oldest], ring[2 * oldest + 1]);
-      oldest = (oldest + 1) % capacity;
-      size--;
-      slot = find(hi, lo); // the removal may have moved entries
-    }
+    // Inserted before the oldest is removed (the table has room for one more than capacity):
+    // the slot just found stays right, so the key is looked up once. The table is large, and
+    // each lookup is likely a cache miss.
     table[2 * slot] = hi;
     table[2 * slot + 1] = lo;
-    int at = (oldest + size) % capacity;
-    ring[2 * at] = hi;
-    ring[2 * at + 1] = lo;
-    size++;
+    if (size == capacity) {
+      remove(ring[2 * oldest], ring[2 * oldest + 1]);
+      ring[2 * oldest] = hi; // the newest takes the oldest's place in the ring
+      ring[2 * oldest + 1] = lo;
+      oldest = (oldest + 1) % capacity;
+    } else {
+      int at = (oldest + size) % capacity;
+      ring[2 * at] = hi;
+      ring[2 * at + 1] = lo;
+      size++;
+    }
     return true;
   }
 

@@ -58,6 +58,46 @@ class CanonicalJsonUtf8Test {
   }
 
   @Test
+  void findsEveryEscapeWhereverItFallsInTheEightByteWordsScanned() {
+    String[] specials = {"\"", "\\", "\u0000", "\u001f", "\n", "\u007f", "\u00e9", "\u4e2d", "\uD83D\uDE00", "\uD83D"};
+    for (int length = 0; length <= 40; length++) {
+      same(F.textNode("a".repeat(length)));
+      for (int at = 0; at < length; at++) {
+        for (String special : specials) {
+          same(F.textNode("a".repeat(at) + special + "b".repeat(length - at)));
+          same(F.textNode(special + "c".repeat(at) + special + "d".repeat(length - at) + special));
+        }
+      }
+    }
+  }
+
+  @Test
+  void writesIntegersDigitByDigitAsLongToString() {
+    long[] edges = {0, 1, -1, 9, 10, -10, 99, 100, 999_999_999, 1_000_000_000, Integer.MAX_VALUE, Integer.MIN_VALUE,
+        Long.MAX_VALUE, Long.MIN_VALUE, Long.MIN_VALUE + 1, 999_999_999_999_999_999L, 1_000_000_000_000_000_000L};
+    for (long v : edges) {
+      same(F.numberNode(v));
+      if (v == (int) v) {
+        same(F.numberNode((int) v));
+      }
+    }
+    long p = 1;
+    for (int i = 0; i < 19; i++, p *= 10) {
+      for (long v : new long[] {p - 1, p, p + 1, -p, -(p - 1)}) {
+        same(F.numberNode(v));
+      }
+    }
+  }
+
+  @Test
+  void sortsFieldsGivenInAnyOrder() {
+    same(F.objectNode().put("b", 1).put("a", 2).put("c", 3));
+    same(F.objectNode().put("a", 1).put("c", 2).put("b", 3));
+    same(F.objectNode().put("a", 1).put("b", 2).put("c", 3));
+    same(F.objectNode().put("\u00e9", 1).put("z", 2).put("Z", 3).put("", 4));
+  }
+
+  @Test
   void randomTreesGiveTheSameBytes() {
     Random random = new Random(7);
     for (int i = 0; i < 3000; i++) {
