@@ -16,7 +16,6 @@ import akka.stream.stage.GraphStageLogic;
 import akka.util.ByteString;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 

@@ -38,14 +38,15 @@ import java.util.concurrent.Executor;
  */
 public final class StreamrApi {
 
+  /** The path of the data API's WebSocket. */
+  public static final String WEBSOCKET_PATH = "/api/v1/ws";
+
   private final StreamsSettings settings;
   private final JdbcEventStore events;
   private final MetadataStore metadata;
   private final MetadataAccess access;
   private final ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions;
   private final StreamrRoutes routes;
-  /** The path of the data API's WebSocket. */
-  public static final String WEBSOCKET_PATH = "/api/v1/ws";
 
   private StreamrApi(StreamsSettings settings, JdbcEventStore events, MetadataStore metadata,
       MetadataAccess access, ActorRef<ShardingEnvelope<StreamPartition.Command>> partitions,
