@@ -168,13 +168,18 @@ public final class StreamrRequests {
       return null;
     }
     if (type == null || stream == null || stream.isEmpty() || msg == null) return null;
-    if ((long) msg.length() * 3 > maxMessageBytes
-        && msg.getBytes(StandardCharsets.UTF_8).length > maxMessageBytes) {
-      return null;
-    }
+    if (bytesOverLimit(msg) >= 0) return null;
     return new StreamrRequest.Publish(stream,
         authKey == null || authKey.isEmpty() ? Optional.empty() : Optional.of(authKey), msg, ts,
         pkey);
+  }
+
+  /** The UTF-8 length of {@code msg} when it is over the limit, else -1. */
+  private int bytesOverLimit(String msg) {
+    // Cheap bound first: a UTF-8 char is at most 3 bytes per UTF-16 unit.
+    if ((long) msg.length() * 3 <= maxMessageBytes) return -1;
+    int bytes = msg.getBytes(StandardCharsets.UTF_8).length;
+    return bytes > maxMessageBytes ? bytes : -1;
   }
 
   private StreamrRequest.Publish publish(JsonNode root) throws Bad {
@@ -189,13 +194,10 @@ public final class StreamrRequests {
               + msg.getNodeType().name().toLowerCase());
     }
     String content = msg.textValue();
-    // Cheap bound first: a UTF-8 char is at most 3 bytes per UTF-16 unit.
-    if ((long) content.length() * 3 > maxMessageBytes) {
-      int bytes = content.getBytes(StandardCharsets.UTF_8).length;
-      if (bytes > maxMessageBytes) {
-        throw new Bad(
-            "field 'msg' is " + bytes + " bytes, more than the limit of " + maxMessageBytes);
-      }
+    int bytes = bytesOverLimit(content);
+    if (bytes >= 0) {
+      throw new Bad(
+          "field 'msg' is " + bytes + " bytes, more than the limit of " + maxMessageBytes);
     }
     OptionalLong ts = OptionalLong.empty();
     JsonNode tsNode = root.get("ts");
