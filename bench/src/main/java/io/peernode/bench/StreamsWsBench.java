@@ -44,7 +44,11 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  * flight (published but not yet delivered to every subscriber), so no system is overrun and
  * all are measured the same way. Each event carries its sequence number and the publisher's
  * {@link System#nanoTime()} (publisher and subscribers share this JVM), so every delivery
- * yields a publish→deliver latency. Prints one {@code RESULT} line.
+ * yields a publish→deliver latency. After the warm-up, {@code ROUNDS} measured rounds of
+ * {@code COUNT} events each, one {@code RESULT} line per round: the first shows a JVM that
+ * has just started (its JIT still compiling the hot paths), the later ones the steady state.
+ * With {@code SERVER_PID} set, each line also gives the CPU seconds that process used in the
+ * round (from {@code /proc}), so the warm-up's and the JIT's CPU are not counted in it.
  *
  * <pre>
  * java -cp peer-bench.jar io.peernode.bench.StreamsWsBench node      HTTP_PORT ADMIN_KEY LABEL
@@ -52,7 +56,7 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  * java -cp peer-bench.jar io.peernode.bench.StreamsWsBench mosquitto MQTT_PORT LABEL
  * </pre>
  * Environment: COUNT (200000), WINDOW (1000: at most the node's per-connection outgoing buffer,
- * peer.streams.connection.outgoing-buffer, which disconnects a subscriber that lags more), SUBS (10), SIZE (200), WARMUP (20000).
+ * peer.streams.connection.outgoing-buffer, which disconnects a subscriber that lags more), SUBS (10), SIZE (200), WARMUP (20000), ROUNDS (2), SERVER_PID.
  */
 public final class StreamsWsBench {
 
@@ -61,6 +65,8 @@ public final class StreamsWsBench {
   static final int SUBS = intEnv("SUBS", 10);
   static final int SIZE = intEnv("SIZE", 200);
   static final int WARMUP = intEnv("WARMUP", 20_000);
+  static final int ROUNDS = intEnv("ROUNDS", 2);
+  static final int SERVER_PID = intEnv("SERVER_PID", 0);
   static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   static int intEnv(String name, int dflt) {
@@ -159,7 +165,7 @@ public final class StreamsWsBench {
     void publish(String event) throws Exception;
   }
 
-  /** Runs a warm-up round then the measured round; prints the RESULT line. */
+  /** Runs a warm-up round then the measured rounds; prints a RESULT line for each. */
   static void run(String system, Publisher publisher, Round[] current) throws Exception {
     if (WARMUP > 0) {
       Round warm = new Round(0, WARMUP);
@@ -169,13 +175,24 @@ public final class StreamsWsBench {
       System.err.printf("%s warm-up: %d/%d complete%n", system, warm.complete.get(), WARMUP);
       Thread.sleep(500);
     }
-    Round r = new Round(WARMUP, COUNT);
+    for (int round = 1; round <= ROUNDS; round++) {
+      measure(system, round, publisher, current);
+    }
+  }
+
+  private static void measure(String system, int round, Publisher publisher, Round[] current)
+      throws Exception {
+    Round r = new Round(WARMUP + (round - 1) * COUNT, COUNT);
     current[0] = r;
+    double cpu0 = serverCpuSeconds();
+    double own0 = cpuSeconds("self");
     long t0 = System.nanoTime();
     publishAll(r, publisher);
     long published = System.nanoTime();
     r.await();
     long end = r.done() ? r.lastCompleteNanos : System.nanoTime();
+    double cpu = serverCpuSeconds() - cpu0;
+    double own = cpuSeconds("self") - own0;
     Histogram all = new Histogram(TimeUnit.MINUTES.toNanos(5), 3);
     long received = 0;
     for (int i = 0; i < SUBS; i++) {
@@ -185,13 +202,32 @@ public final class StreamsWsBench {
     double secs = (end - t0) / 1e9;
     long ok = r.complete.get();
     System.out.printf(Locale.ROOT,
-        "RESULT system=%s events=%d subs=%d size=%d window=%d complete=%d rejected=%d "
+        "RESULT system=%s round=%d events=%d subs=%d size=%d window=%d complete=%d rejected=%d "
             + "missing_deliveries=%d seconds=%.3f publish_seconds=%.3f rate=%.0f "
-            + "deliveries_per_s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f%n",
-        system, COUNT, SUBS, SIZE, WINDOW, ok, r.rejected.get(),
+            + "deliveries_per_s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f server_cpu_s=%.2f client_cpu_s=%.2f%n",
+        system, round, COUNT, SUBS, SIZE, WINDOW, ok, r.rejected.get(),
         (long) (COUNT - r.rejected.get()) * SUBS - received, secs, (published - t0) / 1e9,
         ok / secs, received / secs, all.getValueAtPercentile(50) / 1e6,
-        all.getValueAtPercentile(99) / 1e6, all.getMaxValue() / 1e6);
+        all.getValueAtPercentile(99) / 1e6, all.getMaxValue() / 1e6, SERVER_PID > 0 ? cpu : -1, own);
+    Thread.sleep(500);
+  }
+
+  /** User + system CPU seconds of the SERVER_PID process so far; 0 without one. */
+  static double serverCpuSeconds() {
+    return SERVER_PID <= 0 ? 0 : cpuSeconds(Integer.toString(SERVER_PID));
+  }
+
+  /** User + system CPU seconds of process {@code pid} ("self": this one) so far; 0 if unknown. */
+  static double cpuSeconds(String pid) {
+    try {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+      // fields after the command name, which is in parentheses and may hold spaces
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+      return ticks / (double) intEnv("CLK_TCK", 100); // the script passes getconf's
+    } catch (java.io.IOException | RuntimeException e) {
+      return 0;
+    }
   }
 
   static void publishAll(Round r, Publisher p) throws Exception {
