@@ -294,7 +294,8 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     }
     deps.partitions.tell(new ShardingEnvelope<>(
         StreamPartition.entityId(stream.id(), partition),
-        new StreamPartition.Publish(p.msg(), ts, stream.ttlSeconds(), publishReplies, true)));
+        new StreamPartition.Publish(p.msg(), ts, stream.ttlSeconds(), publishReplies, true,
+            p.msgJson())));
   }
 
   private Behavior<Command> onPublishAnswer(PublishAnswer a) {

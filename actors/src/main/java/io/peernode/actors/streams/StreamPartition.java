@@ -22,6 +22,7 @@ import akka.stream.StreamRefAttributes;
 import akka.stream.javadsl.Source;
 import akka.stream.javadsl.StreamRefs;
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import akka.cluster.sharding.typed.ShardingMessageExtractor;
 import io.peernode.actors.JsonSerializable;
@@ -65,6 +66,13 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
     public final int ttl;
     public final ActorRef<PublishReply> replyTo;
     public final boolean rejectionsOnly;
+    /**
+     * {@code content} as the publisher's JSON string literal, or null (see {@link
+     * StreamMessage}); local only: not serialized, so a publish that crosses to another node
+     * arrives without it and its broadcasts escape the content themselves.
+     */
+    @JsonIgnore
+    public final String contentJson;
 
     public Publish(String content, long timestamp, int ttl, ActorRef<PublishReply> replyTo) {
       this(content, timestamp, ttl, replyTo, false);
@@ -76,11 +84,17 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
         @JsonProperty("ttl") int ttl,
         @JsonProperty("replyTo") ActorRef<PublishReply> replyTo,
         @JsonProperty("rejectionsOnly") boolean rejectionsOnly) {
+      this(content, timestamp, ttl, replyTo, rejectionsOnly, null);
+    }
+
+    public Publish(String content, long timestamp, int ttl, ActorRef<PublishReply> replyTo,
+        boolean rejectionsOnly, String contentJson) {
       this.content = content;
       this.timestamp = timestamp;
       this.ttl = ttl;
       this.replyTo = replyTo;
       this.rejectionsOnly = rejectionsOnly;
+      this.contentJson = contentJson;
     }
   }
 
@@ -516,7 +530,7 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
       Publish p = waiting.poll();
       batch.add(p);
       events.add(new StreamMessage(streamId, partition, p.timestamp, p.ttl, offset,
-          offset == 0 ? null : offset - 1, p.content));
+          offset == 0 ? null : offset - 1, p.content, p.contentJson));
       offset++;
     }
     writing = true;

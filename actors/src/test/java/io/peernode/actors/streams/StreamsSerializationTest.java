@@ -83,6 +83,10 @@ class StreamsSerializationTest {
     assertEquals(false, p.rejectionsOnly);
     assertEquals(true,
         roundTrip(new StreamPartition.Publish("{}", 12L, 60, probe.ref(), true)).rejectionsOnly);
+    StreamPartition.Publish withLiteral =
+        roundTrip(new StreamPartition.Publish("{}", 12L, 60, probe.ref(), true, "\"{}\""));
+    assertEquals("{}", withLiteral.content);
+    assertEquals(null, withLiteral.contentJson, "the literal stays on the node that read it");
     assertEquals(42L, roundTrip(new StreamPartition.Published(42)).offset);
     assertEquals("busy", roundTrip(new StreamPartition.PublishRejected("busy")).error);
   }

@@ -25,6 +25,8 @@ public final class StreamMessage {
   private final long offset;
   private final Long previousOffset;
   private final String content;
+  /** {@link #content} as a JSON string literal, when known; not sent across the cluster. */
+  private final String contentJson;
   /**
    * The broadcast frame of this event, encoded on first use by {@link ServerMessages#broadcast}
    * and then shared by every subscriber on this node that the same instance reaches (pub/sub
@@ -49,6 +51,16 @@ public final class StreamMessage {
       @JsonProperty("offset") long offset,
       @JsonProperty("previousOffset") Long previousOffset,
       @JsonProperty("content") String content) {
+    this(streamId, partition, timestamp, ttl, offset, previousOffset, content, null);
+  }
+
+  /**
+   * @param contentJson {@code content} as the JSON string literal the publisher sent (quotes
+   *     and escapes included, e.g. {@link StreamrRequest.Publish#msgJson}), or null. Trusted:
+   *     it must be a valid literal of exactly {@code content}; broadcasts embed it as is.
+   */
+  public StreamMessage(String streamId, int partition, long timestamp, int ttl, long offset,
+      Long previousOffset, String content, String contentJson) {
     this.streamId = Objects.requireNonNull(streamId, "streamId");
     this.partition = partition;
     this.timestamp = timestamp;
@@ -56,6 +68,7 @@ public final class StreamMessage {
     this.offset = offset;
     this.previousOffset = previousOffset;
     this.content = Objects.requireNonNull(content, "content");
+    this.contentJson = contentJson;
   }
 
   @JsonProperty("streamId")
@@ -92,6 +105,11 @@ public final class StreamMessage {
   @JsonProperty("content")
   public String content() {
     return content;
+  }
+
+  /** {@link #content} as a JSON string literal, or null when not known. */
+  String contentJson() {
+    return contentJson;
   }
 
   String cachedBroadcastFrame() {

@@ -18,10 +18,26 @@ public sealed interface StreamrRequest {
   /** The key sent as {@code authKey}; empty for anonymous requests. */
   Optional<String> authKey();
 
-  /** {@code {"type":"publish","stream","authKey","msg","ts"?,"pkey"?}}. */
-  record Publish(
-      String stream, Optional<String> authKey, String msg, OptionalLong ts, Optional<String> pkey)
-      implements StreamrRequest {
+  /**
+   * {@code {"type":"publish","stream","authKey","msg","ts"?,"pkey"?}}.
+   *
+   * @param msgJson {@code msg} as it stood in the request: its JSON string literal, quotes
+   *     and escapes included; null when the request was not read by the fast path. Lets the
+   *     node put the event's content into broadcasts without escaping it again.
+   */
+  record Publish(String stream, Optional<String> authKey, String msg, OptionalLong ts,
+      Optional<String> pkey, String msgJson) implements StreamrRequest {
+
+    public Publish(String stream, Optional<String> authKey, String msg, OptionalLong ts,
+        Optional<String> pkey) {
+      this(stream, authKey, msg, ts, pkey, null);
+    }
+
+    /** The same request without {@link #msgJson}. */
+    public Publish withoutMsgJson() {
+      return msgJson == null ? this : new Publish(stream, authKey, msg, ts, pkey);
+    }
+
     @Override
     public String type() {
       return "publish";

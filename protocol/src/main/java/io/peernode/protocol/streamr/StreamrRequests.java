@@ -108,6 +108,7 @@ public final class StreamrRequests {
     String type = null;
     String stream = null;
     String msg = null;
+    String msgJson = null;
     String authKey = null;
     OptionalLong ts = OptionalLong.empty();
     Optional<String> pkey = Optional.empty();
@@ -128,7 +129,9 @@ public final class StreamrRequests {
             break;
           case "msg":
             if (v != JsonToken.VALUE_STRING) return null;
+            long start = p.getTokenLocation().getCharOffset();
             msg = p.getText();
+            msgJson = literal(text, start, p.getCurrentLocation().getCharOffset());
             break;
           case "authKey":
             if (v == JsonToken.VALUE_NULL) {
@@ -171,7 +174,20 @@ public final class StreamrRequests {
     if (bytesOverLimit(msg) >= 0) return null;
     return new StreamrRequest.Publish(stream,
         authKey == null || authKey.isEmpty() ? Optional.empty() : Optional.of(authKey), msg, ts,
-        pkey);
+        pkey, msgJson);
+  }
+
+  /**
+   * The string literal that the parser just read, from its opening quote at {@code start} to
+   * its closing one before {@code end}; null if the offsets do not frame one (the parser
+   * validated what is between: escapes and control characters).
+   */
+  private static String literal(String text, long start, long end) {
+    if (start < 0 || end > text.length() || end - start < 2
+        || text.charAt((int) start) != '"' || text.charAt((int) end - 1) != '"') {
+      return null;
+    }
+    return text.substring((int) start, (int) end);
   }
 
   /** The UTF-8 length of {@code msg} when it is over the limit, else -1. */

@@ -2,6 +2,8 @@ package io.peernode.protocol.streamr;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class ServerMessagesTest {
@@ -44,5 +46,32 @@ class ServerMessagesTest {
         ServerMessages.error("missing field 'stream'", "publish"));
     assertEquals("[0,7,\"\",{\"error\":\"bad \\\"x\\\"\",\"request\":null}]",
         ServerMessages.error("bad \"x\"", null));
+  }
+
+  @Test
+  void broadcastIsWhatAGeneratorWrites() {
+    String[] contents = {"", "{}", "{\"a\":\"b\\\\c\"}", "\u0000\u001f\u007f\t\r\n\b\f",
+        "\u00e9\u4e2d\ud83d\ude00", "\ud800 lone", "</script>\u2028\u2029", "\"".repeat(50)};
+    String[] streams = {"s1", "0xabc/sensors", "we\"ird\\\u0001"};
+    Random random = new Random(7);
+    for (String content : contents) {
+      for (String stream : streams) {
+        long offset = random.nextInt(3) == 0 ? 0 : Math.abs(random.nextLong());
+        StreamMessage m = new StreamMessage(stream, random.nextInt(100), Math.abs(random.nextLong()),
+            random.nextInt(Integer.MAX_VALUE), offset, offset == 0 ? null : offset - 1, content);
+        assertEquals(ServerMessages.broadcastByGenerator(m), ServerMessages.broadcastFrame(m));
+      }
+    }
+  }
+
+  @Test
+  void broadcastEmbedsThePublishersLiteral() throws Exception {
+    String literal = "\"{\\\"a\\\":\\u0041\\/ \u00e9\"";
+    String content = new ObjectMapper().readValue(literal, String.class);
+    StreamMessage m = new StreamMessage("s1", 0, 5L, 60, 3, 2L, content, literal);
+    assertEquals("[0,0,\"\",[28,\"s1\",0,5,60,3,2,27," + literal + "]]", ServerMessages.broadcast(m));
+    ObjectMapper json = new ObjectMapper();
+    assertEquals(json.readTree(ServerMessages.broadcastByGenerator(m)),
+        json.readTree(ServerMessages.broadcast(m)), "the same JSON as with the content escaped");
   }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peernode.protocol.streamr.StreamrRequest.ResendSpec;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -14,10 +16,34 @@ class StreamrRequestsTest {
 
   private final StreamrRequests parser = new StreamrRequests(1024);
 
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The request, a publish without its msgJson once that is checked to be msg's literal. */
   private StreamrRequest ok(String json) {
     StreamrRequests.Result r = parser.parse(json);
     assertInstanceOf(StreamrRequests.Result.Ok.class, r, () -> "expected Ok, got " + r);
-    return ((StreamrRequests.Result.Ok) r).request();
+    return withoutMsgJson(((StreamrRequests.Result.Ok) r).request(), json);
+  }
+
+  private static StreamrRequest withoutMsgJson(StreamrRequest r, String request) {
+    if (!(r instanceof StreamrRequest.Publish)) return r;
+    StreamrRequest.Publish p = (StreamrRequest.Publish) r;
+    if (p.msgJson() != null) {
+      try {
+        assertEquals(p.msg(), JSON.readValue(p.msgJson(), String.class), request);
+      } catch (JsonProcessingException e) {
+        throw new AssertionError("msgJson is not a JSON string: " + p.msgJson(), e);
+      }
+      assertTrue(request.contains(p.msgJson()), request);
+    }
+    return p.withoutMsgJson();
+  }
+
+  private static StreamrRequests.Result withoutMsgJson(StreamrRequests.Result r, String request) {
+    return r instanceof StreamrRequests.Result.Ok
+        ? new StreamrRequests.Result.Ok(
+            withoutMsgJson(((StreamrRequests.Result.Ok) r).request(), request))
+        : r;
   }
 
   private StreamrRequests.Result.Invalid bad(String json) {
@@ -52,9 +78,31 @@ class StreamrRequestsTest {
         "[\"publish\"]",
         "{\"type\":\"subscribe\",\"stream\":\"s1\"}",
     };
+    int literals = 0;
     for (String request : requests) {
-      assertEquals(parser.parseTree(request), parser.parse(request), request);
+      StreamrRequests.Result fast = parser.parse(request);
+      if (fast instanceof StreamrRequests.Result.Ok
+          && ((StreamrRequests.Result.Ok) fast).request() instanceof StreamrRequest.Publish
+          && ((StreamrRequest.Publish) ((StreamrRequests.Result.Ok) fast).request()).msgJson()
+              != null) {
+        literals++;
+      }
+      assertEquals(parser.parseTree(request), withoutMsgJson(fast, request), request);
     }
+    assertEquals(6, literals, "publishes read by the fast path, each with msg's literal");
+  }
+
+  @Test
+  void msgJsonIsTheLiteralAsSent() {
+    String literal = "\"{\\\"a\\\":\\u0041\\/\\ud83d\\ude00 \u00e9\\\\\"";
+    StreamrRequest.Publish p = (StreamrRequest.Publish) ((StreamrRequests.Result.Ok) parser.parse(
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\": " + literal + " ,\"ts\":1}")).request();
+    assertEquals(literal, p.msgJson());
+    assertEquals("{\"a\":A/\ud83d\ude00 \u00e9\\", p.msg());
+    StreamrRequest.Publish tree = (StreamrRequest.Publish) ((StreamrRequests.Result.Ok)
+        parser.parseTree("{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":" + literal + "}"))
+        .request();
+    assertNull(tree.msgJson(), "the tree path does not keep the literal");
   }
 
   @Test
