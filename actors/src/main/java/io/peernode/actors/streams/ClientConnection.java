@@ -20,6 +20,7 @@ import io.peernode.protocol.streamr.StreamMessage;
 import io.peernode.protocol.streamr.StreamrRequest;
 import io.peernode.protocol.streamr.StreamrRequest.ResendSpec;
 import io.peernode.protocol.streamr.StreamrRequests;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,10 +67,13 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
   private static final class Checked implements Command {
     final StreamrRequest request;
     final Decision decision;
+    /** Characters of the request's frame (its place in the stage's read-ahead window). */
+    final int chars;
 
-    Checked(StreamrRequest request, Decision decision) {
+    Checked(StreamrRequest request, Decision decision, int chars) {
       this.request = request;
       this.decision = decision;
+      this.chars = chars;
     }
   }
 
@@ -147,8 +151,13 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
   /** Entity id (stream#partition) to subscription. */
   private final Map<String, ActorRef<ClientSubscription.Command>> subscriptions = new HashMap<>();
   private int runningResends;
-  /** The frame being handled waits to be handed on before the next one is read. */
+  /**
+   * A request waits for its permission check: frames read ahead meanwhile wait in {@link
+   * #held}, so that requests are handled in the order they came. Made on first use; holds at
+   * most peer.streams.connection.read-ahead frames (the stage reads no more ahead).
+   */
   private boolean readPending;
+  private ArrayDeque<Frame> held;
   private boolean closing;
 
   private ClientConnection(ActorContext<Command> ctx, Deps deps, ConnectionStage.Link link) {
@@ -175,7 +184,10 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
 
   private Behavior<Command> onCommand(Command c) {
     if (c instanceof Frame) return onFrame((Frame) c);
-    if (c instanceof Checked) return onChecked((Checked) c);
+    if (c instanceof Checked) {
+      onChecked((Checked) c);
+      return handleHeld();
+    }
     if (c instanceof PublishAnswer) return onPublishAnswer((PublishAnswer) c);
     if (c instanceof ResendAnswer) return onResendAnswer((ResendAnswer) c);
     if (c == ResendDone.INSTANCE) {
@@ -188,6 +200,23 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
   }
 
   private Behavior<Command> onFrame(Frame f) {
+    if (readPending) {
+      if (held == null) held = new ArrayDeque<>();
+      held.add(f);
+      return this;
+    }
+    return handleFrame(f);
+  }
+
+  /** Frames read ahead while a check was outstanding, in order, until one waits again. */
+  private Behavior<Command> handleHeld() {
+    while (!readPending && held != null && !held.isEmpty()) {
+      handleFrame(held.poll());
+    }
+    return this;
+  }
+
+  private Behavior<Command> handleFrame(Frame f) {
     if (FRAME_TOO_LARGE.equals(f.text)) {
       send(error("WebSocket frame larger than the limit (about twice "
           + deps.settings.maxMessageBytes + " bytes, peer.streams.max-message-bytes); closing "
@@ -208,36 +237,37 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     if (parsed instanceof StreamrRequests.Result.Invalid) {
       StreamrRequests.Result.Invalid bad = (StreamrRequests.Result.Invalid) parsed;
       send(error(bad.error(), bad.requestType()));
-      link.readNext();
+      link.readNext(f.text.length());
       return this;
     }
     StreamrRequest request = ((StreamrRequests.Result.Ok) parsed).request();
     if (request instanceof StreamrRequest.Unsubscribe) {
       unsubscribe((StreamrRequest.Unsubscribe) request);
-      link.readNext();
+      link.readNext(f.text.length());
       return this;
     }
     if (request instanceof StreamrRequest.Resend
         && runningResends >= deps.settings.maxResendsPerConnection) {
       send(error("too many resends running on this connection (at most "
           + deps.settings.maxResendsPerConnection + "); wait for one to finish", "resend"));
-      link.readNext();
+      link.readNext(f.text.length());
       return this;
     }
-    // The next frame is read once this one is checked and handed on (see onChecked).
+    // Later frames wait until this one is checked and handed on (see onChecked).
     readPending = true;
+    int chars = f.text.length();
     Operation op = request instanceof StreamrRequest.Publish ? Operation.WRITE : Operation.READ;
     java.util.concurrent.CompletableFuture<Decision> check =
         deps.access.check(request.authKey(), request.stream(), op).toCompletableFuture();
     if (check.isDone() && !check.isCompletedExceptionally()) {
       // Answered from the cache: no need for a round through the mailbox.
-      return onChecked(new Checked(request, check.join()));
+      return onChecked(new Checked(request, check.join(), chars));
     }
     getContext().pipeToSelf(check,
         (decision, failure) -> new Checked(request, failure == null
             ? decision
             : new Decision.NotFound("stream " + request.stream()
-                + " could not be looked up: " + failure.getMessage())));
+                + " could not be looked up: " + failure.getMessage()), chars));
     return this;
   }
 
@@ -267,7 +297,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     } finally {
       if (readPending) {
         readPending = false;
-        link.readNext();
+        link.readNext(c.chars);
       }
     }
   }

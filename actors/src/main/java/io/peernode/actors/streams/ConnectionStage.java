@@ -31,8 +31,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * is mostly its stream's stages, and a node holds many idle connections. The graph is a
  * blueprint with no per-connection state, so one instance serves every connection.
  *
- * <p>Guarantees: one incoming message at a time reaches the actor, the next one only after the
- * actor asked for it ({@link Link#readNext}); outgoing messages are buffered up to {@code
+ * <p>Guarantees: incoming messages reach the actor in order, at most {@code
+ * peer.streams.connection.read-ahead} of them (and past the first, {@code read-ahead-chars} of
+ * text) before the actor has handled them ({@link Link#readNext}, once per message); outgoing messages are buffered up to {@code
  * peer.streams.connection.outgoing-buffer}, beyond which {@link Outgoing#offer} answers FULL
  * at once; a resend answer is pulled only as fast as the client reads; the end of either side
  * ends both.
@@ -41,8 +42,11 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
 
   /** What the connection's actor can do with its stream. Thread-safe; nothing blocks. */
   interface Link extends Outgoing {
-    /** The current incoming message is handled: read the next one. */
-    void readNext();
+    /**
+     * An incoming message of {@code chars} characters is handled (each once, in the order they
+     * came): its place in the read-ahead window is free.
+     */
+    void readNext(int chars);
 
     /** Sends a resend answer through the connection, as fast as the client reads it. */
     void resend(Source<String, NotUsed> answer);
@@ -55,7 +59,6 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
   }
 
   private static final Object WAKE_UP = new Object();
-  private static final Object READ_NEXT = new Object();
   private static final Object COMPLETE = new Object();
 
   /** Actor names of connections, unique in the JVM. */
@@ -93,9 +96,9 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
     private final AtomicBoolean waiting = new AtomicBoolean();
     private volatile boolean ended;
     /**
-     * What the actor asks of the stage: {@link #WAKE_UP}, {@link #READ_NEXT}, {@link #COMPLETE},
-     * a resend answer (a Source) or the Throwable to fail with. One callback for all, as each
-     * callback is heap that every idle connection holds.
+     * What the actor asks of the stage: {@link #WAKE_UP}, the characters of a handled message
+     * (an Integer), {@link #COMPLETE}, a resend answer (a Source) or the Throwable to fail
+     * with. One callback for all, as each callback is heap that every idle connection holds.
      */
     private AsyncCallback<Object> signal;
 
@@ -106,13 +109,20 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
     private int nextResend;
     /** Output ends once the queue is drained. */
     private boolean completing;
+    /** Messages told to the actor and not yet handled, and their characters. */
+    private int inFlight;
+    private long inFlightChars;
 
     Logic() {
       super(shape);
       setHandler(in, new AbstractInHandler() {
         @Override
         public void onPush() {
-          connection.tell(new ClientConnection.Frame(grab(in)));
+          String text = grab(in);
+          connection.tell(new ClientConnection.Frame(text));
+          inFlight++;
+          inFlightChars += text.length();
+          readAhead();
         }
 
         @Override
@@ -162,8 +172,8 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
     }
 
     @Override
-    public void readNext() {
-      signal.invoke(READ_NEXT);
+    public void readNext(int chars) {
+      signal.invoke(chars);
     }
 
     @Override
@@ -189,8 +199,10 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
     private void onSignal(Object s) {
       if (s == WAKE_UP) {
         if (isAvailable(out)) emitNext();
-      } else if (s == READ_NEXT) {
-        if (!isClosed(in) && !hasBeenPulled(in)) pull(in);
+      } else if (s instanceof Integer) {
+        inFlight--;
+        inFlightChars -= (Integer) s;
+        readAhead();
       } else if (s == COMPLETE) {
         if (completing) return;
         completing = true;
@@ -204,6 +216,15 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
         failStage((Throwable) s);
       } else {
         runResend((Source<String, NotUsed>) s);
+      }
+    }
+
+    /** Reads the next incoming message if the read-ahead window has room for it. */
+    private void readAhead() {
+      if (isClosed(in) || hasBeenPulled(in)) return;
+      if (inFlight == 0 || (inFlight < deps.settings.readAhead
+          && inFlightChars < deps.settings.readAheadChars)) {
+        pull(in);
       }
     }
 

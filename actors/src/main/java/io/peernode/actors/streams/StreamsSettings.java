@@ -31,6 +31,8 @@ public final class StreamsSettings {
   public final Duration resendSubscriptionTimeout;
   public final int maxResendsPerConnection;
   public final int outgoingBuffer;
+  public final int readAhead;
+  public final long readAheadChars;
   public final int maxSubscriptions;
   public final Duration askTimeout;
   public final Duration subscriptionCatchUp;
@@ -69,6 +71,11 @@ public final class StreamsSettings {
     resendSubscriptionTimeout = c.getDuration("resend.subscription-timeout");
     maxResendsPerConnection = c.getInt("resend.max-per-connection");
     outgoingBuffer = c.getInt("connection.outgoing-buffer");
+    readAhead = c.getInt("connection.read-ahead");
+    readAheadChars = c.getBytes("connection.read-ahead-chars");
+    if (readAhead < 1) {
+      throw new IllegalArgumentException("peer.streams.connection.read-ahead must be at least 1");
+    }
     maxSubscriptions = c.getInt("connection.max-subscriptions");
     askTimeout = c.getDuration("connection.ask-timeout");
     subscriptionCatchUp = c.getDuration("connection.subscription-catch-up");

@@ -166,6 +166,28 @@ class ClientConnectionTest {
   }
 
   @Test
+  void requestsReadAheadAreHandledInOrderBehindACheckThatTakesTime() {
+    String s = newStream(1, false);
+    Client c = new Client(deps);
+    // Sent back to back: the stage reads them ahead while the first waits 300 ms for its check.
+    c.send("{\"type\":\"publish\",\"stream\":\"" + s + "\",\"authKey\":\"slow-reader\",\"msg\":\"{}\"}");
+    c.send("not json 1");
+    c.send("{\"type\":\"unsubscribe\",\"stream\":\"" + s + "\"}");
+    c.send("{\"type\":\"publish\",\"stream\":\"" + s + "\",\"authKey\":\"slow-reader\",\"msg\":\"{}\"}");
+    c.send("not json 2");
+    c.expectError("no write permission", "publish");
+    c.expectError("not valid JSON", null);
+    c.expectError("not subscribed", "unsubscribe");
+    c.expectError("no write permission", "publish");
+    JsonNode last = c.next();
+    assertTrue(last.get(3).get("error").asText().contains("not valid JSON"), last::toString);
+    // and it goes on reading
+    c.send(subscribe(s, 0, "reader"));
+    c.expectType(2);
+    assertTrue(store.all(s, 0).isEmpty(), "nothing stored");
+  }
+
+  @Test
   void subscribersGetEachPublishedEventAsABroadcastInOffsetOrder() {
     String s = newStream(1, true);
     Client sub = new Client(deps);

@@ -6,10 +6,12 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Permissions for behavior tests: key "writer" may read and write every stream, "reader" may
- * read every stream, anonymous requests may read public streams; other keys are unknown.
+ * read every stream, "slow-reader" too but its decisions come 300 ms late (a check that is not
+ * cached), anonymous requests may read public streams; other keys are unknown.
  */
 final class TestAccess implements StreamAccess {
 
@@ -35,6 +37,12 @@ final class TestAccess implements StreamAccess {
       ok = true;
     } else if (authKey.get().equals("reader")) {
       ok = operation == Operation.READ;
+    } else if (authKey.get().equals("slow-reader")) {
+      Decision d = operation == Operation.READ ? new Decision.Allowed(s)
+          : new Decision.Denied("no " + operation.name().toLowerCase()
+              + " permission on stream " + streamId);
+      return CompletableFuture.supplyAsync(() -> d,
+          CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS));
     } else {
       return done(new Decision.Denied("unknown key"));
     }
