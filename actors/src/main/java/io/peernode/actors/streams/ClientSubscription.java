@@ -10,6 +10,7 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.pubsub.Topic;
 import akka.cluster.sharding.typed.ShardingEnvelope;
 import akka.stream.javadsl.Sink;
+import akka.util.ByteString;
 import io.peernode.protocol.streamr.ServerMessages;
 import io.peernode.protocol.streamr.StreamMessage;
 import java.util.ArrayList;
@@ -279,11 +280,16 @@ public final class ClientSubscription extends AbstractBehavior<ClientSubscriptio
 
   private void deliver(StreamMessage m) {
     lastOffset = m.offset();
-    send(ServerMessages.broadcast(m));
+    // The bytes are the event's own, shared by all its subscribers here, and never modified.
+    offered(outgoing.offer(ByteString.fromArrayUnsafe(ServerMessages.broadcastUtf8(m))));
   }
 
   private void send(String text) {
-    if (outgoing.offer(text) == Outgoing.Offer.FULL) {
+    offered(outgoing.offer(text));
+  }
+
+  private void offered(Outgoing.Offer result) {
+    if (result == Outgoing.Offer.FULL) {
       connection.tell(ClientConnection.SlowConsumer.INSTANCE);
     }
   }

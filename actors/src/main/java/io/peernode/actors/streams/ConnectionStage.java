@@ -14,6 +14,7 @@ import akka.stream.stage.AbstractOutHandler;
 import akka.stream.stage.AsyncCallback;
 import akka.stream.stage.GraphStage;
 import akka.stream.stage.GraphStageLogic;
+import akka.util.ByteString;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -23,7 +24,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The stream side of one client connection, in one stage: the client's text messages in, the
- * server's messages out, and the connection's {@link ClientConnection} actor, which each
+ * server's messages out (each the UTF-8 of one text message), and the connection's {@link ClientConnection} actor, which each
  * materialization starts and which is told when the stream ends.
  *
  * <p>One stage instead of a composition of library stages (an actor sink, a source queue, a
@@ -38,7 +39,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * at once; a resend answer is pulled only as fast as the client reads; the end of either side
  * ends both.
  */
-final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
+final class ConnectionStage extends GraphStage<FlowShape<String, ByteString>> {
 
   /** What the connection's actor can do with its stream. Thread-safe; nothing blocks. */
   interface Link extends Outgoing {
@@ -65,8 +66,8 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
   private static final AtomicLong CONNECTIONS = new AtomicLong();
 
   private final Inlet<String> in = Inlet.create("ClientConnection.in");
-  private final Outlet<String> out = Outlet.create("ClientConnection.out");
-  private final FlowShape<String, String> shape = FlowShape.of(in, out);
+  private final Outlet<ByteString> out = Outlet.create("ClientConnection.out");
+  private final FlowShape<String, ByteString> shape = FlowShape.of(in, out);
   private final ActorSystem<?> system;
   private final ClientConnection.Deps deps;
 
@@ -76,7 +77,7 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
   }
 
   @Override
-  public FlowShape<String, String> shape() {
+  public FlowShape<String, ByteString> shape() {
     return shape;
   }
 
@@ -90,7 +91,7 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
 
   private final class Logic extends GraphStageLogic implements Link {
     // Written by any thread (the actor, its subscriptions), read by the stage.
-    private final ConcurrentLinkedQueue<String> queue = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<ByteString> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
     /** The stage found the queue empty with demand: the next offer must wake it. */
     private final AtomicBoolean waiting = new AtomicBoolean();
@@ -160,7 +161,7 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
     // ---- Link: any thread ---------------------------------------------------------------------
 
     @Override
-    public Offer offer(String text) {
+    public Offer offer(ByteString text) {
       if (ended) return Offer.CLOSED;
       if (queued.incrementAndGet() > deps.settings.outgoingBuffer) {
         queued.decrementAndGet();
@@ -230,7 +231,7 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
 
     /** Out has demand: the queue first (realtime and control messages), then resends. */
     private void emitNext() {
-      String text = queue.poll();
+      ByteString text = queue.poll();
       if (text == null) {
         // Tell offers to wake the stage, then look again: an offer that came in between
         // is seen here or wakes the stage (a spare wake-up finds out busy or the queue empty).
@@ -252,7 +253,7 @@ final class ConnectionStage extends GraphStage<FlowShape<String, String>> {
         int k = (nextResend + i) % resends.size();
         SubSinkInlet<String> r = resends.get(k);
         if (r.isAvailable()) {
-          push(out, r.grab());
+          push(out, ByteString.fromString(r.grab()));
           if (r.isClosed()) {
             resends.remove(k);
           } else {

@@ -71,6 +71,7 @@ class ClientConnectionTest {
       Pair<TestPublisher.Probe<String>, TestSubscriber.Probe<String>> p =
           TestSource.<String>probe(Adapter.toClassic(kit.system()))
               .via(ClientConnection.flow(kit.system(), d))
+              .map(akka.util.ByteString::utf8String)
               .toMat(TestSink.probe(Adapter.toClassic(kit.system())), Keep.both())
               .run(kit.system());
       in = p.first();

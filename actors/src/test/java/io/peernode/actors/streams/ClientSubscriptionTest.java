@@ -50,7 +50,7 @@ class ClientSubscriptionTest {
 
   /** A connection's outgoing side that is only a queue (a test probe reads it). */
   static Outgoing toQueue(BoundedSourceQueue<String> queue) {
-    return text -> queue.offer(text) == akka.stream.QueueOfferResult.enqueued()
+    return utf8 -> queue.offer(utf8.utf8String()) == akka.stream.QueueOfferResult.enqueued()
         ? Outgoing.Offer.SENT : Outgoing.Offer.FULL;
   }
 

@@ -75,7 +75,7 @@ final class StreamrRoutes extends AllDirectives {
   /** Largest WebSocket frame: a request carrying a maximal msg, escaped, plus its fields. */
   private final long maxFrameChars;
   /** The flow of every WebSocket connection (each materialization is one connection). */
-  private final Flow<String, String, NotUsed> connections;
+  private final Flow<String, ByteString, NotUsed> connections;
   /** The same at frame level, for {@link TextWebSocket}. */
   private final akka.stream.scaladsl.Flow<akka.http.impl.engine.ws.FrameEvent,
       akka.http.impl.engine.ws.FrameEvent, Object> connectionFrames;
@@ -149,7 +149,7 @@ final class StreamrRoutes extends AllDirectives {
               .thenApply(d -> "<binary frame>");
         })
         .via(connections)
-        .map(text -> (Message) TextMessage.create(text));
+        .map(utf8 -> (Message) TextMessage.create(utf8.utf8String()));
   }
 
   // ---- helpers --------------------------------------------------------------------------------

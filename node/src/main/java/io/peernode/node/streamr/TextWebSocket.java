@@ -35,7 +35,6 @@ import akka.stream.stage.TimerGraphStageLogic;
 import akka.util.ByteString;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import scala.Option;
 import scala.concurrent.duration.FiniteDuration;
 
@@ -50,7 +49,8 @@ import scala.concurrent.duration.FiniteDuration;
  * {@code FrameOutHandler}, the periodic keep-alive); its {@code FrameHandler} and the top layer,
  * messages, are replaced by one stage ({@link MessageLayer}) that decodes frames with {@link
  * TextFrameDecoder} (FrameHandler's logic, with the JDK's UTF-8 decoding), collects the
- * parts of a text message into one String, up to a limit, and renders each outgoing String as
+ * parts of a text message into one String, up to a limit, and renders each outgoing message (the
+ * UTF-8 of its text, which a broadcast's subscribers share) as
  * one final text frame. It uses Akka HTTP's internal frame API ({@code
  * UpgradeToWebSocketLowLevel.handleFrames}), stable in 10.2.x, the last Apache-licensed line.
  */
@@ -70,7 +70,7 @@ final class TextWebSocket {
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
   static akka.stream.scaladsl.Flow<FrameEvent, FrameEvent, Object> frames(
-      ClassicActorSystemProvider system, Flow<String, String, ?> handler, long maxChars,
+      ClassicActorSystemProvider system, Flow<String, ByteString, ?> handler, long maxChars,
       String tooLarge) {
     WebSocketSettings ws = (WebSocketSettings) akka.http.javadsl.settings.ServerSettings
         .create(system.classicSystem()).getWebsocketSettings();
@@ -139,41 +139,6 @@ final class TextWebSocket {
   }
 
   /**
-   * UTF-8 of the texts sent lately, by identity: a broadcast is one String (cached in its
-   * event) offered to every subscriber of the event, so its bytes are encoded once, not once
-   * per subscriber. 256 slots picked by identity hash, each holding the last text put there; a
-   * text that finds another one in its slot is simply encoded (and takes the slot). Bounded,
-   * lock-free, and it never gives wrong bytes: a slot matches only the very String it holds.
-   */
-  static final class RecentTexts {
-    private static final int SLOTS = 256;
-    private static final AtomicReferenceArray<Entry> RECENT = new AtomicReferenceArray<>(SLOTS);
-
-    private static final class Entry {
-      final String text;
-      final ByteString utf8;
-
-      Entry(String text, ByteString utf8) {
-        this.text = text;
-        this.utf8 = utf8;
-      }
-    }
-
-    private RecentTexts() {}
-
-    static ByteString utf8(String text) {
-      int slot = System.identityHashCode(text) & (SLOTS - 1);
-      Entry e = RECENT.get(slot);
-      if (e != null && e.text == text) {
-        return e.utf8;
-      }
-      ByteString utf8 = ByteString.fromString(text);
-      RECENT.set(slot, new Entry(text, utf8));
-      return utf8;
-    }
-  }
-
-  /**
    * The message layer: frame events in (decoded as FrameHandler would, and whatever the
    * keep-alive layer injects), whole text messages to the handler; the
    * handler's texts out as frames, with the frame layers' own events (pongs, close) passed
@@ -181,7 +146,7 @@ final class TextWebSocket {
    * lifting and close ticks) in one stage without substreams.
    */
   static final class MessageLayer
-      extends GraphStage<BidiShape<Object, String, String, Object>> {
+      extends GraphStage<BidiShape<Object, String, ByteString, Object>> {
 
     private static final Protocol.Opcode TEXT = Protocol.Opcode$.MODULE$.forCode((byte) 1);
     /** {@code WebSocket.Tick}: what FrameOutHandler counts its close timeout with. */
@@ -201,9 +166,9 @@ final class TextWebSocket {
 
     final Inlet<Object> fromFrames = Inlet.create("MessageLayer.fromFrames");
     final Outlet<String> toHandler = Outlet.create("MessageLayer.toHandler");
-    final Inlet<String> fromHandler = Inlet.create("MessageLayer.fromHandler");
+    final Inlet<ByteString> fromHandler = Inlet.create("MessageLayer.fromHandler");
     final Outlet<Object> toFrames = Outlet.create("MessageLayer.toFrames");
-    private final BidiShape<Object, String, String, Object> shape =
+    private final BidiShape<Object, String, ByteString, Object> shape =
         BidiShape.of(fromFrames, toHandler, fromHandler, toFrames);
     private final long maxChars;
     private final String tooLarge;
@@ -216,7 +181,7 @@ final class TextWebSocket {
     }
 
     @Override
-    public BidiShape<Object, String, String, Object> shape() {
+    public BidiShape<Object, String, ByteString, Object> shape() {
       return shape;
     }
 
@@ -298,7 +263,7 @@ final class TextWebSocket {
           setHandler(fromHandler, new AbstractInHandler() {
             @Override
             public void onPush() {
-              ByteString data = RecentTexts.utf8(grab(fromHandler));
+              ByteString data = grab(fromHandler);
               FrameStart frame = FrameEvent$.MODULE$.fullFrame(TEXT, Option.empty(), data, true,
                   false, false, false);
               down(frame);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.IOException;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.io.UncheckedIOException;
 
 /**
@@ -39,6 +40,19 @@ public final class ServerMessages {
       m.cacheBroadcastFrame(frame);
     }
     return frame;
+  }
+
+  /**
+   * {@link #broadcast} in UTF-8, encoded once per event instance like the text and shared by
+   * every subscriber that the instance reaches: the array must not be modified.
+   */
+  public static byte[] broadcastUtf8(StreamMessage m) {
+    byte[] utf8 = m.cachedBroadcastUtf8();
+    if (utf8 == null) {
+      utf8 = broadcast(m).getBytes(StandardCharsets.UTF_8);
+      m.cacheBroadcastUtf8(utf8);
+    }
+    return utf8;
   }
 
   /**

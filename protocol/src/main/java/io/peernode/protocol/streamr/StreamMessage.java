@@ -35,6 +35,8 @@ public final class StreamMessage {
    * thread that sees null merely encodes it once more.
    */
   private String broadcastFrame;
+  /** Its UTF-8, the same way (see {@link ServerMessages#broadcastUtf8}). */
+  private byte[] broadcastUtf8;
 
   /**
    * @param timestamp epoch millis (publisher's {@code ts} or the node's clock)
@@ -118,6 +120,14 @@ public final class StreamMessage {
 
   void cacheBroadcastFrame(String frame) {
     broadcastFrame = frame;
+  }
+
+  byte[] cachedBroadcastUtf8() {
+    return broadcastUtf8;
+  }
+
+  void cacheBroadcastUtf8(byte[] utf8) {
+    broadcastUtf8 = utf8;
   }
 
   /** Epoch millis after which the event may be deleted. */

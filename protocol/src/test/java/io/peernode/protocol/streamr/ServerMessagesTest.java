@@ -1,8 +1,11 @@
 package io.peernode.protocol.streamr;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -73,5 +76,13 @@ class ServerMessagesTest {
     ObjectMapper json = new ObjectMapper();
     assertEquals(json.readTree(ServerMessages.broadcastByGenerator(m)),
         json.readTree(ServerMessages.broadcast(m)), "the same JSON as with the content escaped");
+  }
+
+  @Test
+  void broadcastUtf8IsEncodedOncePerEvent() {
+    StreamMessage m = new StreamMessage("s1", 0, 5L, 60, 3, 2L, "{\"k\":\"\u00e9\ud83d\ude00\"}");
+    byte[] utf8 = ServerMessages.broadcastUtf8(m);
+    assertArrayEquals(ServerMessages.broadcast(m).getBytes(StandardCharsets.UTF_8), utf8);
+    assertSame(utf8, ServerMessages.broadcastUtf8(m), "every subscriber gets the same bytes");
   }
 }
