@@ -10,8 +10,8 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.cluster.sharding.typed.ShardingEnvelope;
 import akka.stream.javadsl.Flow;
-import akka.util.ByteString;
 import akka.stream.javadsl.Source;
+import akka.util.ByteString;
 import io.peernode.actors.streams.StreamAccess.Decision;
 import io.peernode.actors.streams.StreamAccess.Operation;
 import io.peernode.actors.streams.StreamAccess.StreamInfo;
@@ -132,9 +132,9 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
 
   /**
    * The text-message flow of WebSocket connections: requests in, server messages out (the
-   * UTF-8 of each text message, ready for a frame). Each
-   * materialization is one connection and starts its actor; closing either side ends both.
-   * The flow holds no per-connection state: build it once, use it for every connection.
+   * UTF-8 of each text message, ready for a frame). Each materialization is one connection
+   * and starts its actor; closing either side ends both. The flow holds no per-connection
+   * state: build it once, use it for every connection.
    */
   public static Flow<String, ByteString, NotUsed> flow(ActorSystem<?> system, Deps deps) {
     return Flow.fromGraph(new ConnectionStage(system, deps));

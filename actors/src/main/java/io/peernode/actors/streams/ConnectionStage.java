@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The stream side of one client connection, in one stage: the client's text messages in, the
- * server's messages out (each the UTF-8 of one text message), and the connection's {@link ClientConnection} actor, which each
- * materialization starts and which is told when the stream ends.
+ * server's messages out (each the UTF-8 of one text message), and the connection's {@link
+ * ClientConnection} actor, which each materialization starts and which is told when the
+ * stream ends.
  *
  * <p>One stage instead of a composition of library stages (an actor sink, a source queue, a
  * merge hub for resends, a merge and a coupled-termination bidi) because an idle connection
@@ -34,9 +35,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Guarantees: incoming messages reach the actor in order, at most {@code
  * peer.streams.connection.read-ahead} of them (and past the first, {@code read-ahead-chars} of
- * text) before the actor has handled them ({@link Link#readNext}, once per message); outgoing messages are buffered up to {@code
- * peer.streams.connection.outgoing-buffer}, beyond which {@link Outgoing#offer} answers FULL
- * at once; a resend answer is pulled only as fast as the client reads; the end of either side
+ * text) before the actor has handled them ({@link Link#readNext}, once per message); outgoing
+ * messages are buffered up to {@code peer.streams.connection.outgoing-buffer}, beyond which
+ * {@link Outgoing#offer} answers FULL at once; a resend answer is pulled only as fast as the client reads; the end of either side
  * ends both.
  */
 final class ConnectionStage extends GraphStage<FlowShape<String, ByteString>> {
@@ -161,13 +162,13 @@ final class ConnectionStage extends GraphStage<FlowShape<String, ByteString>> {
     // ---- Link: any thread ---------------------------------------------------------------------
 
     @Override
-    public Offer offer(ByteString text) {
+    public Offer offer(ByteString utf8) {
       if (ended) return Offer.CLOSED;
       if (queued.incrementAndGet() > deps.settings.outgoingBuffer) {
         queued.decrementAndGet();
         return Offer.FULL;
       }
-      queue.add(text);
+      queue.add(utf8);
       if (waiting.get() && waiting.compareAndSet(true, false)) signal.invoke(WAKE_UP);
       return Offer.SENT;
     }
