@@ -4,12 +4,10 @@ import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
-import akka.stream.Attributes;
 import akka.stream.Materializer;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Tcp;
-import akka.stream.scaladsl.TcpAttributes;
 import akka.util.ByteString;
 import io.peernode.protocol.Hex;
 import io.peernode.protocol.userapi.StreamDataHandshake;
@@ -41,14 +39,8 @@ final class ByteStreamDataServer {
     Materializer mat = Materializer.matFromSystem(system);
     return Tcp.get(system)
         .bind(host, port, settings.streamDataBacklog, List.of(), true, Optional.empty())
-        .to(Sink.foreach(c -> c.flow().addAttributes(writeBuffer(settings))
-            .join(handler(system, c.remoteAddress(), streams, settings)).run(mat)))
+        .to(Sink.foreach(c -> c.handleWith(handler(system, c.remoteAddress(), streams, settings), mat)))
         .run(mat);
-  }
-
-  /** The TCP stage's write buffer of a data connection ({@code stream-data-write-buffer}). */
-  static Attributes writeBuffer(UserApiSettings settings) {
-    return TcpAttributes.tcpWriteBufferSize(settings.streamDataWriteBuffer);
   }
 
   /** One connection: the handshake, then the stream's bytes both ways (see {@link ByteStreamConnection}). */

@@ -342,7 +342,6 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
       CompletionStage<Tcp.OutgoingConnection> connected = Tcp.get(getContext().getSystem())
           .outgoingConnection(new InetSocketAddress(o.dataHost, o.dataPort), Optional.empty(), List.of(), true,
               Optional.of(settings.openTimeout), Optional.empty())
-          .addAttributes(ByteStreamDataServer.writeBuffer(settings))
           .join(Flow.fromGraph(ByteStreamConnection.opening(handshake, pipe, getContext().getSelf(), settings)))
           .run(mat);
       getContext().pipeToSelf(connected, (c, failure) -> failure == null ? DataConnected.INSTANCE : new DataConnectFailed(failure));

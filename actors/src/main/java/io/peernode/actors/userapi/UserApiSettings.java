@@ -17,7 +17,6 @@ public final class UserApiSettings {
   public final String streamDataHost;
   public final int streamDataPort;
   public final int streamDataBacklog;
-  public final int streamDataWriteBuffer;
   public final Duration streamDataHandshakeTimeout;
   public final Duration closedStreamLinger;
   public final int maxMessageBytes;
@@ -43,7 +42,6 @@ public final class UserApiSettings {
       throw new IllegalArgumentException("peer.userapi.stream-data-port must be 0 (any free port) to 65535, got " + streamDataPort);
     }
     streamDataBacklog = positive(c, "stream-data-backlog", c.getInt("stream-data-backlog"));
-    streamDataWriteBuffer = positive(c, "stream-data-write-buffer", Math.toIntExact(c.getBytes("stream-data-write-buffer")));
     streamDataHandshakeTimeout = c.getDuration("stream-data-handshake-timeout");
     closedStreamLinger = c.getDuration("closed-stream-linger");
     maxMessageBytes = positive(c, "max-message-bytes", Math.toIntExact(c.getBytes("max-message-bytes")));

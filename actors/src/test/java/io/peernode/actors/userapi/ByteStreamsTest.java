@@ -334,15 +334,6 @@ class ByteStreamsTest {
     server.unbind();
   }
 
-  @Test
-  void theDataConnectionsWriteBufferIsASettingThatMustBePositive() {
-    com.typesafe.config.Config defaults = testKit.system().settings().config().getConfig("peer.userapi");
-    assertEquals(256 * 1024, UserApiSettings.from(defaults).streamDataWriteBuffer);
-    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> UserApiSettings.from(ConfigFactory.parseString("stream-data-write-buffer = 0").withFallback(defaults)));
-    assertTrue(e.getMessage().contains("peer.userapi.stream-data-write-buffer must be positive"), e.getMessage());
-  }
-
   static byte[] concat(byte[] a, byte[] b) {
     byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, c, a.length, b.length);
