@@ -13,6 +13,7 @@ import akka.stream.stage.GraphStage;
 import akka.stream.stage.GraphStageLogic;
 import akka.stream.stage.TimerGraphStageLogic;
 import akka.util.ByteString;
+import io.peernode.protocol.userapi.StreamDataFrames;
 import io.peernode.protocol.userapi.StreamDataHandshake;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -27,12 +28,16 @@ import org.slf4j.LoggerFactory;
  * {@code Tcp} connection and the stream end's {@link ByteStreamPipe}, fused with the
  * connection (no actor between the socket and the bytes).
  *
- * <p>Outbound it pushes what the pipe's {@code outgoing} holds, up to {@code stream-chunk} per
- * element (joined, not copied), when the connection pulls (TCP back-pressure), and completes
- * (TCP half-close) once the endpoint ended it and it is empty. Inbound it always pulls: credit
- * keeps what the peer may send within this end's buffer, and a peer that sends more breaks the
- * protocol (the connection fails with a logged reason). The end or failure of the connection
- * is told to the endpoint ({@link ByteStreamEndpoint.ConnectionEnded}), which closes the stream.
+ * <p>Both directions carry {@link StreamDataFrames}: the stream's bytes and the credit that this
+ * end's reader gives back. Outbound it pushes, when the connection pulls (TCP back-pressure),
+ * the credit due (one frame) and what the pipe's {@code outgoing} holds, up to {@code
+ * stream-chunk} per data frame (joined, not copied), and completes (TCP half-close) once the
+ * endpoint ended it and it is empty. Inbound it always pulls: it puts data into the pipe's
+ * {@code incoming} (slices of what was read) and credit into the pipe's {@code credit}, which
+ * wakes a waiting writer. Credit keeps what the peer may send within this end's buffer; a peer
+ * that sends more, or a bad frame, breaks the protocol (the connection fails with a logged
+ * reason). The end or failure of the connection is told to the endpoint ({@link
+ * ByteStreamEndpoint.ConnectionEnded}), which closes the stream.
  *
  * <p>The opening node's connection starts with its {@link StreamDataHandshake}; the accepting
  * node's one first reads a handshake (within {@code stream-data-handshake-timeout}) and asks
@@ -109,6 +114,20 @@ final class ByteStreamConnection extends GraphStage<FlowShape<ByteString, ByteSt
       /** The opener ended its bytes before the endpoint took the connection. */
       private boolean endedEarly;
       private boolean handshakeSeen;
+      private final StreamDataFrames.Decoder frames = new StreamDataFrames.Decoder(Math.toIntExact(limit));
+      /** The piece being decoded (for {@link #framesSeen}'s slices). */
+      private ByteString received;
+      private final StreamDataFrames.Frames framesSeen = new StreamDataFrames.Frames() {
+        @Override
+        public void data(int from, int to) {
+          pipe.incoming.offer(from == 0 && to == received.size() ? received : received.slice(from, to), true);
+        }
+
+        @Override
+        public void credit(int bytes) {
+          pipe.credit.add(bytes);
+        }
+      };
       private final AsyncCallback<Done> more = createAsyncCallback(d -> pushOut());
       private final Runnable wake = () -> more.invoke(Done.done());
 
@@ -231,18 +250,29 @@ final class ByteStreamConnection extends GraphStage<FlowShape<ByteString, ByteSt
       }
 
       private void take(ByteString bytes) {
-        pipe.incoming.offer(bytes, true);
+        received = bytes;
+        try {
+          frames.feed(bytes.asByteBuffer(), framesSeen);
+        } catch (IllegalArgumentException e) {
+          broken("bad frame from the peer: " + e.getMessage());
+          return;
+        } finally {
+          received = null;
+        }
         if (pipe.incoming.size() > limit) {
-          String why = "the peer sent more than this end's buffer of " + limit + " bytes (more than its credit)";
-          log.warn("stream data connection from {} failed: {}", remote, why);
-          IllegalStateException e = new IllegalStateException(why);
-          tell(e);
-          failStage(e);
+          broken("the peer sent more than this end's buffer of " + limit + " bytes (more than its credit)");
           return;
         }
         if (!isClosed(in)) {
           pull(in);
         }
+      }
+
+      private void broken(String why) {
+        log.warn("stream data connection {} failed: {}", remote != null ? "from " + remote : "to the peer", why);
+        IllegalStateException e = new IllegalStateException(why);
+        tell(e);
+        failStage(e);
       }
 
       private void pushOut() {
@@ -255,14 +285,31 @@ final class ByteStreamConnection extends GraphStage<FlowShape<ByteString, ByteSt
           push(out, g);
           return;
         }
-        ByteString bytes = pipe.outgoing.poll(chunk, wake);
-        if (!bytes.isEmpty()) {
-          push(out, bytes);
-        } else if (pipe.outgoing.drained()) {
-          complete(out);
-          if (isClosed(in)) {
-            completeStage();
+        for (;;) {
+          long due = pipe.outgoing.takeCreditDue();
+          ByteString bytes = pipe.outgoing.poll(chunk, wake);
+          if (due > 0 || !bytes.isEmpty()) {
+            // Credit first: the peer's writer waits for it, the bytes behind it do not need it.
+            ByteString frames = due > 0
+                ? ByteString.fromArrayUnsafe(StreamDataFrames.credit(Math.toIntExact(due)))
+                : ByteString.emptyByteString();
+            if (!bytes.isEmpty()) {
+              frames = frames.concat(ByteString.fromArrayUnsafe(StreamDataFrames.dataHeader(bytes.size()))).concat(bytes);
+            }
+            push(out, frames);
+            return;
           }
+          if (pipe.outgoing.drained()) {
+            complete(out);
+            if (isClosed(in)) {
+              completeStage();
+            }
+            return;
+          }
+          if (!pipe.outgoing.creditDue()) {
+            return; // woken when there are bytes, credit or the end
+          }
+          // credit came between the two calls above, and poll kept no waiter: take it now
         }
       }
 

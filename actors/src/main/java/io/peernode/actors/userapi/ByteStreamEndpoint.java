@@ -29,7 +29,7 @@ import java.util.concurrent.CompletionStage;
  * <p>Owns: this end's {@link ByteStreamPipe}, which holds its unread bytes (at most {@code
  * stream-buffer}), the bytes accepted here and not yet handed to the transport, and the credit
  * for the peer's buffer. The two endpoints agree on the stream over the cluster ({@link
- * ByteStreams.OpenRequest}, {@link Opened}, {@link Credit}, death watch); its bytes travel over
+ * ByteStreams.OpenRequest}, {@link Opened}, death watch); its bytes travel over
  * a TCP connection of their own (Akka Streams {@code Tcp}) that the initiator opens to the
  * acceptor's {@link ByteStreamDataServer} with the token the acceptor issued in {@link Opened}.
  * The bytes do not pass through this actor: on each side a {@link ByteStreamConnection} stage,
@@ -43,12 +43,11 @@ import java.util.concurrent.CompletionStage;
  * <p>Credit (exact write accounting): the writer starts with credit equal to the peer's buffer
  * size; a write accepts {@code min(len, credit)} bytes and spends that credit; the reader gives
  * credit back as its user reads (stream_read at once, the Java API's reader in batches of
- * {@code stream-credit-batch}). Bytes in flight therefore always fit in the reader's buffer:
+ * {@code stream-credit-batch}), in-band on the data connection. Bytes in flight therefore always fit in the reader's buffer:
  * {@code stream_write}'s count is what the peer will hold, never more, and it is 0 when the
  * peer's buffer is full (with what is in flight and not yet given back).
  *
- * <p>Receives reads, writes, list and close from the facade; {@link Credit} and the handshake
- * from the peer; the data connection ({@link AttachData}, acceptor) or its outcome (initiator)
+ * <p>Receives reads, writes, list and close from the facade; the handshake from the peer; the data connection ({@link AttachData}, acceptor) or its outcome (initiator)
  * and its end ({@link ConnectionEnded}); the Java API reader's and writer's attach and end.
  * Guarantees: bytes arrive in order; closing either side, the data connection ending or
  * failing, or the peer's node leaving or crashing (death watch), closes both; after close,
@@ -208,16 +207,6 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
     }
   }
 
-  /** The peer's user read {@code bytes} bytes: that much more may be written to it. */
-  public static final class Credit implements Command, JsonSerializable {
-    public final int bytes;
-
-    @JsonCreator
-    public Credit(@JsonProperty("bytes") int bytes) {
-      this.bytes = bytes;
-    }
-  }
-
 
   // ---- internal
 
@@ -325,7 +314,6 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
         .onMessage(Write.class, this::onWrite)
         .onMessage(Unread.class, this::onUnread)
         .onMessage(Close.class, this::onClose)
-        .onMessage(Credit.class, this::onCredit)
         .onMessage(ConnectionEnded.class, c -> onPeerGone(c.cause == null
             ? "the peer closed the stream" : "the data connection failed: " + c.cause.getMessage()))
         .onSignal(Terminated.class, t -> onPeerGone("the peer endpoint is gone (node left or crashed)"))
@@ -382,7 +370,6 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   private void connect(ActorRef<Command> peerRef, int peerBuffer) {
     this.peer = peerRef;
     this.open = true;
-    pipe.peer(peerRef);
     pipe.credit.add(peerBuffer);
     getContext().watch(peerRef);
   }
@@ -477,11 +464,6 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   }
 
   // ---- transport
-
-  private Behavior<Command> onCredit(Credit c) {
-    pipe.credit.add(c.bytes);
-    return this;
-  }
 
   private Behavior<Command> onPeerGone(String why) {
     if (openReplyTo != null) {

@@ -1,6 +1,5 @@
 package io.peernode.actors.userapi;
 
-import akka.actor.typed.ActorRef;
 import akka.util.ByteString;
 import java.util.ArrayDeque;
 
@@ -24,23 +23,18 @@ final class ByteStreamPipe {
   final Bytes incoming = new Bytes();
   final Bytes outgoing = new Bytes();
   final Credit credit;
-  /** The peer endpoint, which credit goes back to; set once the stream is agreed. */
-  private volatile ActorRef<ByteStreamEndpoint.Command> peer;
-  /** Bytes taken from {@code incoming} whose credit is not yet sent back. */
+  /** Bytes taken from {@code incoming} whose credit is not yet handed to the data connection. */
   private long unreturned;
 
   ByteStreamPipe(long initialCredit) {
     this.credit = new Credit(initialCredit);
   }
 
-  void peer(ActorRef<ByteStreamEndpoint.Command> ref) {
-    peer = ref;
-  }
-
   /**
    * Gives back credit for {@code n} bytes taken from {@code incoming}, once at least {@code
-   * batch} bytes are due (1: at once). Safe because {@code batch} is at most the peer's view of
-   * this buffer: a writer with no credit left means at least that much is due here.
+   * batch} bytes are due (1: at once): the data connection sends it to the peer in-band, ahead of
+   * the next bytes it sends. Safe because {@code batch} is at most the peer's view of this
+   * buffer: a writer with no credit left means at least that much is due here.
    */
   void returnCredit(long n, long batch) {
     long due;
@@ -52,18 +46,20 @@ final class ByteStreamPipe {
       due = unreturned;
       unreturned = 0;
     }
-    ActorRef<ByteStreamEndpoint.Command> p = peer;
-    if (p != null) {
-      p.tell(new ByteStreamEndpoint.Credit(Math.toIntExact(due)));
-    }
+    outgoing.giveCredit(due);
   }
 
-  /** A queue of byte pieces with an end, one producer side and one waiting consumer at a time. */
+  /**
+   * A queue of byte pieces with an end, one producer side and one waiting consumer at a time.
+   * The outgoing one also holds the credit due to the peer, which its consumer (the data
+   * connection) sends along with the bytes.
+   */
   static final class Bytes {
     private final ArrayDeque<ByteString> pieces = new ArrayDeque<>();
     private long size;
     private boolean ended;
     private Runnable waiter;
+    private long creditDue;
 
     /**
      * Appends {@code bytes} (nothing when empty); false when ended and not {@code evenAfterEnd}
@@ -92,13 +88,14 @@ final class ByteStreamPipe {
 
     /**
      * Up to {@code max} bytes from the front (pieces joined, not copied), or empty when there
-     * are none; when empty and {@code onMore} is given, it runs once the next bytes or the end
-     * come (at most one waiter: a new one replaces the old).
+     * are none; when empty and {@code onMore} is given, it runs once the next bytes, credit due
+     * or the end come (at most one waiter: a new one replaces the old). No waiter is kept while
+     * credit is due: take it ({@link #takeCreditDue}) and poll again.
      */
     ByteString poll(int max, Runnable onMore) {
       synchronized (this) {
         if (pieces.isEmpty()) {
-          if (onMore != null && !ended) {
+          if (onMore != null && !ended && creditDue == 0) {
             waiter = onMore;
           }
           return ByteString.emptyByteString();
@@ -117,6 +114,33 @@ final class ByteStreamPipe {
         size -= out.size();
         return out;
       }
+    }
+
+    /** Adds {@code n} bytes of credit due to the peer (nothing once ended); wakes the waiter. */
+    void giveCredit(long n) {
+      Runnable wake;
+      synchronized (this) {
+        if (ended) {
+          return; // the stream is closed: the peer writes no more
+        }
+        creditDue += n;
+        wake = waiter;
+        waiter = null;
+      }
+      if (wake != null) {
+        wake.run();
+      }
+    }
+
+    /** The credit due to the peer, now given to the caller to send; 0 when none. */
+    synchronized long takeCreditDue() {
+      long n = creditDue;
+      creditDue = 0;
+      return n;
+    }
+
+    synchronized boolean creditDue() {
+      return creditDue > 0;
     }
 
     /** No more bytes will be offered (those queued stay); wakes the waiter. */

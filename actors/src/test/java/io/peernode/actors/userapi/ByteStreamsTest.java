@@ -11,10 +11,10 @@ import akka.stream.javadsl.Tcp;
 import akka.util.ByteString;
 import com.typesafe.config.ConfigFactory;
 import io.peernode.protocol.Hex;
+import io.peernode.protocol.userapi.StreamDataFrames;
 import io.peernode.protocol.userapi.StreamDataHandshake;
 import io.prometheus.client.CollectorRegistry;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -25,8 +25,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * One node's ByteStreams and data server answering a (probe) peer that speaks the open and
- * credit protocol over actor messages and the data connection over a real socket.
+ * One node's ByteStreams and data server answering a (probe) peer that speaks the open protocol
+ * over actor messages and the data connection (handshake, data and credit frames) over a real
+ * socket.
  */
 class ByteStreamsTest {
 
@@ -43,20 +44,73 @@ class ByteStreamsTest {
     testKit.shutdownTestKit();
   }
 
-  /** Reads until {@code n} bytes came, or the peer closed (then fewer); at most 10 s. */
-  static byte[] readUpTo(Socket socket, int n) throws IOException {
-    socket.setSoTimeout(10_000);
-    InputStream in = socket.getInputStream();
-    byte[] got = new byte[n];
-    int off = 0;
-    while (off < n) {
-      int r = in.read(got, off, n - off);
-      if (r < 0) {
-        break;
-      }
-      off += r;
+  /** {@code bytes} as one data frame. */
+  static byte[] dataFrame(String bytes) {
+    return dataFrame(bytes.getBytes(StandardCharsets.US_ASCII), 0, bytes.length());
+  }
+
+  static byte[] dataFrame(byte[] bytes, int from, int to) {
+    byte[] f = new byte[StreamDataFrames.HEADER_BYTES + to - from];
+    System.arraycopy(StreamDataFrames.dataHeader(to - from), 0, f, 0, StreamDataFrames.HEADER_BYTES);
+    System.arraycopy(bytes, from, f, StreamDataFrames.HEADER_BYTES, to - from);
+    return f;
+  }
+
+  /** The peer's side of a data connection after the handshake: reads the node's frames. */
+  static final class FrameReader {
+    final Socket socket;
+    final java.util.ArrayDeque<Integer> credits = new java.util.ArrayDeque<>();
+    final java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+
+    FrameReader(Socket socket) {
+      this.socket = socket;
     }
-    return java.util.Arrays.copyOf(got, off);
+
+    /** Reads one frame (within {@code timeoutMillis}): false when none came or the connection ended. */
+    boolean readFrame(int timeoutMillis) throws IOException {
+      socket.setSoTimeout(timeoutMillis);
+      java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+      int type;
+      try {
+        type = in.read();
+      } catch (SocketTimeoutException e) {
+        return false;
+      }
+      if (type < 0) {
+        return false;
+      }
+      socket.setSoTimeout(10_000);
+      int n = in.readInt();
+      if (type == StreamDataFrames.CREDIT) {
+        credits.add(n);
+      } else {
+        assertEquals(StreamDataFrames.DATA, type, "a frame type");
+        byte[] b = new byte[n];
+        in.readFully(b);
+        data.writeBytes(b);
+      }
+      return true;
+    }
+
+    /** The next {@code n} data bytes (credit frames among them are kept). */
+    byte[] readData(int n) throws IOException {
+      while (data.size() < n && readFrame(10_000)) {
+        // more
+      }
+      byte[] all = data.toByteArray();
+      assertTrue(all.length >= n, "expected " + n + " data bytes, got " + all.length);
+      data.reset();
+      data.write(all, n, all.length - n);
+      return java.util.Arrays.copyOf(all, n);
+    }
+
+    /** The next credit frame's bytes (data frames before it are kept). */
+    int readCredit() throws IOException {
+      while (credits.isEmpty()) {
+        assertTrue(readFrame(10_000), "a credit frame");
+      }
+      return credits.poll();
+    }
   }
 
   /** True when the server closed the connection (end of stream or reset) within 10 s. */
@@ -128,16 +182,17 @@ class ByteStreamsTest {
     assertEquals(Optional.of(0), writes.receiveMessage());
 
     try (Socket s = new Socket("127.0.0.1", port)) {
+      FrameReader frames = new FrameReader(s);
       // The handshake and the first bytes in one write, split across the handshake's end.
       byte[] hs = new StreamDataHandshake(Hex.decode(ID), token).encode();
-      byte[] first = new byte[hs.length + 2];
+      byte[] hi = dataFrame("hi");
+      byte[] first = new byte[hs.length + hi.length];
       System.arraycopy(hs, 0, first, 0, hs.length);
-      first[hs.length] = 'h';
-      first[hs.length + 1] = 'i';
+      System.arraycopy(hi, 0, first, hs.length, hi.length);
       s.getOutputStream().write(first, 0, 10);
       s.getOutputStream().flush();
       s.getOutputStream().write(first, 10, first.length - 10);
-      assertArrayEquals("abcd".getBytes(StandardCharsets.US_ASCII), readUpTo(s, 4), "what was written before arrives");
+      assertArrayEquals("abcd".getBytes(StandardCharsets.US_ASCII), frames.readData(4), "what was written before arrives");
 
       // The acceptor holds the peer's 2 bytes ("hi") and, once read, gives 2 bytes of credit back.
       TestProbe<Optional<ByteString>> reads = testKit.createTestProbe();
@@ -148,7 +203,7 @@ class ByteStreamsTest {
         return got[0].size() >= 2;
       }, "the peer's bytes");
       assertEquals(ByteString.fromString("hi"), got[0]);
-      assertEquals(2, peer.expectMessageClass(ByteStreamEndpoint.Credit.class).bytes);
+      assertEquals(2, frames.readCredit(), "the credit comes back in-band on the data connection");
 
       // A second connection with the right token is refused: the stream has its connection.
       try (Socket again = new Socket("127.0.0.1", port)) {
@@ -156,11 +211,16 @@ class ByteStreamsTest {
         assertTrue(closedByServer(again), "a second data connection is closed");
       }
 
-      // Credit from the peer lets more through, on the same connection.
-      endpoint.tell(new ByteStreamEndpoint.Credit(3));
-      endpoint.tell(new ByteStreamEndpoint.Write(ByteString.fromString("xyz!"), writes.getRef()));
-      assertEquals(Optional.of(3), writes.receiveMessage());
-      assertArrayEquals("xyz".getBytes(StandardCharsets.US_ASCII), readUpTo(s, 3));
+      // Credit from the peer (a frame on the data connection) lets more through.
+      s.getOutputStream().write(StreamDataFrames.credit(3));
+      int[] accepted = {0};
+      io.peernode.actors.cluster.TestCluster.awaitCondition(Duration.ofSeconds(5), () -> {
+        endpoint.tell(new ByteStreamEndpoint.Write(ByteString.fromString("xyz!"), writes.getRef()));
+        accepted[0] = writes.receiveMessage().orElseThrow();
+        return accepted[0] > 0;
+      }, "the credit arrived");
+      assertEquals(3, accepted[0], "exactly the credit given");
+      assertArrayEquals("xyz".getBytes(StandardCharsets.US_ASCII), frames.readData(3));
 
       // Closing here ends the outbound bytes (the peer sees the end of its connection).
       TestProbe<Boolean> close = testKit.createTestProbe();
@@ -215,7 +275,7 @@ class ByteStreamsTest {
 
     Socket s = new Socket("127.0.0.1", server.localAddress().getPort());
     s.getOutputStream().write(new StreamDataHandshake(Hex.decode(id), Hex.decode(opened.token)).encode());
-    s.getOutputStream().write("abc".getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream().write(dataFrame("abc"));
     io.peernode.actors.cluster.TestCluster.awaitCondition(Duration.ofSeconds(5), () -> {
       endpoint.tell(new ByteStreamEndpoint.Unread(unread.getRef()));
       return unread.receiveMessage() == 3;
@@ -236,6 +296,48 @@ class ByteStreamsTest {
     endpoint.tell(new ByteStreamEndpoint.Read(100, reads.getRef()));
     assertEquals(Optional.empty(), reads.receiveMessage(), "then null");
     server.unbind();
+  }
+
+  @Test
+  void aBadFrameOrMoreThanTheCreditFailsTheConnectionAndClosesTheStream() throws Exception {
+    UserApiSettings settings = UserApiSettings.from(
+        ConfigFactory.parseString("stream-buffer = 100")
+            .withFallback(testKit.system().settings().config().getConfig("peer.userapi")));
+    ActorRef<ByteStreams.Command> streams = testKit.spawn(
+        ByteStreams.create("a".repeat(40), settings, UserApiMetrics.register(new CollectorRegistry())));
+    Tcp.ServerBinding server = Nodes.await(ByteStreamDataServer.bind(testKit.system(), "127.0.0.1", 0, streams, settings));
+    streams.tell(new ByteStreams.DataAddress("127.0.0.1", server.localAddress().getPort()));
+    TestProbe<ByteStreamEndpoint.Command> peer = testKit.createTestProbe();
+    byte[][] bad = {
+      io.peernode.protocol.Hex.decode("0700000001"), // unknown frame type
+      dataFrame(new byte[101], 0, 101), // one frame over the buffer
+      concat(dataFrame(new byte[60], 0, 60), dataFrame(new byte[60], 0, 60)), // more than the credit
+    };
+    for (int k = 0; k < bad.length; k++) {
+      String id = Integer.toString(6 + k).repeat(32);
+      streams.tell(new ByteStreams.OpenRequest(id, "b".repeat(40), peer.getRef(), 1000));
+      ByteStreamEndpoint.Opened opened = peer.expectMessageClass(ByteStreamEndpoint.Opened.class);
+      TestProbe<Optional<ActorRef<ByteStreamEndpoint.Command>>> lookup = testKit.createTestProbe();
+      streams.tell(new ByteStreams.Lookup(id, lookup.getRef()));
+      ActorRef<ByteStreamEndpoint.Command> endpoint = lookup.receiveMessage().orElseThrow();
+      TestProbe<Optional<Integer>> writes = testKit.createTestProbe();
+      try (Socket s = new Socket("127.0.0.1", server.localAddress().getPort())) {
+        s.getOutputStream().write(new StreamDataHandshake(Hex.decode(id), Hex.decode(opened.token)).encode());
+        s.getOutputStream().write(bad[k]);
+        assertTrue(closedByServer(s), "case " + k + ": the node drops the connection");
+      }
+      io.peernode.actors.cluster.TestCluster.awaitCondition(Duration.ofSeconds(5), () -> {
+        endpoint.tell(new ByteStreamEndpoint.Write(ByteString.fromString("x"), writes.getRef()));
+        return writes.receiveMessage().isEmpty();
+      }, "case " + k + ": the stream closed");
+    }
+    server.unbind();
+  }
+
+  static byte[] concat(byte[] a, byte[] b) {
+    byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, c, a.length, b.length);
+    return c;
   }
 
   @Test
@@ -267,7 +369,7 @@ class ByteStreamsTest {
       s.getOutputStream().write(new StreamDataHandshake(Hex.decode(id), Hex.decode(opened.token)).encode());
       byte[] data = new byte[500];
       new java.util.Random(3).nextBytes(data);
-      s.getOutputStream().write(data, 0, 300);
+      s.getOutputStream().write(dataFrame(data, 0, 300));
       ByteString got = ByteString.emptyByteString();
       while (got.size() < 300) {
         ByteString e = elements.receiveMessage();
@@ -275,13 +377,14 @@ class ByteStreamsTest {
         got = got.concat(e);
       }
       // 300 bytes taken: below the batch, so no credit yet; 200 more make 500, given back at once.
-      peer.expectNoMessage(Duration.ofMillis(300));
-      s.getOutputStream().write(data, 300, 200);
+      FrameReader frames = new FrameReader(s);
+      assertTrue(!frames.readFrame(300), "no credit for 300 bytes");
+      s.getOutputStream().write(dataFrame(data, 300, 500));
       while (got.size() < 500) {
         got = got.concat(elements.receiveMessage());
       }
       assertEquals(ByteString.fromArray(data), got);
-      assertEquals(500, peer.expectMessageClass(ByteStreamEndpoint.Credit.class).bytes);
+      assertEquals(500, frames.readCredit());
     }
     server.unbind();
   }

@@ -6,15 +6,16 @@ import java.util.Arrays;
 /**
  * The first bytes on a byte stream's data connection: which stream it carries and the token that
  * proves the connecting node opened it. Fixed size ({@link #SIZE} bytes):
- * {@code "PNS1"} (4 ASCII bytes: magic and version), the stream id (16 bytes, the 32 hex digits
+ * {@code "PNS2"} (4 ASCII bytes: magic and version; 2: the bytes that follow are {@link
+ * StreamDataFrames}, credit included), the stream id (16 bytes, the 32 hex digits
  * of the user API's stream id) and the token (16 random bytes the accepting node issued for that
- * stream over the cluster). Everything after it is the stream's bytes, in both directions.
+ * stream over the cluster). Everything after it is {@link StreamDataFrames}, in both directions.
  */
 public final class StreamDataHandshake {
 
   public static final int ID_BYTES = 16;
   public static final int TOKEN_BYTES = 16;
-  private static final byte[] MAGIC = {'P', 'N', 'S', '1'};
+  private static final byte[] MAGIC = {'P', 'N', 'S', '2'};
   public static final int SIZE = MAGIC.length + ID_BYTES + TOKEN_BYTES;
 
   private final byte[] streamId;
@@ -56,7 +57,7 @@ public final class StreamDataHandshake {
       throw new IllegalArgumentException("a stream data handshake is " + SIZE + " bytes, got " + bytes.length);
     }
     if (!Arrays.equals(bytes, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
-      throw new IllegalArgumentException("not a stream data connection (the first 4 bytes are not \"PNS1\")");
+      throw new IllegalArgumentException("not a stream data connection (the first 4 bytes are not \"PNS2\")");
     }
     return new StreamDataHandshake(
         Arrays.copyOfRange(bytes, MAGIC.length, MAGIC.length + ID_BYTES),

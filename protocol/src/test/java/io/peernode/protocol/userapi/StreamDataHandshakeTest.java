@@ -16,7 +16,7 @@ class StreamDataHandshakeTest {
   @Test
   void encodesToTheKnownBytesAndBack() {
     byte[] wire = new StreamDataHandshake(ID, TOKEN).encode();
-    assertArrayEquals(Hex.decode("504e5331" + "00112233445566778899aabbccddeeff" + "0f0e0d0c0b0a09080706050403020100"), wire);
+    assertArrayEquals(Hex.decode("504e5332" + "00112233445566778899aabbccddeeff" + "0f0e0d0c0b0a09080706050403020100"), wire);
     StreamDataHandshake back = StreamDataHandshake.decode(wire);
     assertArrayEquals(ID, back.streamId());
     assertTrue(back.hasToken(TOKEN));
@@ -34,7 +34,7 @@ class StreamDataHandshakeTest {
     byte[] wire = new StreamDataHandshake(ID, TOKEN).encode();
     wire[0] = 'G'; // say, an HTTP client: "GET /..."
     IllegalArgumentException notOurs = assertThrows(IllegalArgumentException.class, () -> StreamDataHandshake.decode(wire));
-    assertTrue(notOurs.getMessage().contains("PNS1"), notOurs.getMessage());
+    assertTrue(notOurs.getMessage().contains("PNS2"), notOurs.getMessage());
     assertThrows(IllegalArgumentException.class, () -> new StreamDataHandshake(new byte[15], TOKEN));
   }
 }
