@@ -98,19 +98,23 @@ public final class StreamDataFrames {
           continue;
         }
         headerFill = 0;
-        long n = ((header[1] & 0xffL) << 24) | ((header[2] & 0xff) << 16) | ((header[3] & 0xff) << 8) | (header[4] & 0xff);
+        long n = ((header[1] & 0xffL) << 24) | ((header[2] & 0xff) << 16)
+            | ((header[3] & 0xff) << 8) | (header[4] & 0xff);
         if (header[0] == DATA) {
           if (n == 0 || n > maxData) {
-            throw new IllegalArgumentException("a data frame of " + n + " bytes (1 to " + maxData + " allowed)");
+            throw new IllegalArgumentException(
+                "a data frame of " + n + " bytes (1 to " + maxData + " allowed)");
           }
           dataLeft = n;
         } else if (header[0] == CREDIT) {
           if (n == 0 || n > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("a credit frame of " + n + " bytes (1 to " + Integer.MAX_VALUE + " allowed)");
+            throw new IllegalArgumentException(
+                "a credit frame of " + n + " bytes (1 to " + Integer.MAX_VALUE + " allowed)");
           }
           out.credit((int) n);
         } else {
-          throw new IllegalArgumentException(String.format("unknown stream data frame type 0x%02x", header[0] & 0xff));
+          throw new IllegalArgumentException(
+              String.format("unknown stream data frame type 0x%02x", header[0] & 0xff));
         }
       }
     }
