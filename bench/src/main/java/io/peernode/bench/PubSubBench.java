@@ -96,17 +96,18 @@ public final class PubSubBench {
     final long warmup;
     final long events;
     /**
-     * Per phase, [0] the warm-up and [1] the measured events: the latencies, counts, publish time
-     * of the first and arrival of the last. The phase is an index, not a branch: a branch never
-     * taken during the warm-up is compiled as a trap, and the first measured event then threw the
-     * subscriber's loop (into which this is inlined) back to the interpreter and C2 compiled it
-     * again, inside the measured part (seen in JFR on 2026-12-01, the node's and NATS's alike).
+     * The latency of each event by sequence number (µs + 1; 0: not received), recorded into the
+     * histogram at the end; per phase, [0] the warm-up and [1] the measured events, the count,
+     * the earliest publish time and the last arrival. No branch on the phase, nor HdrHistogram's
+     * new-minimum/maximum branches, in the per-event path: a branch never taken during the
+     * warm-up is compiled as a trap, and the first measured event then threw the subscriber's
+     * loop (into which this is inlined) back to the interpreter, and C2 compiled it again inside
+     * the measured part (seen in JFR on 2026-12-01, for the node's subscribers and NATS's alike).
      */
-    final Histogram[] latencies = {BenchSupport.histogram(), BenchSupport.histogram()};
+    final long[] latencyUs;
     final long[] counts = new long[2];
-    final long[] firstTs = {Long.MIN_VALUE, Long.MIN_VALUE};
+    final long[] firstTs = {Long.MAX_VALUE, Long.MAX_VALUE};
     final long[] lastArrival = new long[2];
-    final Histogram latency = latencies[1];
     final BitSet seen = new BitSet();
     volatile long received;
     long duplicates;
@@ -116,11 +117,12 @@ public final class PubSubBench {
       this.name = name;
       this.warmup = warmup;
       this.events = events;
+      this.latencyUs = new long[Math.toIntExact(warmup + events)];
     }
 
     void add(long seq, long ts, long now) {
       lastAny = now;
-      if (seq < 0 || seq > Integer.MAX_VALUE) {
+      if (seq < 0 || seq >= latencyUs.length) {
         return;
       }
       if (seen.get((int) seq)) {
@@ -130,12 +132,22 @@ public final class PubSubBench {
       seen.set((int) seq);
       received++;
       int phase = (int) ((warmup - 1 - seq) >>> 63); // 1 when seq >= warmup
-      if (firstTs[phase] == Long.MIN_VALUE) {
-        firstTs[phase] = ts;
-      }
+      long d = ts - firstTs[phase];
+      firstTs[phase] += d & (d >> 63); // min(firstTs, ts)
       counts[phase]++;
       lastArrival[phase] = now;
-      BenchSupport.record(latencies[phase], ts, now);
+      latencyUs[(int) seq] = Math.max(0, (now - ts) / 1000) + 1;
+    }
+
+    /** The measured events' latencies. */
+    Histogram latency() {
+      Histogram h = BenchSupport.histogram();
+      for (int i = (int) warmup; i < latencyUs.length; i++) {
+        if (latencyUs[i] > 0) {
+          h.recordValue(Math.min(latencyUs[i] - 1, h.getHighestTrackableValue()));
+        }
+      }
+      return h;
     }
 
     boolean complete() {
@@ -153,6 +165,7 @@ public final class PubSubBench {
     }
 
     String result(String extra) {
+      Histogram latency = latency();
       return String.format("RESULT sub=%s delivered=%d expected=%d lost=%d dup=%d rate=%.0f p50_ms=%s p99_ms=%s max_ms=%s%s",
           name, counts[1], events, events - counts[1], duplicates, rate(),
           BenchSupport.ms(latency, 50), BenchSupport.ms(latency, 99), BenchSupport.ms(latency, 100), extra);
