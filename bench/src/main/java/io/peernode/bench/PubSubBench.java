@@ -43,8 +43,8 @@ import org.HdrHistogram.Histogram;
  * same for all three systems: the publisher keeps at most {@code window} events published but not
  * yet delivered to the slower subscriber, so no queue (the node's 8,192 per subscription, NATS's
  * slow-consumer limit) overflows. Delivered events/s per subscriber = measured events / (last
- * arrival - publish time of the first measured event); the first {@code warmup} events are not
- * measured (JIT, connections).
+ * arrival - earliest publish time of the measured events, i.e. the first one's: both systems
+ * deliver in order); the first {@code warmup} events are not measured (JIT, connections).
  */
 public final class PubSubBench {
 
