@@ -322,23 +322,39 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     final long maxBytes;
     final int[] remap;
     final List<String> table = new ArrayList<>();
-    final List<Pending> events = new ArrayList<>();
-    final List<int[]> matched = new ArrayList<>();
+    // The batch's columns, filled as events are added, so that a flush only trims them (no
+    // per-event loop and no List.toArray of several element types in it: such a flush was
+    // compiled by C2 up to four times, and only late, as it runs once per batch).
+    String[] digests;
+    String[] texts;
+    byte[][] utf8;
+    byte[][] raw;
+    int[][] matched;
+    int size;
     long bytes;
 
-    BatchBuilder(Route route, long maxBytes, UserApiMetrics metrics) {
+    BatchBuilder(Route route, long maxBytes, UserApiMetrics metrics, int expected) {
       this.metrics = metrics;
       this.to = route.to;
       this.route = route;
       this.maxBytes = maxBytes;
       this.remap = new int[route.schemas.length];
+      columns(Math.max(16, expected));
       clear();
+    }
+
+    private void columns(int capacity) {
+      digests = new String[capacity];
+      texts = new String[capacity];
+      utf8 = new byte[capacity][];
+      raw = new byte[capacity][];
+      matched = new int[capacity][];
     }
 
     /** Adds the event with the first {@code count} of {@code nodeSchemas} (indexes into the route's schemas). */
     void add(Pending p, int[] nodeSchemas, int count) {
       long cost = EventBatchSerializer.eventOverhead(count) + p.utf8.length;
-      if (!events.isEmpty() && bytes + cost > maxBytes) {
+      if (size > 0 && bytes + cost > maxBytes) {
         flush();
       }
       int[] m = count == 1 ? null : new int[count];
@@ -355,28 +371,42 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
           m[j] = remap[x];
         }
       }
-      events.add(p);
-      matched.add(m);
+      if (size == digests.length) {
+        int capacity = 2 * size;
+        digests = java.util.Arrays.copyOf(digests, capacity);
+        texts = java.util.Arrays.copyOf(texts, capacity);
+        utf8 = java.util.Arrays.copyOf(utf8, capacity);
+        raw = java.util.Arrays.copyOf(raw, capacity);
+        matched = java.util.Arrays.copyOf(matched, capacity);
+      }
+      Publish publish = p.publish;
+      digests[size] = publish.digest;
+      texts[size] = publish.event;
+      utf8[size] = p.utf8;
+      raw[size] = publish.rawDigest;
+      matched[size] = m;
+      size++;
       bytes += cost;
     }
 
     void flush() {
-      if (events.isEmpty()) {
+      int n = size;
+      if (n == 0) {
         return;
       }
-      int n = events.size();
-      String[] digests = new String[n];
-      String[] texts = new String[n];
-      byte[][] utf8 = new byte[n][];
-      byte[][] raw = new byte[n][];
-      for (int i = 0; i < n; i++) {
-        Pending p = events.get(i);
-        digests[i] = p.publish.digest;
-        texts[i] = p.publish.event;
-        utf8[i] = p.utf8;
-        raw[i] = p.publish.rawDigest;
+      String[] schemas = new String[table.size()];
+      for (int i = 0; i < schemas.length; i++) {
+        schemas[i] = table.get(i);
       }
-      to.tell(new EventBatch(table.toArray(new String[0]), digests, texts, utf8, raw, matched.toArray(new int[0][])));
+      // The columns go with the batch (no copy when full); the next batch gets new ones.
+      EventBatch batch = n == digests.length
+          ? new EventBatch(schemas, digests, texts, utf8, raw, matched)
+          : new EventBatch(schemas, java.util.Arrays.copyOf(digests, n), java.util.Arrays.copyOf(texts, n),
+              java.util.Arrays.copyOf(utf8, n), java.util.Arrays.copyOf(raw, n), java.util.Arrays.copyOf(matched, n));
+      if (n == digests.length) {
+        columns(n);
+      } // else the next events overwrite them: a builder lives for one index read only
+      to.tell(batch);
       metrics.eventsSent.inc(n);
       metrics.batchesSent.inc();
       clear();
@@ -385,8 +415,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     private void clear() {
       java.util.Arrays.fill(remap, -1);
       table.clear();
-      events.clear();
-      matched.clear();
+      size = 0;
       bytes = EventBatchSerializer.batchOverhead();
     }
   }
@@ -834,7 +863,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       for (Pending pending : batch) {
         RuntimeException failure = null;
         try {
-          scratch = route(t, pending, matches, scratch, out);
+          scratch = route(t, pending, matches, scratch, out, batch.size());
         } catch (RuntimeException e) {
           getContext().getLog().warn("could not route an event: {}", e.toString());
           failure = e;
@@ -861,7 +890,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
    * Validates the event once per distinct schema of the other serving nodes, then adds it, with
    * the schemas it matched there, to the batch of each node with at least one match.
    */
-  private int[] route(RoutingTable t, Pending pending, boolean[] matches, int[] scratch, BatchBuilder[] out) {
+  private int[] route(RoutingTable t, Pending pending, boolean[] matches, int[] scratch, BatchBuilder[] out, int expected) {
     EventSchema[] distinct = t.distinct;
     Publish p = pending.publish;
     if (p.prematch != null && p.prematch.remote == distinct) {
@@ -884,7 +913,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       }
       if (count > 0) {
         if (out[r] == null) {
-          out[r] = new BatchBuilder(route, batchBytes, metrics);
+          out[r] = new BatchBuilder(route, batchBytes, metrics, expected);
         }
         out[r].add(pending, scratch, count);
       }

@@ -104,8 +104,11 @@ public final class DigestHistory {
         break;
       }
       int home = (int) l & mask;
-      // Move the entry at i into the gap unless its home lies cyclically in (gap, i].
-      boolean homeBetween = gap <= i ? (home > gap && home <= i) : (home > gap || home <= i);
+      // Move the entry at i into the gap unless its home lies cyclically in (gap, i], i.e. its
+      // distance from the gap is 1..(i - gap). As arithmetic, not as the comparisons of both
+      // cases (wrapped or not): those were rare enough that C2 compiled them as traps, and each
+      // wrap at the table's end then deoptimized the receiving actor (seen in JFR, 2026-12-01).
+      boolean homeBetween = ((home - gap - 1) & mask) < ((i - gap) & mask);
       if (!homeBetween) {
         table[2 * gap] = h;
         table[2 * gap + 1] = l;

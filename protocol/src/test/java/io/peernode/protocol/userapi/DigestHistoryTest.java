@@ -46,8 +46,18 @@ class DigestHistoryTest {
 
   /** Against a LinkedHashSet-style model, with keys crowded into a few slots (same low bits). */
   @Test
+  @org.junit.jupiter.api.Timeout(60) // a broken deletion can leave a probe chain that never ends
   void behavesLikeABoundedInsertionOrderedSetUnderCollisions() {
     for (int capacity : new int[] {1, 2, 7, 64, 1000}) {
+      for (boolean atTheEnd : new boolean[] {false, true}) {
+        modelCheck(capacity, atTheEnd);
+      }
+    }
+  }
+
+  /** With atTheEnd, the keys' home slots are the table's last two and first two: chains wrap around. */
+  private static void modelCheck(int capacity, boolean atTheEnd) {
+    {
       Random r = new Random(capacity);
       DigestHistory h = new DigestHistory(capacity);
       ArrayDeque<Long> order = new ArrayDeque<>();
@@ -55,8 +65,10 @@ class DigestHistoryTest {
       for (int i = 0; i < 20_000; i++) {
         // Few distinct values, all with low bits in 0..3: long probe chains and many re-adds.
         long v = (long) r.nextInt(3 * capacity + 5) << 2 | r.nextInt(4);
+        // The home slot is lo & mask (mask < 2^16): low bits 0..3, or 0xFFFE..0x10001 at the end.
+        long lo = atTheEnd ? (v >>> 2) << 17 | ((0xFFFE + (v & 3)) & 0x1FFFF) : v;
         // (hi never 0: the one key the history stores differently, (0, 0), is not tested here)
-        byte[] d = ByteBuffer.allocate(32).putLong(0, (v >>> 2) + 1).putLong(8, v).array();
+        byte[] d = ByteBuffer.allocate(32).putLong(0, (v >>> 2) + 1).putLong(8, lo).array();
         boolean expected = !model.contains(v);
         if (expected) {
           model.add(v);
@@ -65,7 +77,7 @@ class DigestHistoryTest {
             model.remove(order.removeFirst());
           }
         }
-        assertEquals(expected, h.add(d), "capacity " + capacity + ", step " + i);
+        assertEquals(expected, h.add(d), "capacity " + capacity + (atTheEnd ? " (wrapping)" : "") + ", step " + i);
         assertEquals(model.size(), h.size());
       }
     }
