@@ -92,7 +92,9 @@ final class BlockingConnection {
         .withAttributes(IO_DISPATCHER)
         .async();
     Source<ByteString, NotUsed> reads = Source.<ByteString, Reader>unfoldResource(
-            () -> new Reader(awaitChannel(), readBytes),
+            // Connected at the first read, not here: a failure there fails the stream quietly
+            // (the session reports it), one in the resource's creation would be logged as an error.
+            () -> new Reader(this, readBytes),
             Reader::read,
             r -> { }) // the socket is closed by close(), also when it ends well
         .withAttributes(IO_DISPATCHER)
@@ -150,15 +152,19 @@ final class BlockingConnection {
 
   /** The reading side: one direct buffer per connection, a fresh ByteString per read. */
   private static final class Reader {
-    private final SocketChannel channel;
+    private final BlockingConnection connection;
     private final ByteBuffer buffer;
+    private SocketChannel channel;
 
-    Reader(SocketChannel channel, int readBytes) {
-      this.channel = channel;
+    Reader(BlockingConnection connection, int readBytes) {
+      this.connection = connection;
       this.buffer = ByteBuffer.allocateDirect(readBytes);
     }
 
     Optional<ByteString> read() throws IOException {
+      if (channel == null) {
+        channel = connection.awaitChannel();
+      }
       buffer.clear();
       int n = channel.read(buffer);
       if (n < 0) {

@@ -245,7 +245,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   private Behavior<Command> connectFailed(Throwable cause) {
-    return fail(0, "cannot connect to " + req.host() + ":" + req.port() + ": " + cause.getMessage());
+    return fail(0, "cannot connect to " + req.host() + ":" + req.port() + ": " + message(cause));
   }
 
   /** Connects once the local file is open: its size and block count are all init needs. */
