@@ -153,6 +153,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private final LocalTreeCache treeCache;
   /** Made when connecting: a stream made earlier would time out while the local file is hashed. */
   private FrameStreams.Outbound outbound;
+  /** The socket of {@code client.transport = blocking}; null with Akka's TCP. */
+  private BlockingConnection blockingConnection;
   private final akka.stream.javadsl.Sink<akka.util.ByteString, akka.NotUsed> inSink;
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong received = new AtomicLong();
@@ -243,18 +245,27 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   private Behavior<Command> connectFailed(Throwable cause) {
-    return fail(0, "cannot connect to " + req.host() + ":" + req.port() + ": " + cause.getMessage());
+    return fail(0, "cannot connect to " + req.host() + ":" + req.port() + ": " + message(cause));
   }
 
   /** Connects once the local file is open: its size and block count are all init needs. */
   private void connect() {
-    var connection = Tcp.get(getContext().getSystem()).outgoingConnection(
-        InetSocketAddress.createUnresolved(req.host(), req.port()), Optional.empty(), List.of(),
-        true, Optional.of(settings.clientTimeout), Optional.empty());
     Materializer mat = Materializer.matFromSystem(getContext().getSystem());
     var outStream = FrameStreams.outbound(getContext().getSelf(), OutReady.INSTANCE, mat, sent::addAndGet);
     outbound = new FrameStreams.Outbound(outStream.first());
-    var connected = outStream.second().viaMat(connection, Keep.right()).to(inSink).run(mat);
+    java.util.concurrent.CompletionStage<?> connected;
+    if (settings.clientBlockingTransport) {
+      blockingConnection = BlockingConnection.open(req.host(), req.port(), settings.clientTimeout, blocking);
+      connected = blockingConnection.connected();
+      outStream.second()
+          .via(blockingConnection.flow(settings.clientBlockingReadBytes, settings.clientBlockingReadAhead))
+          .to(inSink).run(mat);
+    } else {
+      var connection = Tcp.get(getContext().getSystem()).outgoingConnection(
+          InetSocketAddress.createUnresolved(req.host(), req.port()), Optional.empty(), List.of(),
+          true, Optional.of(settings.clientTimeout), Optional.empty());
+      connected = outStream.second().viaMat(connection, Keep.right()).to(inSink).run(mat);
+    }
     getContext().pipeToSelf(connected, (c, t) -> t == null ? Connected.INSTANCE : new ConnectFailed(t));
   }
 
@@ -1172,6 +1183,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     }
     if (outbound != null) {
       outbound.closeNow();
+    }
+    if (blockingConnection != null) {
+      blockingConnection.close(); // also ends a read blocked on a silent server
     }
     if (localChannel != null) {
       try {

@@ -46,6 +46,10 @@ public final class SyncSettings {
   public final long clientTreeCacheBytes;
   public final Duration clientTreeCacheRacyWindow;
   public final int clientTreeCacheSpotCheckBlocks;
+  /** {@code client.transport = blocking}: a {@link BlockingConnection} instead of Akka's TCP. */
+  public final boolean clientBlockingTransport;
+  public final int clientBlockingReadBytes;
+  public final int clientBlockingReadAhead;
 
   private SyncSettings(Config c, Path root) {
     this.root = root == null ? null : root.toAbsolutePath().normalize();
@@ -86,6 +90,17 @@ public final class SyncSettings {
     this.clientTreeCacheBytes = c.getBytes("client.tree-cache.max-bytes");
     this.clientTreeCacheRacyWindow = c.getDuration("client.tree-cache.racy-window");
     this.clientTreeCacheSpotCheckBlocks = c.getInt("client.tree-cache.spot-check-blocks");
+    String transport = c.getString("client.transport");
+    if (!transport.equals("akka") && !transport.equals("blocking")) {
+      throw new IllegalArgumentException("peer.sync.client.transport must be akka or blocking, not '"
+          + transport + "'");
+    }
+    this.clientBlockingTransport = transport.equals("blocking");
+    this.clientBlockingReadBytes = intBytes(c, "client.blocking.read-bytes");
+    this.clientBlockingReadAhead = c.getInt("client.blocking.read-ahead");
+    if (clientBlockingReadAhead < 1) {
+      throw new IllegalArgumentException("peer.sync.client.blocking.read-ahead must be at least 1");
+    }
     if (clientTreeCacheRacyWindow.isNegative()) {
       throw new IllegalArgumentException("peer.sync.client.tree-cache.racy-window must not be negative");
     }

@@ -261,9 +261,12 @@ final class SyncStore {
       CompletableFuture<HashTree> result = f;
       blocking.execute(() -> {
         try {
-          result.complete(hash(s.channel(), s.size(), blockSize, settings.ioChunkBytes,
-              settings.hashThreads, blocking));
+          HashTree t = hash(s.channel(), s.size(), blockSize, settings.ioChunkBytes,
+              settings.hashThreads, blocking);
+          // Counted before anyone can use the tree: a session answering with it (and a test
+          // reading the counter after its pull) must see the count.
           metrics.treesHashed.inc();
+          result.complete(t);
           synchronized (trees) {
             evict();
           }

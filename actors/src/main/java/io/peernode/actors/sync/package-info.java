@@ -39,7 +39,9 @@
  *   <li>File work (hashing, copying, writing, fsync, rename) runs on
  *       {@code peer.blocking-dispatcher}; frames move through Akka Streams TCP with the actor
  *       acking each inbound frame and each outbound frame (so both directions are back-pressured),
- *       and block data is streamed from disk in {@code io-chunk-bytes} pieces.
+ *       and block data is streamed from disk in {@code io-chunk-bytes} pieces. A client with
+ *       {@code client.transport = blocking} (the CLI) has a {@code BlockingConnection} in place of
+ *       Akka's TCP: a blocking socket read and written on Akka's blocking-I/O dispatcher.
  * </ul>
  */
 package io.peernode.actors.sync;

@@ -26,4 +26,14 @@ class SyncSettingsTest {
     assertEquals(1 << 20, settings.blockSizeFor(1L << 50));
     assertEquals(1 << 20, settings.blockSizeFor(-1), "nothing to reuse: fewest hashes");
   }
+
+  @Test
+  void anUnknownClientTransportIsAClearError() {
+    var c = com.typesafe.config.ConfigFactory.parseString("client.transport = udp")
+        .withFallback(com.typesafe.config.ConfigFactory.load().getConfig("peer.sync"));
+    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> SyncSettings.clientFromConfig(c));
+    assertEquals("peer.sync.client.transport must be akka or blocking, not 'udp'", e.getMessage());
+    assertEquals(false, settings.clientBlockingTransport, "Akka TCP by default");
+  }
 }

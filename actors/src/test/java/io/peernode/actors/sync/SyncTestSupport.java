@@ -32,13 +32,18 @@ final class SyncTestSupport {
   private SyncTestSupport() {}
 
   static ActorTestKit testKit(String name) {
-    Config c = ConfigFactory.parseString(
+    return testKit(name, "");
+  }
+
+  /** A test kit whose configuration starts with {@code overrides} (e.g. a client transport). */
+  static ActorTestKit testKit(String name, String overrides) {
+    Config c = ConfigFactory.parseString(overrides).withFallback(ConfigFactory.parseString(
             "akka.actor.provider = local\n"
                 + "akka.loglevel = WARNING\n"
                 + "akka.log-dead-letters = off\n"
                 + "akka.loggers = [\"akka.event.slf4j.Slf4jLogger\"]\n"
                 + "akka.logging-filter = \"akka.event.slf4j.Slf4jLoggingFilter\"\n"
-                + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n")
+                + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"))
         .withFallback(ConfigFactory.load());
     return ActorTestKit.create(name, c);
   }

@@ -34,6 +34,7 @@ class SyncTransferTest {
   @BeforeAll
   static void start() throws Exception {
     kit = SyncTestSupport.testKit("sync-transfer");
+    registry = new CollectorRegistry(); // a subclass's run may have used the last one
     root = Files.createDirectories(tmp.resolve("root"));
     server = SyncTestSupport.bind(kit, SyncTestSupport.settings(kit, root, ""), registry);
   }

@@ -191,7 +191,9 @@ public final class SyncCli {
   /**
    * The CLI's actor system: local, quiet, no slf4j, and a {@link SyncCliSerializer} in place of
    * each configured serializer (the system never serializes; building the node's serializers was
-   * a quarter of the CLI's start). Everything else, {@code peer.sync} included, is as loaded.
+   * a quarter of the CLI's start). Its one connection uses {@code client.transport = blocking}
+   * (see {@code BlockingConnection}), unless a system property says otherwise. Everything else,
+   * {@code peer.sync} included, is as loaded.
    */
   static Config cliConfig(Config loaded) {
     StringBuilder s = new StringBuilder()
@@ -207,7 +209,10 @@ public final class SyncCli {
       s.append("akka.actor.serializers.").append(com.typesafe.config.ConfigUtil.quoteString(name))
           .append(" = \"").append(SyncCliSerializer.class.getName()).append("\"\n");
     }
-    return ConfigFactory.parseString(s.toString()).withFallback(loaded);
+    Config defaults = ConfigFactory.parseString("peer.sync.client.transport = blocking");
+    return ConfigFactory.parseString(s.toString())
+        .withFallback(ConfigFactory.systemProperties().withFallback(defaults))
+        .withFallback(loaded);
   }
 
   /**

@@ -55,6 +55,18 @@ class SyncCliTest {
   }
 
   @Test
+  void aSystemPropertyChoosesTheCliTransport() {
+    System.setProperty("peer.sync.client.transport", "akka");
+    ConfigFactory.invalidateCaches();
+    try {
+      assertEquals("akka", SyncCli.cliConfig(ConfigFactory.load()).getString("peer.sync.client.transport"));
+    } finally {
+      System.clearProperty("peer.sync.client.transport");
+      ConfigFactory.invalidateCaches();
+    }
+  }
+
+  @Test
   void theCliActorSystemIsLocalAndBuildsNoneOfTheNodesSerializers() throws Exception {
     com.typesafe.config.Config loaded = ConfigFactory.load();
     com.typesafe.config.Config cli = SyncCli.cliConfig(loaded);
@@ -65,7 +77,10 @@ class SyncCliTest {
           cli.getString("akka.actor.serializers." + com.typesafe.config.ConfigUtil.quoteString(name)), name);
     }
     assertEquals("local", cli.getString("akka.actor.provider"));
-    assertEquals(loaded.getConfig("peer.sync"), cli.getConfig("peer.sync"));
+    assertEquals(loaded.getConfig("peer.sync").withoutPath("client.transport"),
+        cli.getConfig("peer.sync").withoutPath("client.transport"));
+    assertEquals("akka", loaded.getString("peer.sync.client.transport"), "the node's clients use Akka TCP");
+    assertEquals("blocking", cli.getString("peer.sync.client.transport"), "the CLI's one connection does not");
     var system = akka.actor.typed.ActorSystem.create(akka.actor.typed.javadsl.Behaviors.empty(), "cli-config", cli);
     try {
       var serialization = akka.serialization.SerializationExtension.get(system);
