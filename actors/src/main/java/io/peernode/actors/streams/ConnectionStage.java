@@ -37,8 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * peer.streams.connection.read-ahead} of them (and past the first, {@code read-ahead-chars} of
  * text) before the actor has handled them ({@link Link#readNext}, once per message); outgoing
  * messages are buffered up to {@code peer.streams.connection.outgoing-buffer}, beyond which
- * {@link Outgoing#offer} answers FULL at once; a resend answer is pulled only as fast as the client reads; the end of either side
- * ends both.
+ * {@link Outgoing#offer} answers FULL at once; a resend answer is pulled only as fast as the
+ * client reads; the end of either side ends both.
  */
 final class ConnectionStage extends GraphStage<FlowShape<String, ByteString>> {
 
