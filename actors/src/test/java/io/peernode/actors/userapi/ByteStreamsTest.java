@@ -127,14 +127,10 @@ class ByteStreamsTest {
 
   @Test
   void acceptsUpToTheLimitRefusesWrongTokensAndCarriesTheBytesOverTheDataConnection() throws Exception {
-    UserApiSettings settings = UserApiSettings.from(
-        ConfigFactory.parseString("max-open-streams = 1, stream-buffer = 1000")
-            .withFallback(testKit.system().settings().config().getConfig("peer.userapi")));
-    ActorRef<ByteStreams.Command> streams = testKit.spawn(
-        ByteStreams.create("a".repeat(40), settings, UserApiMetrics.register(new CollectorRegistry())));
-    Tcp.ServerBinding server = Nodes.await(ByteStreamDataServer.bind(testKit.system(), "127.0.0.1", 0, streams, settings));
+    DataNode node = new DataNode("max-open-streams = 1, stream-buffer = 1000");
+    ActorRef<ByteStreams.Command> streams = node.streams;
+    Tcp.ServerBinding server = node.server;
     int port = server.localAddress().getPort();
-    streams.tell(new ByteStreams.DataAddress("127.0.0.1", port));
     TestProbe<ByteStreamEndpoint.Command> peer = testKit.createTestProbe();
 
     streams.tell(new ByteStreams.OpenRequest(ID, "b".repeat(40), peer.getRef(), 4));
@@ -166,9 +162,7 @@ class ByteStreamsTest {
       assertTrue(closedByServer(s), "a connection that is not ours is closed");
     }
 
-    TestProbe<Optional<ActorRef<ByteStreamEndpoint.Command>>> lookup = testKit.createTestProbe();
-    streams.tell(new ByteStreams.Lookup(ID, lookup.getRef()));
-    ActorRef<ByteStreamEndpoint.Command> endpoint = lookup.receiveMessage().orElseThrow();
+    ActorRef<ByteStreamEndpoint.Command> endpoint = node.endpoint(ID);
     TestProbe<Integer> unread = testKit.createTestProbe();
     endpoint.tell(new ByteStreamEndpoint.Unread(unread.getRef()));
     assertEquals(0, unread.receiveMessage(), "still open, nothing arrived");
@@ -258,18 +252,11 @@ class ByteStreamsTest {
 
   @Test
   void theDataConnectionDroppingClosesTheStreamAndTheUnreadBytesStayReadable() throws Exception {
-    UserApiSettings settings = UserApiSettings.from(testKit.system().settings().config().getConfig("peer.userapi"));
-    ActorRef<ByteStreams.Command> streams = testKit.spawn(
-        ByteStreams.create("a".repeat(40), settings, UserApiMetrics.register(new CollectorRegistry())));
-    Tcp.ServerBinding server = Nodes.await(ByteStreamDataServer.bind(testKit.system(), "127.0.0.1", 0, streams, settings));
-    streams.tell(new ByteStreams.DataAddress("127.0.0.1", server.localAddress().getPort()));
-    TestProbe<ByteStreamEndpoint.Command> peer = testKit.createTestProbe();
+    DataNode node = new DataNode("");
+    Tcp.ServerBinding server = node.server;
     String id = "4".repeat(32);
-    streams.tell(new ByteStreams.OpenRequest(id, "b".repeat(40), peer.getRef(), 1000));
-    ByteStreamEndpoint.Opened opened = peer.expectMessageClass(ByteStreamEndpoint.Opened.class);
-    TestProbe<Optional<ActorRef<ByteStreamEndpoint.Command>>> lookup = testKit.createTestProbe();
-    streams.tell(new ByteStreams.Lookup(id, lookup.getRef()));
-    ActorRef<ByteStreamEndpoint.Command> endpoint = lookup.receiveMessage().orElseThrow();
+    ByteStreamEndpoint.Opened opened = node.open(id);
+    ActorRef<ByteStreamEndpoint.Command> endpoint = node.endpoint(id);
     TestProbe<Integer> unread = testKit.createTestProbe();
     TestProbe<Optional<Integer>> writes = testKit.createTestProbe();
 
@@ -300,14 +287,8 @@ class ByteStreamsTest {
 
   @Test
   void aBadFrameOrMoreThanTheCreditFailsTheConnectionAndClosesTheStream() throws Exception {
-    UserApiSettings settings = UserApiSettings.from(
-        ConfigFactory.parseString("stream-buffer = 100")
-            .withFallback(testKit.system().settings().config().getConfig("peer.userapi")));
-    ActorRef<ByteStreams.Command> streams = testKit.spawn(
-        ByteStreams.create("a".repeat(40), settings, UserApiMetrics.register(new CollectorRegistry())));
-    Tcp.ServerBinding server = Nodes.await(ByteStreamDataServer.bind(testKit.system(), "127.0.0.1", 0, streams, settings));
-    streams.tell(new ByteStreams.DataAddress("127.0.0.1", server.localAddress().getPort()));
-    TestProbe<ByteStreamEndpoint.Command> peer = testKit.createTestProbe();
+    DataNode node = new DataNode("stream-buffer = 100");
+    Tcp.ServerBinding server = node.server;
     byte[][] bad = {
       io.peernode.protocol.Hex.decode("0700000001"), // unknown frame type
       dataFrame(new byte[101], 0, 101), // one frame over the buffer
@@ -315,11 +296,8 @@ class ByteStreamsTest {
     };
     for (int k = 0; k < bad.length; k++) {
       String id = Integer.toString(6 + k).repeat(32);
-      streams.tell(new ByteStreams.OpenRequest(id, "b".repeat(40), peer.getRef(), 1000));
-      ByteStreamEndpoint.Opened opened = peer.expectMessageClass(ByteStreamEndpoint.Opened.class);
-      TestProbe<Optional<ActorRef<ByteStreamEndpoint.Command>>> lookup = testKit.createTestProbe();
-      streams.tell(new ByteStreams.Lookup(id, lookup.getRef()));
-      ActorRef<ByteStreamEndpoint.Command> endpoint = lookup.receiveMessage().orElseThrow();
+      ByteStreamEndpoint.Opened opened = node.open(id);
+      ActorRef<ByteStreamEndpoint.Command> endpoint = node.endpoint(id);
       TestProbe<Optional<Integer>> writes = testKit.createTestProbe();
       try (Socket s = new Socket("127.0.0.1", server.localAddress().getPort())) {
         s.getOutputStream().write(new StreamDataHandshake(Hex.decode(id), Hex.decode(opened.token)).encode());
@@ -334,6 +312,36 @@ class ByteStreamsTest {
     server.unbind();
   }
 
+  /** A node's byte streams (user API settings as given) with their data server on a free port. */
+  private static final class DataNode {
+    final UserApiSettings settings;
+    final ActorRef<ByteStreams.Command> streams;
+    final Tcp.ServerBinding server;
+    final TestProbe<ByteStreamEndpoint.Command> peer = testKit.createTestProbe();
+
+    DataNode(String settingsOverrides) {
+      settings = UserApiSettings.from(ConfigFactory.parseString(settingsOverrides)
+          .withFallback(testKit.system().settings().config().getConfig("peer.userapi")));
+      streams = testKit.spawn(ByteStreams.create("a".repeat(40), settings,
+          UserApiMetrics.register(new CollectorRegistry())));
+      server = Nodes.await(
+          ByteStreamDataServer.bind(testKit.system(), "127.0.0.1", 0, streams, settings));
+      streams.tell(new ByteStreams.DataAddress("127.0.0.1", server.localAddress().getPort()));
+    }
+
+    /** Opens stream {@code id} from the peer probe (a 1000-byte peer buffer). */
+    ByteStreamEndpoint.Opened open(String id) {
+      streams.tell(new ByteStreams.OpenRequest(id, "b".repeat(40), peer.getRef(), 1000));
+      return peer.expectMessageClass(ByteStreamEndpoint.Opened.class);
+    }
+
+    ActorRef<ByteStreamEndpoint.Command> endpoint(String id) {
+      TestProbe<Optional<ActorRef<ByteStreamEndpoint.Command>>> lookup = testKit.createTestProbe();
+      streams.tell(new ByteStreams.Lookup(id, lookup.getRef()));
+      return lookup.receiveMessage().orElseThrow();
+    }
+  }
+
   static byte[] concat(byte[] a, byte[] b) {
     byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, c, a.length, b.length);
@@ -342,20 +350,12 @@ class ByteStreamsTest {
 
   @Test
   void theJavaReaderTakesStraightFromTheConnectionAndGivesCreditBackInBatches() throws Exception {
-    UserApiSettings settings = UserApiSettings.from(
-        ConfigFactory.parseString("stream-buffer = 1000, stream-credit-batch = 400, stream-source-chunk = 100")
-            .withFallback(testKit.system().settings().config().getConfig("peer.userapi")));
-    ActorRef<ByteStreams.Command> streams = testKit.spawn(
-        ByteStreams.create("a".repeat(40), settings, UserApiMetrics.register(new CollectorRegistry())));
-    Tcp.ServerBinding server = Nodes.await(ByteStreamDataServer.bind(testKit.system(), "127.0.0.1", 0, streams, settings));
-    streams.tell(new ByteStreams.DataAddress("127.0.0.1", server.localAddress().getPort()));
-    TestProbe<ByteStreamEndpoint.Command> peer = testKit.createTestProbe();
+    DataNode node = new DataNode(
+        "stream-buffer = 1000, stream-credit-batch = 400, stream-source-chunk = 100");
+    Tcp.ServerBinding server = node.server;
     String id = "5".repeat(32);
-    streams.tell(new ByteStreams.OpenRequest(id, "b".repeat(40), peer.getRef(), 1000));
-    ByteStreamEndpoint.Opened opened = peer.expectMessageClass(ByteStreamEndpoint.Opened.class);
-    TestProbe<Optional<ActorRef<ByteStreamEndpoint.Command>>> lookup = testKit.createTestProbe();
-    streams.tell(new ByteStreams.Lookup(id, lookup.getRef()));
-    ActorRef<ByteStreamEndpoint.Command> endpoint = lookup.receiveMessage().orElseThrow();
+    ByteStreamEndpoint.Opened opened = node.open(id);
+    ActorRef<ByteStreamEndpoint.Command> endpoint = node.endpoint(id);
     TestProbe<Optional<ByteStreamPipe>> attach = testKit.createTestProbe();
     endpoint.tell(new ByteStreamEndpoint.AttachReader(attach.getRef()));
     ByteStreamPipe pipe = attach.receiveMessage().orElseThrow();
@@ -363,7 +363,7 @@ class ByteStreamsTest {
     assertEquals(Optional.empty(), attach.receiveMessage(), "one reader at a time");
 
     TestProbe<ByteString> elements = testKit.createTestProbe();
-    akka.stream.javadsl.Source.fromGraph(new ByteStreamReader(pipe, endpoint, settings))
+    akka.stream.javadsl.Source.fromGraph(new ByteStreamReader(pipe, endpoint, node.settings))
         .runWith(akka.stream.javadsl.Sink.foreach(elements.getRef()::tell), testKit.system());
     try (Socket s = new Socket("127.0.0.1", server.localAddress().getPort())) {
       s.getOutputStream().write(new StreamDataHandshake(Hex.decode(id), Hex.decode(opened.token)).encode());
