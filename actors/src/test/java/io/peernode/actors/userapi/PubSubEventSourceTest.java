@@ -109,10 +109,13 @@ class PubSubEventSourceTest {
       }
       routedAndDrained(a, List.of(b));
       int n = 500;
-      CompletionStage<List<akka.util.ByteString>> onA = a.eventBytesSource(SCHEMA).mapConcat(batch -> batch).take(n)
-          .runWith(Sink.seq(), cluster.node(0).system());
-      CompletionStage<List<akka.util.ByteString>> onB = b.eventBytesSource(SCHEMA).mapConcat(batch -> batch).take(n)
-          .runWith(Sink.seq(), cluster.node(1).system());
+      // Collected as they come, so that a shortfall says how far each stream got.
+      List<akka.util.ByteString> gotA = new java.util.concurrent.CopyOnWriteArrayList<>();
+      List<akka.util.ByteString> gotB = new java.util.concurrent.CopyOnWriteArrayList<>();
+      CompletionStage<?> onA = a.eventBytesSource(SCHEMA).mapConcat(batch -> batch).take(n)
+          .runForeach(gotA::add, cluster.node(0).system());
+      CompletionStage<?> onB = b.eventBytesSource(SCHEMA).mapConcat(batch -> batch).take(n)
+          .runForeach(gotB::add, cluster.node(1).system());
       List<akka.util.ByteString> expected = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         // Keys out of order and an escape: the bytes are the canonical text, not the input's.
@@ -121,8 +124,10 @@ class PubSubEventSourceTest {
         await(a.publish(event));
       }
       Duration max = Duration.ofSeconds(30);
-      assertEquals(expected, await(onA, max), "the publishing node's own stream");
-      assertEquals(expected, await(onB, max));
+      awaitAll(onA, max, gotA, n, "the publishing node's own stream");
+      assertEquals(expected, gotA, "the publishing node's own stream");
+      awaitAll(onB, max, gotB, n, "the other node's stream");
+      assertEquals(expected, gotB);
     } finally {
       cluster.shutdown();
     }
@@ -185,5 +190,15 @@ class PubSubEventSourceTest {
   static double refused(CollectorRegistry registry) {
     Double v = registry.getSampleValue("peer_userapi_refused_total", new String[] {"queue"}, new String[] {"subscription"});
     return v == null ? 0 : v;
+  }
+
+  /** Awaits a stream of {@code n} events, failing with how many of them came. */
+  private static void awaitAll(CompletionStage<?> done, Duration max, List<?> got, int n,
+      String which) {
+    try {
+      await(done, max);
+    } catch (AssertionError e) {
+      throw new AssertionError(which + ": " + got.size() + " of " + n + " events within " + max, e);
+    }
   }
 }
