@@ -30,21 +30,9 @@ public final class ServerMessages {
   private ServerMessages() {}
 
   /**
-   * The broadcast frame of {@code m}: identical for every subscriber (subId ""), so it is
-   * encoded once per event instance and cached in it.
-   */
-  public static String broadcast(StreamMessage m) {
-    String frame = m.cachedBroadcastFrame();
-    if (frame == null) {
-      frame = broadcastFrame(m);
-      m.cacheBroadcastFrame(frame);
-    }
-    return frame;
-  }
-
-  /**
-   * {@link #broadcast} in UTF-8, encoded once per event instance like the text and shared by
-   * every subscriber that the instance reaches: the array must not be modified.
+   * {@link #broadcast} in UTF-8, what subscribers are sent: encoded once per event instance,
+   * cached in it and shared by every subscriber that the instance reaches: the array must not
+   * be modified.
    */
   public static byte[] broadcastUtf8(StreamMessage m) {
     byte[] utf8 = m.cachedBroadcastUtf8();
@@ -56,16 +44,18 @@ public final class ServerMessages {
   }
 
   /**
-   * {@code event(BROADCAST, "", m)} written straight into one builder: the text a generator
+   * The broadcast frame of {@code m}, identical for every subscriber (subId ""): {@code
+   * event(BROADCAST, "", m)} written straight into one builder: the text a generator
    * writes (a test holds the two equal), without one, and with the content's literal as the
    * publisher sent it when the event has it (the escaping of the content is most of the work
    * otherwise: it is JSON inside a JSON string).
    */
-  static String broadcastFrame(StreamMessage m) {
+  public static String broadcast(StreamMessage m) {
     String contentJson = m.contentJson();
     JsonStringEncoder quote = JsonStringEncoder.getInstance();
-    StringBuilder b = new StringBuilder(96 + m.streamId().length()
-        + (contentJson != null ? contentJson.length() : m.content().length() + m.content().length() / 4));
+    int content = contentJson != null
+        ? contentJson.length() : m.content().length() + m.content().length() / 4;
+    StringBuilder b = new StringBuilder(96 + m.streamId().length() + content);
     b.append("[0,").append(BROADCAST).append(",\"\",[").append(StreamMessage.VERSION).append(",\"");
     quote.quoteAsString(m.streamId(), b);
     b.append("\",").append(m.partition())
@@ -84,7 +74,7 @@ public final class ServerMessages {
     return b.append("]]").toString();
   }
 
-  /** The broadcast frame as a generator writes it (tests check {@link #broadcastFrame}). */
+  /** The broadcast frame as a generator writes it (tests check {@link #broadcast}). */
   static String broadcastByGenerator(StreamMessage m) {
     return event(BROADCAST, "", m);
   }

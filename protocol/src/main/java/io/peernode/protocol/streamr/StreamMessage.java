@@ -28,14 +28,12 @@ public final class StreamMessage {
   /** {@link #content} as a JSON string literal, when known; not sent across the cluster. */
   private final String contentJson;
   /**
-   * The broadcast frame of this event, encoded on first use by {@link ServerMessages#broadcast}
-   * and then shared by every subscriber on this node that the same instance reaches (pub/sub
-   * hands one instance to all local subscribers; the broadcast frame has subId "", so it is
-   * the same text for each of them). A racy single-check cache: String is immutable, so a
-   * thread that sees null merely encodes it once more.
+   * The UTF-8 of this event's broadcast frame, encoded on first use by {@link
+   * ServerMessages#broadcastUtf8} and then shared by every subscriber on this node that the
+   * same instance reaches (pub/sub hands one instance to all local subscribers; the broadcast
+   * frame has subId "", so it is the same for each of them). A racy single-check cache: the
+   * array is never modified, so a thread that sees null merely encodes it once more.
    */
-  private String broadcastFrame;
-  /** Its UTF-8, the same way (see {@link ServerMessages#broadcastUtf8}). */
   private byte[] broadcastUtf8;
 
   /**
@@ -112,14 +110,6 @@ public final class StreamMessage {
   /** {@link #content} as a JSON string literal, or null when not known. */
   String contentJson() {
     return contentJson;
-  }
-
-  String cachedBroadcastFrame() {
-    return broadcastFrame;
-  }
-
-  void cacheBroadcastFrame(String frame) {
-    broadcastFrame = frame;
   }
 
   byte[] cachedBroadcastUtf8() {

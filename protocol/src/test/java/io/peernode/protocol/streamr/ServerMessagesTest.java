@@ -62,7 +62,7 @@ class ServerMessagesTest {
         long offset = random.nextInt(3) == 0 ? 0 : Math.abs(random.nextLong());
         StreamMessage m = new StreamMessage(stream, random.nextInt(100), Math.abs(random.nextLong()),
             random.nextInt(Integer.MAX_VALUE), offset, offset == 0 ? null : offset - 1, content);
-        assertEquals(ServerMessages.broadcastByGenerator(m), ServerMessages.broadcastFrame(m));
+        assertEquals(ServerMessages.broadcastByGenerator(m), ServerMessages.broadcast(m));
       }
     }
   }
