@@ -1,5 +1,23 @@
 package io.peernode.bench;
 
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.ErrorListener;
@@ -101,8 +119,35 @@ public final class StreamsWsBench {
     return null;
   }
 
+  /** {@link #parse(CharSequence)} of bytes (ASCII), without decoding them to a String. */
   static long[] parse(byte[] b) {
-    return parse(new String(b, StandardCharsets.ISO_8859_1));
+    return parse(b.length, i -> b[i]);
+  }
+
+  static long[] parse(ByteBuf b) {
+    int base = b.readerIndex();
+    return parse(b.readableBytes(), i -> b.getByte(base + i));
+  }
+
+  interface Bytes {
+    byte at(int i);
+  }
+
+  private static long[] parse(int n, Bytes s) {
+    for (int i = 0; i + 1 < n; i++) {
+      if (s.at(i) == '@' && s.at(i + 1) == '@') {
+        int j = i + 2;
+        long seq = 0;
+        for (byte c; j < n && (c = s.at(j)) >= '0' && c <= '9'; j++) seq = seq * 10 + (c - '0');
+        j++;
+        long nanos = 0;
+        boolean neg = j < n && s.at(j) == '-';
+        if (neg) j++;
+        for (byte c; j < n && (c = s.at(j)) >= '0' && c <= '9'; j++) nanos = nanos * 10 + (c - '0');
+        return new long[] {seq, neg ? -nanos : nanos};
+      }
+    }
+    return null;
   }
 
   // ---- the measurement, shared by all systems ------------------------------------------------
@@ -343,6 +388,116 @@ public final class StreamsWsBench {
     sockets.forEach(WebSocket::abort);
   }
 
+  /**
+   * The same as {@link #node} through Netty's WebSocket client (CLIENT=netty): Java's own
+   * ({@code java.net.http}) allows one send at a time per socket, so its publisher waits for
+   * each frame to be written, and its per-message machinery costs more CPU than jnats does, on
+   * the two cores the server shares with its clients. Netty's decoder checks each text frame's
+   * UTF-8, as Java's does; each subscriber reads the sequence number from the frame's bytes, as
+   * the NATS subscribers read it from their payload.
+   */
+  static void nodeNetty(int port, String adminKey, String label) throws Exception {
+    String base = "http://127.0.0.1:" + port + "/api/v1";
+    String stream = createStream(HttpClient.newHttpClient(), base, adminKey,
+        "bench-" + System.nanoTime());
+    URI ws = URI.create("ws://127.0.0.1:" + port + "/api/v1/ws");
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(intEnv("CLIENT_THREADS", 2),
+        NioIoHandler.newFactory());
+    Round[] current = new Round[1];
+    String subscribe = "{\"type\":\"subscribe\",\"stream\":\"" + stream
+        + "\",\"partition\":0,\"authKey\":\"" + adminKey + "\"}";
+    List<Channel> sockets = new ArrayList<>();
+    try {
+      for (int s = 0; s < SUBS; s++) {
+        int sub = s;
+        CompletableFuture<Void> subscribed = new CompletableFuture<>();
+        Channel c = nettySocket(group, ws, frame -> {
+          ByteBuf b = frame.content();
+          byte type = b.readableBytes() > 4 ? b.getByte(b.readerIndex() + 3) : 0;
+          Round r = current[0];
+          if (type == '0' && r != null) {
+            r.delivered(sub, parse(b));
+          } else if (type == '2') {
+            subscribed.complete(null);
+          } else if (type == '7') {
+            System.err.println("subscriber: " + b.toString(StandardCharsets.UTF_8));
+          }
+        });
+        c.writeAndFlush(new TextWebSocketFrame(subscribe)).sync();
+        subscribed.get(10, TimeUnit.SECONDS);
+        sockets.add(c);
+      }
+      AtomicLong errorsShown = new AtomicLong();
+      Channel pub = nettySocket(group, ws, frame -> {
+        ByteBuf b = frame.content();
+        if (b.readableBytes() > 4 && b.getByte(b.readerIndex() + 3) == '7') {
+          if (errorsShown.incrementAndGet() <= 3) {
+            System.err.println("publisher: " + b.toString(StandardCharsets.UTF_8));
+          }
+          Round r = current[0];
+          if (r != null) r.rejected();
+        }
+      });
+      String prefix = "{\"type\":\"publish\",\"stream\":\"" + stream + "\",\"authKey\":\""
+          + adminKey + "\",\"msg\":\"";
+      run(label, event -> pub.writeAndFlush(
+          new TextWebSocketFrame(prefix + event.replace("\"", "\\\"") + "\"}")), current);
+      pub.close();
+      sockets.forEach(Channel::close);
+    } finally {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+  }
+
+  /** A connected, upgraded WebSocket whose text frames go to {@code onText} on its loop. */
+  private static Channel nettySocket(EventLoopGroup group, URI uri,
+      java.util.function.Consumer<TextWebSocketFrame> onText) throws Exception {
+    CompletableFuture<Void> upgraded = new CompletableFuture<>();
+    Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(64 * 1024),
+                new WebSocketClientProtocolHandler(WebSocketClientProtocolConfig.newBuilder()
+                    .webSocketUri(uri).maxFramePayloadLength(4 << 20).build()),
+                new WebSocketFrameAggregator(4 << 20),
+                new SimpleChannelInboundHandler<TextWebSocketFrame>() {
+                  @Override
+                  protected void channelRead0(ChannelHandlerContext ctx, TextWebSocketFrame f) {
+                    onText.accept(f);
+                  }
+
+                  @Override
+                  public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+                    if (event == WebSocketClientProtocolHandler.ClientHandshakeStateEvent
+                        .HANDSHAKE_COMPLETE) {
+                      upgraded.complete(null);
+                    }
+                    ctx.fireUserEventTriggered(event);
+                  }
+
+                  @Override
+                  public void channelInactive(ChannelHandlerContext ctx) {
+                    if (!upgraded.isDone()) {
+                      upgraded.completeExceptionally(new IllegalStateException("closed"));
+                    }
+                  }
+
+                  @Override
+                  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                    System.err.println("WebSocket error: " + cause);
+                    upgraded.completeExceptionally(cause);
+                    ctx.close();
+                  }
+                });
+          }
+        });
+    Channel ch = b.connect(uri.getHost(), uri.getPort()).sync().channel();
+    upgraded.get(10, TimeUnit.SECONDS);
+    return ch;
+  }
+
   // ---- NATS JetStream -------------------------------------------------------------------------
 
   static void jetstream(int port, String label) throws Exception {
@@ -445,7 +600,11 @@ public final class StreamsWsBench {
   public static void main(String[] args) throws Exception {
     switch (args.length > 0 ? args[0] : "") {
       case "node":
-        node(Integer.parseInt(args[1]), args[2], args.length > 3 ? args[3] : "node");
+        if ("netty".equals(System.getenv("CLIENT"))) {
+          nodeNetty(Integer.parseInt(args[1]), args[2], args.length > 3 ? args[3] : "node");
+        } else {
+          node(Integer.parseInt(args[1]), args[2], args.length > 3 ? args[3] : "node");
+        }
         break;
       case "jetstream":
         jetstream(Integer.parseInt(args[1]), args.length > 2 ? args[2] : "jetstream");
