@@ -47,6 +47,13 @@ public final class StreamrRequests {
   }
 
   public Result parse(String text) {
+    StreamrRequest.Publish publish = PublishScanner.scan(text);
+    if (publish == null || bytesOverLimit(publish.msg()) >= 0) publish = publishFast(text);
+    return publish != null ? new Result.Ok(publish) : parseTree(text);
+  }
+
+  /** {@link #parse} without the scanner: Jackson's streaming parser, then the tree. */
+  Result parseStreaming(String text) {
     StreamrRequest.Publish publish = publishFast(text);
     return publish != null ? new Result.Ok(publish) : parseTree(text);
   }
@@ -98,11 +105,11 @@ public final class StreamrRequests {
   }
 
   /**
-   * A well-formed publish read with the streaming parser, without building a tree: the one
-   * request a busy connection sends again and again. Null for anything else (another type,
-   * a field of an unexpected kind, bad JSON, trailing input, a msg over the limit): {@link
-   * #parse} then reads the request as a tree, which gives the same result for a good publish
-   * and names the problem of a bad one.
+   * A well-formed publish read with the streaming parser, without building a tree, for what
+   * {@link PublishScanner} leaves to it (a nested value or a number in an unknown field). Null
+   * for anything else (another type, a field of an unexpected kind, bad JSON, trailing input,
+   * a msg over the limit): {@link #parse} then reads the request as a tree, which gives the
+   * same result for a good publish and names the problem of a bad one.
    */
   private StreamrRequest.Publish publishFast(String text) {
     String type = null;

@@ -93,6 +93,68 @@ class StreamrRequestsTest {
   }
 
   @Test
+  void theScannerReadsThePublishesClientsSend() {
+    String[] requests = {
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"authKey\":\"k\",\"msg\":\"{\\\"a\\\":1}\",\"ts\":1,\"pkey\":\"d\"}",
+        " {\r\n\t\"msg\" : \"\\u00e9\\ud83d\\ude00 \\n\\/\\b\\f\\r\\t\\\\\" , \"type\":\"publish\", \"stream\":\"s1\","
+            + " \"authKey\":null, \"ts\":null, \"pkey\":null, \"sessionToken\":null, \"x\":true } ",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"\",\"ts\":0,\"extra\":\"e\",\"f\":false}",
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"msg\":\"first\",\"msg\":\"last wins\"}",
+    };
+    for (String request : requests) {
+      StreamrRequest.Publish scanned = PublishScanner.scan(request);
+      assertTrue(scanned != null, () -> "the scanner gave up on " + request);
+      assertEquals(parser.parseStreaming(request), new StreamrRequests.Result.Ok(scanned),
+          request);
+    }
+  }
+
+  /**
+   * The scanner gives what Jackson's parsers give, or gives up, on random mutations of
+   * publishes: characters that matter to JSON inserted, deleted or replaced anywhere.
+   */
+  @Test
+  void theScannerAgreesWithJacksonOnMutatedPublishes() {
+    String[] seeds = {
+        "{\"type\":\"publish\",\"stream\":\"s1\",\"authKey\":\"k\",\"msg\":\"{\\\"a\\\":1,\\\"b\\\":\\\"\\\\u00e9\\\"}\",\"ts\":12,\"pkey\":\"d\"}",
+        "{ \"msg\" : \"x\\ny\\u0041\" , \"type\" : \"publish\" , \"stream\" : \"s\" , \"ts\" : null , \"z\" : true }",
+    };
+    String alphabet = "{}[]\":,\\ \t\n0123456789-+.eEtrufalsn/bu\u00e9\u0001x";
+    java.util.Random random = new java.util.Random(42);
+    int scanned = 0;
+    int cases = 0;
+    for (String seed : seeds) {
+      for (int k = 0; k < 20_000; k++) {
+        StringBuilder b = new StringBuilder(seed);
+        for (int edits = 1 + random.nextInt(3); edits > 0; edits--) {
+          int at = random.nextInt(b.length() + 1);
+          char c = alphabet.charAt(random.nextInt(alphabet.length()));
+          switch (random.nextInt(3)) {
+            case 0:
+              b.insert(at, c);
+              break;
+            case 1:
+              if (at < b.length()) b.deleteCharAt(at);
+              break;
+            default:
+              if (at < b.length()) b.setCharAt(at, c);
+          }
+        }
+        String request = b.toString();
+        StreamrRequest.Publish p = PublishScanner.scan(request);
+        cases++;
+        if (p == null) continue;
+        scanned++;
+        assertEquals(parser.parseStreaming(request), new StreamrRequests.Result.Ok(p), request);
+        assertEquals(parser.parseTree(request), new StreamrRequests.Result.Ok(p.withoutMsgJson()),
+            request);
+      }
+    }
+    // Most mutations break the request; enough of them must still be read for this to test.
+    assertTrue(scanned > cases / 20, "the scanner read " + scanned + " of " + cases);
+  }
+
+  @Test
   void msgJsonIsTheLiteralAsSent() {
     String literal = "\"{\\\"a\\\":\\u0041\\/\\ud83d\\ude00 \u00e9\\\\\"";
     StreamrRequest.Publish p = (StreamrRequest.Publish) ((StreamrRequests.Result.Ok) parser.parse(
