@@ -22,6 +22,7 @@ import io.peernode.protocol.streamr.StreamrRequest;
 import io.peernode.protocol.streamr.StreamrRequest.ResendSpec;
 import io.peernode.protocol.streamr.StreamrRequests;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,6 +101,11 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     INSTANCE
   }
 
+  /** Sends the publishes collected since it was sent (see {@link #publish}). */
+  private enum SendPublishes implements Command {
+    INSTANCE
+  }
+
   /**
    * What the HTTP layer feeds in place of a frame over its size limit: the client gets an
    * error naming the limit, then the connection closes. (Akka HTTP 10.2 has no
@@ -161,6 +167,17 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
   private boolean readPending;
   private ArrayDeque<Frame> held;
   private boolean closing;
+  /**
+   * Publishes to one partition ({@link #unsentEntity}) not yet sent: those handled one after
+   * another go to the partition as one message. Null when there are none; at most
+   * peer.streams.connection.read-ahead.
+   */
+  private List<StreamPartition.Publish> unsent;
+  private String unsentEntity;
+  /** The entity id of the last publish's partition, kept for the next (a String each else). */
+  private String lastEntity;
+  private String lastEntityStream;
+  private int lastEntityPartition;
 
   private ClientConnection(ActorContext<Command> ctx, Deps deps, ConnectionStage.Link link) {
     super(ctx);
@@ -177,6 +194,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     return newReceiveBuilder()
         .onMessage(Command.class, this::onCommand)
         .onSignal(akka.actor.typed.PostStop.class, s -> {
+          sendPublishes(); // what the client published before it left is still published
           deps.metrics.connections.dec();
           deps.metrics.subscriptions.dec(subscriptions.size());
           return this;
@@ -192,6 +210,10 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     }
     if (c instanceof PublishAnswer) return onPublishAnswer((PublishAnswer) c);
     if (c instanceof ResendAnswer) return onResendAnswer((ResendAnswer) c);
+    if (c == SendPublishes.INSTANCE) {
+      sendPublishes();
+      return this;
+    }
     if (c == ResendDone.INSTANCE) {
       runningResends--;
       return this;
@@ -243,6 +265,9 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
       return this;
     }
     StreamrRequest request = ((StreamrRequests.Result.Ok) parsed).request();
+    if (!(request instanceof StreamrRequest.Publish)) {
+      sendPublishes(); // what was published before reaches its partition before this
+    }
     if (request instanceof StreamrRequest.Unsubscribe) {
       unsubscribe((StreamrRequest.Unsubscribe) request);
       link.readNext(f.text.length());
@@ -324,10 +349,39 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
       publishReplies = getContext().messageAdapter(StreamPartition.PublishReply.class,
           PublishAnswer::new);
     }
-    deps.partitions.tell(new ShardingEnvelope<>(
-        StreamPartition.entityId(stream.id(), partition),
-        new StreamPartition.Publish(p.msg(), ts, stream.ttlSeconds(), publishReplies, true,
-            p.msgJson())));
+    if (lastEntity == null || partition != lastEntityPartition
+        || !stream.id().equals(lastEntityStream)) {
+      lastEntity = StreamPartition.entityId(stream.id(), partition);
+      lastEntityStream = stream.id();
+      lastEntityPartition = partition;
+    }
+    if (unsent != null && !lastEntity.equals(unsentEntity)) {
+      sendPublishes(); // another partition: the publishes so far go first
+    }
+    if (unsent == null) {
+      // The frames already in the mailbox come before this: each publish among them joins.
+      unsent = new ArrayList<>();
+      unsentEntity = lastEntity;
+      getContext().getSelf().tell(SendPublishes.INSTANCE);
+    }
+    unsent.add(new StreamPartition.Publish(p.msg(), ts, stream.ttlSeconds(), publishReplies,
+        true, p.msgJson()));
+    if (unsent.size() >= deps.settings.readAhead) {
+      sendPublishes();
+    }
+  }
+
+  /**
+   * Sends the publishes not yet sent, one message for all (a partition handles them in order,
+   * as if each came alone): through sharding's region, shard and entity once rather than
+   * once each, under load a read-ahead's worth at a time.
+   */
+  private void sendPublishes() {
+    if (unsent == null) return;
+    deps.partitions.tell(new ShardingEnvelope<>(unsentEntity, unsent.size() == 1
+        ? unsent.get(0) : new StreamPartition.PublishBatch(unsent)));
+    unsent = null;
+    unsentEntity = null;
   }
 
   private Behavior<Command> onPublishAnswer(PublishAnswer a) {

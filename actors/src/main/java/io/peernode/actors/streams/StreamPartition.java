@@ -98,6 +98,19 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
     }
   }
 
+  /**
+   * Publishes that one connection sent one after another, handled as if each came alone: one
+   * message through sharding (region, shard, entity) for all of them.
+   */
+  public static final class PublishBatch implements Command {
+    public final List<Publish> publishes;
+
+    @JsonCreator
+    public PublishBatch(@JsonProperty("publishes") List<Publish> publishes) {
+      this.publishes = List.copyOf(publishes);
+    }
+  }
+
   public interface PublishReply extends JsonSerializable {}
 
   public static final class Published implements PublishReply {
@@ -377,7 +390,9 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
   }
 
   private static void reject(Command m, String error, StreamsMetrics metrics) {
-    if (m instanceof Publish) {
+    if (m instanceof PublishBatch) {
+      for (Publish p : ((PublishBatch) m).publishes) reject(p, error, metrics);
+    } else if (m instanceof Publish) {
       metrics.publishesRejected.inc();
       ((Publish) m).replyTo.tell(new PublishRejected(error));
     } else if (m instanceof Resend) {
@@ -477,12 +492,7 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
   private void rejectWhileUnavailable(Command m) {
     String error = "partition " + partition + " of stream " + streamId
         + " is unavailable (its store cannot be read); retry later";
-    if (m instanceof Publish) {
-      metrics.publishesRejected.inc();
-      ((Publish) m).replyTo.tell(new PublishRejected(error));
-    } else if (m instanceof Resend) {
-      ((Resend) m).replyTo.tell(new ResendRejected(error));
-    }
+    reject(m, error, metrics);
   }
 
   // ---- running ------------------------------------------------------------------------------
@@ -491,6 +501,10 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Publish.class, this::onPublish)
+        .onMessage(PublishBatch.class, b -> {
+          for (Publish p : b.publishes) onPublish(p);
+          return this;
+        })
         .onMessage(Stored.class, this::onStored)
         .onMessage(StoreFailed.class, this::onStoreFailed)
         .onMessage(Resend.class, this::onResend)

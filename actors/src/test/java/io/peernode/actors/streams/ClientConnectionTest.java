@@ -15,6 +15,7 @@ import akka.stream.testkit.javadsl.TestSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
+import io.peernode.protocol.streamr.StreamMessage;
 import io.prometheus.client.CollectorRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -220,6 +221,41 @@ class ClientConnectionTest {
     pub.out.expectNoMessage(scala.concurrent.duration.FiniteDuration.create(100, java.util.concurrent.TimeUnit.MILLISECONDS)); // a successful publish is not answered
     sub.send("{\"type\":\"unsubscribe\",\"stream\":\"" + s + "\",\"partition\":0}");
     sub.expectType(3);
+  }
+
+  @Test
+  void publishesSentBackToBackAreStoredInTheOrderSentAcrossPartitions() throws Exception {
+    String s = newStream(2, false);
+    String[] keys = new String[2];
+    for (int k = 0; keys[0] == null || keys[1] == null; k++) {
+      keys[io.peernode.protocol.streamr.PartitionKeys.partitionFor("key-" + k, 2)] = "key-" + k;
+    }
+    Client pub = new Client(deps);
+    // Runs of publishes to one partition, then the other, with no pause: the connection sends
+    // each run as one message to its partition, and a run must not overtake the one before.
+    int n = 0;
+    java.util.Map<Integer, Integer> partitionOf = new java.util.HashMap<>();
+    for (int run = 0; run < 12; run++) {
+      for (int j = 0; j <= run % 5; j++, n++) {
+        pub.send(publish(s, "{\"n\":" + n + "}", ",\"pkey\":\"" + keys[run % 2] + "\""));
+        partitionOf.put(n, run % 2);
+      }
+    }
+    pub.in.sendComplete(); // the client leaves at once: what it sent is still published
+    int total = n;
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(5), () -> {
+      assertEquals(total, store.all(s, 0).size() + store.all(s, 1).size());
+      return null;
+    });
+    for (int p = 0; p < 2; p++) {
+      int last = -1;
+      for (StreamMessage m : store.all(s, p)) {
+        int i = JSON.readTree(m.content()).get("n").asInt();
+        assertEquals(partitionOf.get(i), p, "the partition of event " + i);
+        assertTrue(i > last, "partition " + p + ": event " + i + " stored after " + last);
+        last = i;
+      }
+    }
   }
 
   @Test

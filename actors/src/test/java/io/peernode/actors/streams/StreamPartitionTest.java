@@ -94,6 +94,39 @@ class StreamPartitionTest {
   }
 
   @Test
+  void aBatchOfPublishesIsHandledAsIfEachCameAlone() {
+    String s = stream();
+    TestProbe<StreamMessage> sub = subscriber(s, 0);
+    TestProbe<StreamPartition.PublishReply> pub = testKit.createTestProbe();
+    publish(s, 0, "{\"i\":0}", pub.ref());
+    List<StreamPartition.Publish> batch = new java.util.ArrayList<>();
+    for (int i = 1; i <= 4; i++) {
+      batch.add(new StreamPartition.Publish("{\"i\":" + i + "}", 1000 + i, 60, pub.ref()));
+    }
+    region.tell(new ShardingEnvelope<>(StreamPartition.entityId(s, 0),
+        new StreamPartition.PublishBatch(batch)));
+    publish(s, 0, "{\"i\":5}", pub.ref());
+    for (int i = 0; i <= 5; i++) {
+      assertEquals(i, pub.expectMessageClass(StreamPartition.Published.class).offset);
+      StreamMessage m = sub.receiveMessage();
+      assertEquals(i, m.offset());
+      assertEquals("{\"i\":" + i + "}", m.content());
+    }
+    store.failAppends = true;
+    try {
+      region.tell(new ShardingEnvelope<>(StreamPartition.entityId(s, 0),
+          new StreamPartition.PublishBatch(batch.subList(0, 2))));
+      for (int i = 0; i < 2; i++) {
+        assertTrue(pub.expectMessageClass(StreamPartition.PublishRejected.class).error
+            .contains("disk on fire"));
+      }
+    } finally {
+      store.failAppends = false;
+    }
+    assertEquals(6, store.all(s, 0).size());
+  }
+
+  @Test
   void recoversTheNextOffsetFromTheStore() {
     String s = stream();
     store.setNextOffset(s, 1, 41);

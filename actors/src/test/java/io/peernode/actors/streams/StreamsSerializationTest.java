@@ -87,6 +87,16 @@ class StreamsSerializationTest {
         roundTrip(new StreamPartition.Publish("{}", 12L, 60, probe.ref(), true, "\"{}\""));
     assertEquals("{}", withLiteral.content);
     assertEquals(null, withLiteral.contentJson, "the literal stays on the node that read it");
+    StreamPartition.PublishBatch batch = roundTrip(new StreamPartition.PublishBatch(List.of(
+        new StreamPartition.Publish("{\"a\":1}", 12L, 60, probe.ref(), true, "\"{}\""),
+        new StreamPartition.Publish("{\"a\":2}", 13L, 61, probe.ref()))));
+    assertEquals(2, batch.publishes.size());
+    assertEquals("{\"a\":1}", batch.publishes.get(0).content);
+    assertEquals(true, batch.publishes.get(0).rejectionsOnly);
+    assertEquals(null, batch.publishes.get(0).contentJson);
+    assertEquals(13L, batch.publishes.get(1).timestamp);
+    assertEquals(61, batch.publishes.get(1).ttl);
+    assertEquals(probe.ref(), batch.publishes.get(1).replyTo);
     assertEquals(42L, roundTrip(new StreamPartition.Published(42)).offset);
     assertEquals("busy", roundTrip(new StreamPartition.PublishRejected("busy")).error);
   }

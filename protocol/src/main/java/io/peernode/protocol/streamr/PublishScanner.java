@@ -60,30 +60,28 @@ final class PublishScanner {
     skipSpace();
     if (peek() != '}') {
       while (true) {
-        String field = name();
-        skipSpace();
-        expect(':');
-        skipSpace();
+        int field = name();
+        skipColon();
         switch (field) {
-          case "type":
+          case TYPE:
             if (!"publish".equals(string())) throw GiveUp.INSTANCE;
             typed = true;
             break;
-          case "stream":
+          case STREAM:
             stream = string();
             break;
-          case "msg":
+          case MSG:
             int start = i;
             msg = string();
             msgJson = s.substring(start, i);
             break;
-          case "authKey":
+          case AUTH_KEY:
             authKey = stringOrNull();
             break;
-          case "ts":
+          case TS:
             ts = timestamp();
             break;
-          case "pkey":
+          case PKEY:
             pkey = Optional.ofNullable(stringOrNull());
             break;
           default:
@@ -129,15 +127,48 @@ final class PublishScanner {
     }
   }
 
-  /** A field name without escapes (one with them is left to Jackson). */
-  private String name() throws GiveUp {
+  private static final int OTHER = 0;
+  private static final int TYPE = 1;
+  private static final int STREAM = 2;
+  private static final int MSG = 3;
+  private static final int AUTH_KEY = 4;
+  private static final int TS = 5;
+  private static final int PKEY = 6;
+
+  /**
+   * Which field a name (without escapes: one with them is left to Jackson) is, compared in
+   * place; the scan ends after its closing quote.
+   */
+  private int name() throws GiveUp {
     expect('"');
     int start = i;
-    while (true) {
-      char c = next();
-      if (c == '"') return s.substring(start, i - 1);
+    int end = s.indexOf('"', start);
+    if (end < 0) throw GiveUp.INSTANCE;
+    for (int j = start; j < end; j++) {
+      char c = s.charAt(j);
       if (c == '\\' || c < 0x20) throw GiveUp.INSTANCE;
     }
+    i = end + 1;
+    switch (end - start) {
+      case 2:
+        return s.startsWith("ts", start) ? TS : OTHER;
+      case 3:
+        return s.startsWith("msg", start) ? MSG : OTHER;
+      case 4:
+        return s.startsWith("type", start) ? TYPE : s.startsWith("pkey", start) ? PKEY : OTHER;
+      case 6:
+        return s.startsWith("stream", start) ? STREAM : OTHER;
+      case 7:
+        return s.startsWith("authKey", start) ? AUTH_KEY : OTHER;
+      default:
+        return OTHER;
+    }
+  }
+
+  private void skipColon() throws GiveUp {
+    skipSpace();
+    expect(':');
+    skipSpace();
   }
 
   private String stringOrNull() throws GiveUp {
@@ -151,23 +182,25 @@ final class PublishScanner {
   /** A string value, unescaped; the scan ends after its closing quote. */
   private String string() throws GiveUp {
     expect('"');
-    int start = i;
-    while (true) { // the common case, a run without escapes, is a substring
-      char c = next();
-      if (c == '"') return s.substring(start, i - 1);
-      if (c == '\\') break;
-      if (c < 0x20) throw GiveUp.INSTANCE;
-    }
-    StringBuilder b = new StringBuilder(n - start);
-    b.append(s, start, i - 1);
-    for (char c = '\\'; ; c = next()) {
-      if (c == '"') return b.toString();
-      if (c < 0x20) throw GiveUp.INSTANCE;
-      if (c != '\\') {
-        b.append(c);
-        continue;
+    String s = this.s;
+    int n = this.n;
+    int j = i; // a local in the loops: the JIT keeps it in a register
+    int run = j; // the start of the run of characters that need no unescaping
+    StringBuilder b = null;
+    while (true) {
+      char c = 0;
+      while (j < n && (c = s.charAt(j)) != '"' && c != '\\' && c >= 0x20) j++;
+      if (j >= n || c < 0x20) throw GiveUp.INSTANCE;
+      if (c == '"') {
+        i = j + 1;
+        if (b == null) return s.substring(run, j);
+        return b.append(s, run, j).toString();
       }
-      char e = next();
+      if (b == null) b = new StringBuilder(n - run);
+      b.append(s, run, j);
+      if (j + 1 >= n) throw GiveUp.INSTANCE;
+      char e = s.charAt(j + 1);
+      j += 2;
       switch (e) {
         case '"':
         case '\\':
@@ -190,11 +223,15 @@ final class PublishScanner {
           b.append('\t');
           break;
         case 'u':
-          b.append((char) (hex(next()) << 12 | hex(next()) << 8 | hex(next()) << 4 | hex(next())));
+          if (j + 4 > n) throw GiveUp.INSTANCE;
+          b.append((char) (hex(s.charAt(j)) << 12 | hex(s.charAt(j + 1)) << 8
+              | hex(s.charAt(j + 2)) << 4 | hex(s.charAt(j + 3))));
+          j += 4;
           break;
         default:
           throw GiveUp.INSTANCE;
       }
+      run = j;
     }
   }
 
