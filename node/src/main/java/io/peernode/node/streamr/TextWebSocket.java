@@ -12,7 +12,6 @@ import akka.http.impl.engine.ws.FrameEventRenderer;
 import akka.http.impl.engine.ws.FrameHandler;
 import akka.http.impl.engine.ws.FrameLogger$;
 import akka.http.impl.engine.ws.FrameStart;
-import akka.http.impl.engine.ws.Masking$;
 import akka.http.impl.engine.ws.Protocol;
 import akka.http.impl.engine.ws.ProtocolException;
 import akka.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
@@ -45,12 +44,13 @@ import scala.concurrent.duration.FiniteDuration;
  * substream of its own ({@code splitAfter}, {@code prefixAndTail}, {@code concatSubstreams},
  * and a materialized {@code Sink.cancelled} for the rest of each strict message): two to three
  * stream materializations per incoming frame, the largest cost of a publishing connection.
- * Here Akka HTTP's own frame layers stay (parsing, masking, rendering, the close handshake of
- * {@code FrameOutHandler}, the periodic keep-alive); its {@code FrameHandler} and the top layer,
- * messages, are replaced by one stage ({@link MessageLayer}) that decodes frames with {@link
- * TextFrameDecoder} (FrameHandler's logic, with the JDK's UTF-8 decoding), collects the
- * parts of a text message into one String, up to a limit, and renders each outgoing message (the
- * UTF-8 of its text, which a broadcast's subscribers share) as
+ * Here Akka HTTP's own frame layers stay (parsing, rendering, the close handshake of {@code
+ * FrameOutHandler}, the periodic keep-alive), except unmasking, which {@link Unmasking} does
+ * eight bytes at a time; its {@code FrameHandler} and the top layer, messages, are replaced by
+ * one stage ({@link MessageLayer}) that decodes frames with {@link TextFrameDecoder}
+ * (FrameHandler's logic, with the JDK's UTF-8 decoding), collects the parts of a text message
+ * into one String, up to a limit, and renders each outgoing message (the UTF-8 of its text,
+ * which a broadcast's subscribers share) as
  * one final text frame. It uses Akka HTTP's internal frame API ({@code
  * UpgradeToWebSocketLowLevel.handleFrames}), stable in 10.2.x, the last Apache-licensed line.
  */
@@ -88,7 +88,7 @@ final class TextWebSocket {
     // the out handler (and the logger). Not with masking's or fromFlows' identity flows (a
     // server does not mask): each would be a stage that every connection holds.
     akka.stream.Graph top = GraphDSL.create(b -> {
-      FlowShape unmask = (FlowShape) b.add(Masking$.MODULE$.unmaskIf(true));
+      FlowShape unmask = b.add(new Unmasking());
       BidiShape m = b.add(messages);
       FlowShape o = (FlowShape) b.add(outHandler);
       Outlet up = unmask.out();
