@@ -4,7 +4,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # NODE_JAR may name another build (an A/B of two commits with one script).
 NODE_JAR=${NODE_JAR:-$ROOT/node/target/peer-node.jar}
-BENCH_JAR=$ROOT/bench/target/peer-bench.jar
+BENCH_JAR=${BENCH_JAR:-$ROOT/bench/target/peer-bench.jar}
 
 build_jars() {
   # clean: without it the shade plugin re-shades the previous shaded peer-node.jar, whose stale

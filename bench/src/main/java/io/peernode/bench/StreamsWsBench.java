@@ -74,7 +74,9 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  * java -cp peer-bench.jar io.peernode.bench.StreamsWsBench mosquitto MQTT_PORT LABEL
  * </pre>
  * Environment: COUNT (200000), WINDOW (1000: at most the node's per-connection outgoing buffer,
- * peer.streams.connection.outgoing-buffer, which disconnects a subscriber that lags more), SUBS (10), SIZE (200), WARMUP (20000), ROUNDS (2), SERVER_PID.
+ * peer.streams.connection.outgoing-buffer, which disconnects a subscriber that lags more),
+ * SUBS (10), SIZE (200), WARMUP (20000), ROUNDS (2), SERVER_PID, CLIENT (the node's WebSocket
+ * client: netty, else Java's), CLIENT_THREADS (2: Netty's event loops).
  */
 public final class StreamsWsBench {
 
