@@ -59,19 +59,32 @@ public final class EventBatchSerializer extends SerializerWithStringManifest imp
 
   // ---- writing
 
+  /**
+   * The batch's bytes. A batch sent to several nodes is written once, by whichever of their
+   * outbound streams comes first, and the bytes are kept in it for the others (nothing writes
+   * to them: callers only copy them out). Two streams writing it at once both write it; either
+   * result is the same bytes.
+   */
   @Override
   public byte[] toBinary(Object o) {
     PubSubNode.EventBatch b = batch(o);
-    byte[][] schemas = utf8(b.schemas, null);
-    byte[][] events = utf8(b.events, b.utf8);
-    ByteBuffer buf = ByteBuffer.allocate(size(b, schemas, events));
-    write(b, schemas, events, buf);
-    return buf.array();
+    byte[] wire = b.wire;
+    if (wire == null) {
+      wire = encode(b);
+      if (b.destinations > 1) {
+        b.wire = wire;
+      }
+    }
+    return wire;
   }
 
   @Override
   public void toBinary(Object o, ByteBuffer buf) {
     PubSubNode.EventBatch b = batch(o);
+    if (b.destinations > 1) {
+      buf.put(toBinary(b)); // once into an array, then only a bulk copy per destination
+      return;
+    }
     ByteOrder order = buf.order();
     buf.order(ByteOrder.BIG_ENDIAN);
     try {
@@ -79,6 +92,14 @@ public final class EventBatchSerializer extends SerializerWithStringManifest imp
     } finally {
       buf.order(order);
     }
+  }
+
+  private static byte[] encode(PubSubNode.EventBatch b) {
+    byte[][] schemas = utf8(b.schemas, null);
+    byte[][] events = utf8(b.events, b.utf8);
+    ByteBuffer buf = ByteBuffer.allocate(size(b, schemas, events));
+    write(b, schemas, events, buf);
+    return buf.array();
   }
 
   private static PubSubNode.EventBatch batch(Object o) {
@@ -116,21 +137,27 @@ public final class EventBatchSerializer extends SerializerWithStringManifest imp
       buf.putInt(s.length).put(s);
     }
     buf.putInt(events.length);
+    // Per event only a call: see writeEvent.
     for (int i = 0; i < events.length; i++) {
-      String digest = b.digests[i];
-      byte[] raw = b.rawDigests[i];
-      if (raw != null || (raw = rawDigest(digest, scratch)) != null) {
-        buf.put((byte) 0).put(raw); // in bulk: byte by byte into a direct buffer is slow
-      } else {
-        byte[] d = digest.getBytes(StandardCharsets.UTF_8);
-        buf.put((byte) 1).putInt(d.length).put(d);
-      }
-      buf.putInt(events[i].length).put(events[i]);
-      int[] m = b.matched[i];
-      buf.putInt(m.length);
-      for (int s : m) {
-        buf.putInt(s);
-      }
+      writeEvent(b.digests[i], b.rawDigests[i], events[i], b.matched[i], buf, scratch);
+    }
+  }
+
+  /**
+   * One event. A method of its own, compiled once and early as it runs per event; with it
+   * inlined, the per-batch loop above was compiled two or three times (OSR, then normal), late.
+   */
+  private static void writeEvent(String digest, byte[] raw, byte[] event, int[] matched, ByteBuffer buf, byte[] scratch) {
+    if (raw != null || (raw = rawDigest(digest, scratch)) != null) {
+      buf.put((byte) 0).put(raw); // in bulk: byte by byte into a direct buffer is slow
+    } else {
+      byte[] d = digest.getBytes(StandardCharsets.UTF_8);
+      buf.put((byte) 1).putInt(d.length).put(d);
+    }
+    buf.putInt(event.length).put(event);
+    buf.putInt(matched.length);
+    for (int s : matched) {
+      buf.putInt(s);
     }
   }
 
