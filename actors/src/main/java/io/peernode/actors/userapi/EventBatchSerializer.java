@@ -59,32 +59,19 @@ public final class EventBatchSerializer extends SerializerWithStringManifest imp
 
   // ---- writing
 
-  /**
-   * The batch's bytes. A batch sent to several nodes is written once, by whichever of their
-   * outbound streams comes first, and the bytes are kept in it for the others (nothing writes
-   * to them: callers only copy them out). Two streams writing it at once both write it; either
-   * result is the same bytes.
-   */
   @Override
   public byte[] toBinary(Object o) {
     PubSubNode.EventBatch b = batch(o);
-    byte[] wire = b.wire;
-    if (wire == null) {
-      wire = encode(b);
-      if (b.destinations > 1) {
-        b.wire = wire;
-      }
-    }
-    return wire;
+    byte[][] schemas = utf8(b.schemas, null);
+    byte[][] events = utf8(b.events, b.utf8);
+    ByteBuffer buf = ByteBuffer.allocate(size(b, schemas, events));
+    write(b, schemas, events, buf);
+    return buf.array();
   }
 
   @Override
   public void toBinary(Object o, ByteBuffer buf) {
     PubSubNode.EventBatch b = batch(o);
-    if (b.destinations > 1) {
-      buf.put(toBinary(b)); // once into an array, then only a bulk copy per destination
-      return;
-    }
     ByteOrder order = buf.order();
     buf.order(ByteOrder.BIG_ENDIAN);
     try {
@@ -92,14 +79,6 @@ public final class EventBatchSerializer extends SerializerWithStringManifest imp
     } finally {
       buf.order(order);
     }
-  }
-
-  private static byte[] encode(PubSubNode.EventBatch b) {
-    byte[][] schemas = utf8(b.schemas, null);
-    byte[][] events = utf8(b.events, b.utf8);
-    ByteBuffer buf = ByteBuffer.allocate(size(b, schemas, events));
-    write(b, schemas, events, buf);
-    return buf.array();
   }
 
   private static PubSubNode.EventBatch batch(Object o) {
@@ -137,27 +116,21 @@ public final class EventBatchSerializer extends SerializerWithStringManifest imp
       buf.putInt(s.length).put(s);
     }
     buf.putInt(events.length);
-    // Per event only a call: see writeEvent.
     for (int i = 0; i < events.length; i++) {
-      writeEvent(b.digests[i], b.rawDigests[i], events[i], b.matched[i], buf, scratch);
-    }
-  }
-
-  /**
-   * One event. A method of its own, compiled once and early as it runs per event; with it
-   * inlined, the per-batch loop above was compiled two or three times (OSR, then normal), late.
-   */
-  private static void writeEvent(String digest, byte[] raw, byte[] event, int[] matched, ByteBuffer buf, byte[] scratch) {
-    if (raw != null || (raw = rawDigest(digest, scratch)) != null) {
-      buf.put((byte) 0).put(raw); // in bulk: byte by byte into a direct buffer is slow
-    } else {
-      byte[] d = digest.getBytes(StandardCharsets.UTF_8);
-      buf.put((byte) 1).putInt(d.length).put(d);
-    }
-    buf.putInt(event.length).put(event);
-    buf.putInt(matched.length);
-    for (int s : matched) {
-      buf.putInt(s);
+      String digest = b.digests[i];
+      byte[] raw = b.rawDigests[i];
+      if (raw != null || (raw = rawDigest(digest, scratch)) != null) {
+        buf.put((byte) 0).put(raw); // in bulk: byte by byte into a direct buffer is slow
+      } else {
+        byte[] d = digest.getBytes(StandardCharsets.UTF_8);
+        buf.put((byte) 1).putInt(d.length).put(d);
+      }
+      buf.putInt(events[i].length).put(events[i]);
+      int[] m = b.matched[i];
+      buf.putInt(m.length);
+      for (int s : m) {
+        buf.putInt(s);
+      }
     }
   }
 
@@ -223,42 +196,33 @@ public final class EventBatchSerializer extends SerializerWithStringManifest imp
     byte[][] events = new byte[n][];
     int[][] matched = new int[n][];
     byte[][] raw = new byte[n][];
-    // Per event only a call: see readEvent.
     for (int i = 0; i < n; i++) {
-      readEvent(buf, ns, i, digests, raw, events, matched);
+      byte kind = buf.get();
+      if (kind == 0) {
+        raw[i] = new byte[32]; // kept as bytes: the digest history keys by them, no hex text
+        buf.get(raw[i]);
+      } else if (kind == 1) {
+        digests[i] = string(buf);
+      } else {
+        throw new IllegalArgumentException("unknown digest kind " + kind);
+      }
+      events[i] = bytes(buf); // kept as UTF-8: parsed from the bytes when drained
+      int count = count(buf);
+      int[] m = count == 1 ? null : new int[count];
+      for (int j = 0; j < count; j++) {
+        int x = buf.getInt();
+        if (x < 0 || x >= ns) {
+          throw new IllegalArgumentException("schema index " + x + " outside the table of " + ns);
+        }
+        if (m == null) {
+          m = matchedOne(x);
+        } else {
+          m[j] = x;
+        }
+      }
+      matched[i] = m;
     }
     return new PubSubNode.EventBatch(schemas, digests, new String[n], events, raw, matched);
-  }
-
-  /**
-   * Event {@code i} into the columns. A method of its own, compiled once and early as it runs
-   * per event (as {@link #writeEvent}): with it inlined, the per-batch loop was compiled twice.
-   */
-  private static void readEvent(ByteBuffer buf, int ns, int i, String[] digests, byte[][] raw, byte[][] events, int[][] matched) {
-    byte kind = buf.get();
-    if (kind == 0) {
-      raw[i] = new byte[32]; // kept as bytes: the digest history keys by them, no hex text
-      buf.get(raw[i]);
-    } else if (kind == 1) {
-      digests[i] = string(buf);
-    } else {
-      throw new IllegalArgumentException("unknown digest kind " + kind);
-    }
-    events[i] = bytes(buf); // kept as UTF-8: parsed from the bytes when drained
-    int count = count(buf);
-    int[] m = count == 1 ? null : new int[count];
-    for (int j = 0; j < count; j++) {
-      int x = buf.getInt();
-      if (x < 0 || x >= ns) {
-        throw new IllegalArgumentException("schema index " + x + " outside the table of " + ns);
-      }
-      if (m == null) {
-        m = matchedOne(x);
-      } else {
-        m[j] = x;
-      }
-    }
-    matched[i] = m;
   }
 
   /** Most events match one schema of the receiver: those share these arrays (nothing writes to them). */

@@ -250,27 +250,14 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     final byte[][] utf8;
     final byte[][] rawDigests;
     final int[][] matched;
-    /**
-     * How many nodes the sender sends this very batch to (nodes with the same subscriptions get
-     * the same events, so one batch); above 1 the serializer writes it once and keeps the bytes
-     * here for the others ({@link EventBatchSerializer}). 1 on a receiver.
-     */
-    final int destinations;
-    volatile byte[] wire;
 
     EventBatch(String[] schemas, String[] digests, String[] events, byte[][] utf8, byte[][] rawDigests, int[][] matched) {
-      this(schemas, digests, events, utf8, rawDigests, matched, 1);
-    }
-
-    EventBatch(String[] schemas, String[] digests, String[] events, byte[][] utf8, byte[][] rawDigests, int[][] matched,
-        int destinations) {
       this.schemas = schemas;
       this.digests = digests;
       this.events = events;
       this.utf8 = utf8;
       this.rawDigests = rawDigests;
       this.matched = matched;
-      this.destinations = destinations;
     }
 
     /** The batch of these Delivers (schema texts collected into one table). */
@@ -325,14 +312,12 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
   }
 
   /**
-   * Collects the share of an index read's publishes for the nodes of one {@link Route} (nodes
-   * with the same subscriptions) into {@link EventBatch}es of at most about
-   * {@code max-message-bytes} each, each sent to all those nodes; the schema table holds only the
-   * schemas matched.
+   * Collects one node's share of an index read's publishes into {@link EventBatch}es of at most
+   * about {@code max-message-bytes} each; the schema table holds only the schemas matched.
    */
   private static final class BatchBuilder {
     final UserApiMetrics metrics;
-    final ActorRef<Command>[] to;
+    final ActorRef<Command> to;
     final Route route;
     final long maxBytes;
     final int[] remap;
@@ -415,17 +400,15 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       }
       // The columns go with the batch (no copy when full); the next batch gets new ones.
       EventBatch batch = n == digests.length
-          ? new EventBatch(schemas, digests, texts, utf8, raw, matched, to.length)
+          ? new EventBatch(schemas, digests, texts, utf8, raw, matched)
           : new EventBatch(schemas, java.util.Arrays.copyOf(digests, n), java.util.Arrays.copyOf(texts, n),
-              java.util.Arrays.copyOf(utf8, n), java.util.Arrays.copyOf(raw, n), java.util.Arrays.copyOf(matched, n), to.length);
+              java.util.Arrays.copyOf(utf8, n), java.util.Arrays.copyOf(raw, n), java.util.Arrays.copyOf(matched, n));
       if (n == digests.length) {
         columns(n);
       } // else the next events overwrite them: a builder lives for one index read only
-      for (ActorRef<Command> node : to) {
-        node.tell(batch);
-      }
-      metrics.eventsSent.inc((long) n * to.length);
-      metrics.batchesSent.inc(to.length);
+      to.tell(batch);
+      metrics.eventsSent.inc(n);
+      metrics.batchesSent.inc();
       clear();
     }
 
@@ -456,17 +439,14 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     return n;
   }
 
-  /**
-   * The other serving nodes with the same subscriptions (most often one node): where their
-   * events go, and their schemas. They get the same events, as the same batches.
-   */
+  /** One other serving node with subscriptions: where its events go and its schemas. */
   private static final class Route {
-    final ActorRef<Command>[] to;
-    /** The nodes' canonical schemas (sorted), and for each its index in {@link RoutingTable#distinct}. */
+    final ActorRef<Command> to;
+    /** The node's canonical schemas, and for each its index in {@link RoutingTable#distinct}. */
     final String[] schemas;
     final int[] distinct;
 
-    Route(ActorRef<Command>[] to, String[] schemas, int[] distinct) {
+    Route(ActorRef<Command> to, String[] schemas, int[] distinct) {
       this.to = to;
       this.schemas = schemas;
       this.distinct = distinct;
@@ -512,15 +492,10 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
 
     boolean[] match(EventSchema[] schemas, EventSchema.Event event) {
       boolean[] out = new boolean[schemas.length];
-      matchInto(schemas, event, out);
-      return out;
-    }
-
-    /** Whether the event matches each of {@code schemas} (null: never), into {@code out}. */
-    static void matchInto(EventSchema[] schemas, EventSchema.Event event, boolean[] out) {
       for (int i = 0; i < schemas.length; i++) {
         out[i] = schemas[i] != null && schemas[i].matches(event);
       }
+      return out;
     }
   }
 
@@ -881,15 +856,22 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       ORMultiMap<String, String> index = r.response instanceof Replicator.GetSuccess
           ? ((Replicator.GetSuccess<ORMultiMap<String, String>>) r.response).get(INDEX)
           : null;
-      Routing routing = new Routing(routingTable(index, cluster.state()), batch.size());
-      // Per event only a call: the per-event work is compiled once, as a method of its own (it
-      // runs per event, so early), and this loop, which runs once per read (~300 events),
-      // stays small. With that work inlined here C2 compiled it twice (OSR, then normal), late.
+      RoutingTable t = routingTable(index, cluster.state());
+      BatchBuilder[] out = new BatchBuilder[t.routes.length];
+      boolean[] matches = new boolean[t.distinct.length];
+      int[] scratch = new int[16];
       for (Pending pending : batch) {
-        routeAndReply(routing, pending);
+        RuntimeException failure = null;
+        try {
+          scratch = route(t, pending, matches, scratch, out, batch.size());
+        } catch (RuntimeException e) {
+          getContext().getLog().warn("could not route an event: {}", e.toString());
+          failure = e;
+        }
         replied++;
+        pending.publish.reply(failure);
       }
-      for (BatchBuilder b : routing.out) {
+      for (BatchBuilder b : out) {
         if (b != null) {
           b.flush();
         }
@@ -904,68 +886,39 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     return this;
   }
 
-  /** The state of routing one index read's publishes: the table, each route's batches, scratch space. */
-  private static final class Routing {
-    final RoutingTable table;
-    final BatchBuilder[] out;
-    final boolean[] matches;
-    final int expected;
-    int[] scratch = new int[16];
-
-    Routing(RoutingTable table, int expected) {
-      this.table = table;
-      this.out = new BatchBuilder[table.routes.length];
-      this.matches = new boolean[table.distinct.length];
-      this.expected = expected;
-    }
-  }
-
-  /** Routes one publish and answers its caller (with the failure, if routing it failed). */
-  private void routeAndReply(Routing routing, Pending pending) {
-    RuntimeException failure = null;
-    try {
-      route(routing, pending);
-    } catch (RuntimeException e) {
-      getContext().getLog().warn("could not route an event: {}", e.toString());
-      failure = e;
-    }
-    pending.publish.reply(failure);
-  }
-
   /**
-   * Validates the event once per distinct schema of the other serving nodes (unless the caller
-   * did so against the same schemas), then adds it, with the schemas it matched there, to the
-   * batch of each route with at least one match.
+   * Validates the event once per distinct schema of the other serving nodes, then adds it, with
+   * the schemas it matched there, to the batch of each node with at least one match.
    */
-  private void route(Routing routing, Pending pending) {
-    RoutingTable t = routing.table;
-    boolean[] matches = routing.matches;
+  private int[] route(RoutingTable t, Pending pending, boolean[] matches, int[] scratch, BatchBuilder[] out, int expected) {
     EventSchema[] distinct = t.distinct;
     Publish p = pending.publish;
     if (p.prematch != null && p.prematch.remote == distinct) {
       System.arraycopy(p.remoteMatches, 0, matches, 0, distinct.length);
     } else {
-      Prematch.matchInto(distinct, pending.parsed(), matches);
+      for (int i = 0; i < distinct.length; i++) {
+        matches[i] = distinct[i] != null && distinct[i].matches(pending.parsed());
+      }
     }
     for (int r = 0; r < t.routes.length; r++) {
       Route route = t.routes[r];
-      int[] scratch = routing.scratch;
       int count = 0;
       for (int j = 0; j < route.distinct.length; j++) {
         if (matches[route.distinct[j]]) {
           if (count == scratch.length) {
-            scratch = routing.scratch = java.util.Arrays.copyOf(scratch, 2 * count);
+            scratch = java.util.Arrays.copyOf(scratch, 2 * count);
           }
           scratch[count++] = j;
         }
       }
       if (count > 0) {
-        if (routing.out[r] == null) {
-          routing.out[r] = new BatchBuilder(route, batchBytes, metrics, routing.expected);
+        if (out[r] == null) {
+          out[r] = new BatchBuilder(route, batchBytes, metrics, expected);
         }
-        routing.out[r].add(pending, scratch, count);
+        out[r].add(pending, scratch, count);
       }
     }
+    return scratch;
   }
 
   /** The routing table for this index and membership: the last one if neither changed. */
@@ -983,22 +936,15 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
     }
     Map<String, Integer> distinctIds = new HashMap<>();
     List<EventSchema> distinct = new ArrayList<>();
-    // Nodes by their (sorted) schemas: nodes with the same subscriptions share a route.
-    Map<List<String>, List<ActorRef<Command>>> nodesBySchemas = new LinkedHashMap<>();
+    List<Route> routes = new ArrayList<>();
     int indexSchemas = 0;
-    for (Map.Entry<String, Set<String>> entry : new TreeMap<>(entries).entrySet()) {
+    for (Map.Entry<String, Set<String>> entry : entries.entrySet()) {
       indexSchemas += entry.getValue().size();
       Address address = serving.get(entry.getKey());
       if (entry.getKey().equals(self) || address == null || entry.getValue().isEmpty()) {
         continue;
       }
       String[] schemas = entry.getValue().toArray(new String[0]);
-      java.util.Arrays.sort(schemas);
-      nodesBySchemas.computeIfAbsent(List.of(schemas), k -> new ArrayList<>()).add(remote(address));
-    }
-    List<Route> routes = new ArrayList<>();
-    for (Map.Entry<List<String>, List<ActorRef<Command>>> group : nodesBySchemas.entrySet()) {
-      String[] schemas = group.getKey().toArray(new String[0]);
       int[] ids = new int[schemas.length];
       for (int j = 0; j < schemas.length; j++) {
         Integer id = distinctIds.get(schemas[j]);
@@ -1009,9 +955,7 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
         }
         ids[j] = id;
       }
-      @SuppressWarnings("unchecked")
-      ActorRef<Command>[] to = group.getValue().toArray(new ActorRef[0]);
-      routes.add(new Route(to, schemas, ids));
+      routes.add(new Route(remote(address), schemas, ids));
     }
     if (compiled.size() > 2 * indexSchemas + 64) {
       Set<String> live = new java.util.HashSet<>();

@@ -2,10 +2,7 @@ package io.peernode.actors.userapi;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.serialization.Serializer;
 import akka.serialization.Serializers;
@@ -74,27 +71,6 @@ class EventBatchSerializerTest extends SerializationTestKit {
     byte[] viaBuffer = new byte[buf.remaining()];
     buf.get(viaBuffer);
     assertArrayEquals(serializer.toBinary(batch), viaBuffer);
-  }
-
-  @Test
-  void aBatchForSeveralNodesIsWrittenOnceAndEachGetsTheSameBytes() throws Exception {
-    EventBatchSerializer serializer = (EventBatchSerializer) serialization.serializerFor(PubSubNode.EventBatch.class);
-    PubSubNode.EventBatch one = sample();
-    PubSubNode.EventBatch forTwo = new PubSubNode.EventBatch(one.schemas, one.digests, one.events, one.utf8, one.rawDigests, one.matched, 2);
-    byte[] expected = serializer.toBinary(one);
-    assertNull(one.wire, "a batch for one node keeps no copy of its bytes");
-    for (int node = 0; node < 2; node++) {
-      ByteBuffer buf = ByteBuffer.allocateDirect(4096).order(ByteOrder.LITTLE_ENDIAN);
-      serializer.toBinary(forTwo, buf);
-      assertEquals(ByteOrder.LITTLE_ENDIAN, buf.order());
-      buf.flip();
-      byte[] got = new byte[buf.remaining()];
-      buf.get(got);
-      assertArrayEquals(expected, got, "node " + node);
-      assertSame(one, (PubSubNode.EventBatch) serializer.fromBinary(ByteBuffer.wrap(got), EventBatchSerializer.MANIFEST));
-    }
-    assertNotNull(forTwo.wire, "written once, kept for the other node");
-    assertTrue(forTwo.wire == serializer.toBinary(forTwo), "not written again");
   }
 
   @Test
