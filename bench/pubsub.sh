@@ -10,8 +10,8 @@
 # 200, 151-154k at 500, 185k at 1000, 2000-4096 no better and more queueing latency (2026-12-01,
 # perf-pubsub-3, see results/NOTES.md); NATS: 4096, its rate still grows with the window).
 # The Java API phase measures as many events as NATS (EVENTS = NATS_EVENTS = 500k: the same
-# fan-out; until perf-pubsub-5 it measured 200k, ~2 s at ~200k ev/s, of which C2 compiling its
-# backlog took about half the node's CPU, see results/NOTES.md); EVENTS=200000 is the old
+# fan-out; until perf-pubsub-5 it measured 200k, ~2 s at ~200k ev/s, in which C2 took ~45% of
+# the node's CPU; over 500k still ~40%, see results/NOTES.md); EVENTS=200000 is the old
 # default. JSON-RPC (~10-50x slower) measures RPC_EVENTS (200k) so that its phase ends in time.
 # The first WARMUP events of each phase are not measured: neither their rate nor the
 # CPU spent on them (the CPU figure starts once both subscribers have received the warm-up
