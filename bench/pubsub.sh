@@ -9,13 +9,16 @@
 # rate without failures (node: 1000, since publishes reach the router in batches: 91-104k ev/s at
 # 200, 151-154k at 500, 185k at 1000, 2000-4096 no better and more queueing latency (2026-12-01,
 # perf-pubsub-3, see results/NOTES.md); NATS: 4096, its rate still grows with the window).
-# NATS runs more events (it is ~10-100x faster) so that its phase lasts long enough to give a
-# stable rate. The first WARMUP events of each phase are not measured: neither their rate nor the
+# The Java API phase measures as many events as NATS (EVENTS = NATS_EVENTS = 500k: the same
+# fan-out; until perf-pubsub-5 it measured 200k, ~2 s at ~200k ev/s, in which C2 took ~45% of
+# the node's CPU; over 500k still ~40%, see results/NOTES.md); EVENTS=200000 is the old
+# default. JSON-RPC (~10-50x slower) measures RPC_EVENTS (200k) so that its phase ends in time.
+# The first WARMUP events of each phase are not measured: neither their rate nor the
 # CPU spent on them (the CPU figure starts once both subscribers have received the warm-up
 # events, read from their progress counters), so the node's figures are those of warm JVMs
 # (with 5k warm-up events, C1/C2 compilation was ~40% of the three JVMs' CPU).
 # THREADS=1 also prints, per process, the CPU of its thread groups over the measured part.
-# Usage: bench/pubsub.sh     env: EVENTS=200000 WARMUP=150000 NODE_WINDOW=1000 RPC_CONCURRENCY=8
+# Usage: bench/pubsub.sh     env: EVENTS=500000 RPC_EVENTS=200000 WARMUP=150000 NODE_WINDOW=1000 RPC_CONCURRENCY=8
 #                                 NATS_EVENTS=500000 NATS_WINDOW=4096
 #                                 RPC_BATCH=1 SIZE=256 HEAP=512m REBUILD=0 (1: rebuild the jars)
 #                                 PHASES="java rpc nats" (a subset runs only those)
@@ -23,7 +26,8 @@
 #                                   from the UTF-8 as the NATS subscriber reads them from its payload's bytes;
 #                                   json: UserApi.eventSource, JsonNode trees; poll: UserApi.events)
 . "$(dirname "$0")/common.sh"
-EVENTS=${EVENTS:-200000}
+EVENTS=${EVENTS:-500000}
+RPC_EVENTS=${RPC_EVENTS:-200000}
 WARMUP=${WARMUP:-150000}
 NODE_WINDOW=${NODE_WINDOW:-1000}
 NATS_EVENTS=${NATS_EVENTS:-500000}
@@ -49,6 +53,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 COMMON=(--events "$EVENTS" --warmup "$WARMUP" --size "$SIZE" --window "$NODE_WINDOW")
+RPC_ARGS=(--events "$RPC_EVENTS" --warmup "$WARMUP" --size "$SIZE" --window "$NODE_WINDOW")
 NATS_ARGS=(--events "$NATS_EVENTS" --warmup "$WARMUP" --size "$SIZE" --window "$NATS_WINDOW")
 bench() { exec java -Xmx$HEAP ${JAVA_OPTS:-} -cp "$BENCH_JAR" io.peernode.bench.PubSubBench "$@"; }
 wait_line() { # file pattern [pid]
@@ -138,7 +143,7 @@ summary() {
 }
 
 echo "load before: $(uptime)"
-echo "events: node $EVENTS measured (+ $WARMUP warm-up), window $NODE_WINDOW; NATS $NATS_EVENTS (+ $WARMUP), window $NATS_WINDOW; $SIZE bytes each"
+echo "events: node $EVENTS measured (JSON-RPC $RPC_EVENTS) (+ $WARMUP warm-up), window $NODE_WINDOW; NATS $NATS_EVENTS (+ $WARMUP), window $NATS_WINDOW; $SIZE bytes each"
 
 # ---- 1. node, Java API
 if phase java; then
@@ -177,7 +182,7 @@ node_proc rb --seed "127.0.0.1:$CA" > "$WORK/rb.out" 2> "$WORK/rb.err" & PIDS+=(
 node_proc rc --seed "127.0.0.1:$CA" > "$WORK/rc.out" 2> "$WORK/rc.err" & PIDS+=($!)
 wait_line "$WORK/rb.out" '^READY'; wait_line "$WORK/rc.out" '^READY'
 http() { echo "http://127.0.0.1:$(grep '^READY' "$WORK/$1.out" | val http)"; }
-bench rpc --pub "$(http ra)" --subs "$(http rb),$(http rc)" --go "$WORK/go-rpc" --concurrency "$RPC_CONCURRENCY" --batch "$RPC_BATCH" --progress "$WORK/prog-rb,$WORK/prog-rc" "${COMMON[@]}" \
+bench rpc --pub "$(http ra)" --subs "$(http rb),$(http rc)" --go "$WORK/go-rpc" --concurrency "$RPC_CONCURRENCY" --batch "$RPC_BATCH" --progress "$WORK/prog-rb,$WORK/prog-rc" "${RPC_ARGS[@]}" \
   > "$WORK/rpc.out" 2> "$WORK/rpc.err" &
 PR=$!; PIDS+=($PR)
 wait_line "$WORK/rpc.out" '^SUBSCRIBED' $PR
@@ -186,7 +191,7 @@ CPU0=$(cpu_of "${PIDS[@]}"); THREADS0=$(thread_ticks); PROCS0=$(process_ticks)
 wait_line "$WORK/rpc.out" '^DONE' $PR
 grep -h '^PUBLISHED' "$WORK/rpc.out" | sed 's/^/  publisher A: /' || true
 summary "node, JSON-RPC (3 node processes, $RPC_CONCURRENCY concurrent publish requests of $RPC_BATCH event(s), B and C drained by pubsub_events):" "$WORK/rpc.out"; RPC_RATE=$RATE
-cpu_report "$CPU0"
+cpu_report "$CPU0" "$RPC_EVENTS"
 stop_all
 fi
 

@@ -79,6 +79,31 @@ class PubSubClusterTest {
   }
 
   @Test
+  void nodesWithTheSameSubscriptionsGetTheSameEventsAndANodeWithMoreAlsoItsOwn() {
+    JsonNode s1 = json("{\"type\":\"object\",\"required\":[\"s1\"]}");
+    JsonNode s2 = json("{\"type\":\"object\",\"required\":[\"s2\"]}");
+    // B and C subscribe alike: both get what matches.
+    await(b.subscribe(s1));
+    await(c.subscribe(s1));
+    await(a.publish(json("{\"s1\":1}")));
+    await(a.publish(json("{\"s2\":1}"))); // nobody's
+    assertEquals(List.of(json("{\"s1\":1}")), collect(b, s1, 1));
+    assertEquals(List.of(json("{\"s1\":1}")), collect(c, s1, 1));
+    // C subscribes to more: the event only s2 matches goes to C alone, and the one both match
+    // to B under s1 and to C under both.
+    await(c.subscribe(s2));
+    await(a.publish(json("{\"s1\":2,\"s2\":2}")));
+    await(a.publish(json("{\"s2\":3}")));
+    await(a.publish(json("{\"s1\":4}")));
+    assertEquals(List.of(json("{\"s1\":2,\"s2\":2}"), json("{\"s1\":4}")), collect(b, s1, 2));
+    assertEquals(List.of(json("{\"s1\":2,\"s2\":2}"), json("{\"s1\":4}")), collect(c, s1, 2));
+    assertEquals(List.of(json("{\"s1\":2,\"s2\":2}"), json("{\"s2\":3}")), collect(c, s2, 2));
+    await(b.unsubscribe(s1));
+    await(c.unsubscribe(s1));
+    await(c.unsubscribe(s2));
+  }
+
+  @Test
   void anEventNearTheSizeLimitCrossesTheCluster() {
     JsonNode schema = json("{\"type\":\"object\",\"required\":[\"blob\"]}");
     await(c.subscribe(schema));
