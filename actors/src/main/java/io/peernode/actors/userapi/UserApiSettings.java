@@ -14,6 +14,7 @@ public final class UserApiSettings {
   public final int streamChunk;
   public final int streamSourceChunk;
   public final int streamCreditBatch;
+  public final int streamWriteAhead;
   public final String streamDataHost;
   public final int streamDataPort;
   public final int streamDataBacklog;
@@ -36,6 +37,10 @@ public final class UserApiSettings {
     streamChunk = positive(c, "stream-chunk", Math.toIntExact(c.getBytes("stream-chunk")));
     streamSourceChunk = positive(c, "stream-source-chunk", Math.toIntExact(c.getBytes("stream-source-chunk")));
     streamCreditBatch = positive(c, "stream-credit-batch", Math.toIntExact(c.getBytes("stream-credit-batch")));
+    streamWriteAhead = Math.toIntExact(c.getBytes("stream-write-ahead"));
+    if (streamWriteAhead < 0) {
+      throw new IllegalArgumentException("peer.userapi.stream-write-ahead must be 0 or more, got " + streamWriteAhead);
+    }
     streamDataHost = c.getString("stream-data-host");
     streamDataPort = c.getInt("stream-data-port");
     if (streamDataPort < 0 || streamDataPort > 65535) {
