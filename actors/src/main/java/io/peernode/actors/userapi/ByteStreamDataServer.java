@@ -39,7 +39,9 @@ final class ByteStreamDataServer {
     Materializer mat = Materializer.matFromSystem(system);
     return Tcp.get(system)
         .bind(host, port, settings.streamDataBacklog, List.of(), true, Optional.empty())
-        .to(Sink.foreach(c -> c.handleWith(handler(system, c.remoteAddress(), streams, settings), mat)))
+        .to(Sink.foreach(c -> c.flow().join(handler(system, c.remoteAddress(), streams, settings))
+            .withAttributes(settings.streamDataAttributes())
+            .run(mat)))
         .run(mat);
   }
 

@@ -345,6 +345,7 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
           .outgoingConnection(new InetSocketAddress(o.dataHost, o.dataPort), Optional.empty(), List.of(), true,
               Optional.of(settings.openTimeout), Optional.empty())
           .join(Flow.fromGraph(ByteStreamConnection.opening(handshake, pipe, getContext().getSelf(), settings)))
+          .withAttributes(settings.streamDataAttributes())
           .run(mat);
       getContext().pipeToSelf(connected, (c, failure) -> failure == null ? DataConnected.INSTANCE : new DataConnectFailed(failure));
     } catch (IllegalArgumentException e) {
