@@ -426,4 +426,13 @@ class ByteStreamsTest {
     }
     server.unbind();
   }
+
+  @Test
+  void aDataDispatcherThatIsNotConfiguredIsRefusedAtBind() {
+    UserApiSettings settings = UserApiSettings.from(ConfigFactory.parseString("stream-data-dispatcher = no-such-dispatcher")
+        .withFallback(testKit.system().settings().config().getConfig("peer.userapi")));
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> ByteStreamDataServer.bind(testKit.system(), "127.0.0.1", 0, testKit.createTestProbe(ByteStreams.Command.class).getRef(), settings));
+    assertTrue(e.getMessage().contains("no-such-dispatcher"), e.getMessage());
+  }
 }
