@@ -35,9 +35,9 @@ import org.slf4j.LoggerFactory;
  * endpoint ended it and it is empty. Inbound it always pulls: it puts data into the pipe's
  * {@code incoming} (slices of what was read; straight to a waiting reader's demand, whose
  * credit it then sends at once) and credit into the pipe's {@code outgoing}, which first
- * covers a writer's write-ahead (sent at once too) and wakes a waiting writer. Credit keeps what the peer may send within this end's buffer; a peer
- * that sends more, or a bad frame, breaks the protocol (the connection fails with a logged
- * reason). The end or failure of the connection is told to the endpoint ({@link
+ * covers a writer's write-ahead (sent at once too) and wakes a waiting writer. Credit keeps
+ * what the peer may send within this end's buffer; a peer that sends more, or a bad frame,
+ * breaks the protocol (the connection fails with a logged reason). The end or failure of the connection is told to the endpoint ({@link
  * ByteStreamEndpoint.ConnectionEnded}), which closes the stream.
  *
  * <p>The opening node's connection starts with its {@link StreamDataHandshake}; the accepting

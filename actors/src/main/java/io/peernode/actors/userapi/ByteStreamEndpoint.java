@@ -45,9 +45,9 @@ import java.util.concurrent.CompletionStage;
  * credit back as its user reads (stream_read at once, the Java API's reader in batches of
  * {@code stream-credit-batch}), in-band on the data connection. (The Java API's writer may
  * also leave {@code stream-write-ahead} bytes beyond its credit here, which are sent only once
- * the peer's next credit covers them.) Bytes in flight therefore always fit in the reader's buffer:
- * {@code stream_write}'s count is what the peer will hold, never more, and it is 0 when the
- * peer's buffer is full (with what is in flight and not yet given back).
+ * the peer's next credit covers them.) Bytes in flight therefore always fit in the reader's
+ * buffer: {@code stream_write}'s count is what the peer will hold, never more, and it is 0 when
+ * the peer's buffer is full (with what is in flight and not yet given back).
  *
  * <p>Receives reads, writes, list and close from the facade; the handshake from the peer; the data connection ({@link AttachData}, acceptor) or its outcome (initiator)
  * and its end ({@link ConnectionEnded}); the Java API reader's and writer's attach and end.
