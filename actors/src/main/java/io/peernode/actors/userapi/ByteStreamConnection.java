@@ -33,10 +33,11 @@ import org.slf4j.LoggerFactory;
  * the credit due (one frame) and what the pipe's {@code outgoing} holds, up to {@code
  * stream-chunk} per data frame (joined, not copied), and completes (TCP half-close) once the
  * endpoint ended it and it is empty. Inbound it always pulls: it puts data into the pipe's
- * {@code incoming} (slices of what was read) and credit into the pipe's {@code credit}, which
- * wakes a waiting writer. Credit keeps what the peer may send within this end's buffer; a peer
- * that sends more, or a bad frame, breaks the protocol (the connection fails with a logged
- * reason). The end or failure of the connection is told to the endpoint ({@link
+ * {@code incoming} (slices of what was read; straight to a waiting reader's demand, whose
+ * credit it then sends at once) and credit into the pipe's {@code outgoing}, which first
+ * covers a writer's write-ahead (sent at once too) and wakes a waiting writer. Credit keeps
+ * what the peer may send within this end's buffer; a peer that sends more, or a bad frame,
+ * breaks the protocol (the connection fails with a logged reason). The end or failure of the connection is told to the endpoint ({@link
  * ByteStreamEndpoint.ConnectionEnded}), which closes the stream.
  *
  * <p>The opening node's connection starts with its {@link StreamDataHandshake}; the accepting
@@ -120,12 +121,12 @@ final class ByteStreamConnection extends GraphStage<FlowShape<ByteString, ByteSt
       private final StreamDataFrames.Frames framesSeen = new StreamDataFrames.Frames() {
         @Override
         public void data(int from, int to) {
-          pipe.incoming.offer(from == 0 && to == received.size() ? received : received.slice(from, to), true);
+          pipe.arrived(from == 0 && to == received.size() ? received : received.slice(from, to));
         }
 
         @Override
         public void credit(int bytes) {
-          pipe.credit.add(bytes);
+          pipe.outgoing.addCredit(bytes);
         }
       };
       private final AsyncCallback<Done> more = createAsyncCallback(d -> pushOut());
@@ -266,6 +267,9 @@ final class ByteStreamConnection extends GraphStage<FlowShape<ByteString, ByteSt
         if (!isClosed(in)) {
           pull(in);
         }
+        // Credit that came may have covered bytes waiting to go out, and bytes handed to a
+        // waiting reader made credit due: both go out now, without a wake-up of this stage.
+        pushOut();
       }
 
       private void broken(String why) {

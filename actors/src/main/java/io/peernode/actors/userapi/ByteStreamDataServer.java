@@ -33,13 +33,23 @@ final class ByteStreamDataServer {
 
   private ByteStreamDataServer() {}
 
-  /** Binds {@code host:port} (0: any free port); connections attach to {@code streams}' endpoints. */
+  /**
+   * Binds {@code host:port} (0: any free port); connections attach to {@code streams}' endpoints.
+   * Throws when {@code stream-data-dispatcher} names no dispatcher (rather than every stream failing later).
+   */
   static CompletionStage<Tcp.ServerBinding> bind(
       ActorSystem<?> system, String host, int port, ActorRef<ByteStreams.Command> streams, UserApiSettings settings) {
+    if (!settings.streamDataDispatcher.isEmpty()
+        && !system.classicSystem().dispatchers().hasDispatcher(settings.streamDataDispatcher)) {
+      throw new IllegalArgumentException("peer.userapi.stream-data-dispatcher names no configured dispatcher: "
+          + settings.streamDataDispatcher);
+    }
     Materializer mat = Materializer.matFromSystem(system);
     return Tcp.get(system)
         .bind(host, port, settings.streamDataBacklog, List.of(), true, Optional.empty())
-        .to(Sink.foreach(c -> c.handleWith(handler(system, c.remoteAddress(), streams, settings), mat)))
+        .to(Sink.foreach(c -> c.flow().join(handler(system, c.remoteAddress(), streams, settings))
+            .withAttributes(settings.streamDataAttributes())
+            .run(mat)))
         .run(mat);
   }
 

@@ -43,9 +43,11 @@ import java.util.concurrent.CompletionStage;
  * <p>Credit (exact write accounting): the writer starts with credit equal to the peer's buffer
  * size; a write accepts {@code min(len, credit)} bytes and spends that credit; the reader gives
  * credit back as its user reads (stream_read at once, the Java API's reader in batches of
- * {@code stream-credit-batch}), in-band on the data connection. Bytes in flight therefore always fit in the reader's buffer:
- * {@code stream_write}'s count is what the peer will hold, never more, and it is 0 when the
- * peer's buffer is full (with what is in flight and not yet given back).
+ * {@code stream-credit-batch}), in-band on the data connection. (The Java API's writer may
+ * also leave {@code stream-write-ahead} bytes beyond its credit here, which are sent only once
+ * the peer's next credit covers them.) Bytes in flight therefore always fit in the reader's
+ * buffer: {@code stream_write}'s count is what the peer will hold, never more, and it is 0 when
+ * the peer's buffer is full (with what is in flight and not yet given back).
  *
  * <p>Receives reads, writes, list and close from the facade; the handshake from the peer; the data connection ({@link AttachData}, acceptor) or its outcome (initiator)
  * and its end ({@link ConnectionEnded}); the Java API reader's and writer's attach and end.
@@ -272,7 +274,7 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   private final UserApiSettings settings;
   private final Materializer mat;
   /** This end's bytes: unread, accepted-not-sent, and the credit for the peer's buffer. */
-  private final ByteStreamPipe pipe = new ByteStreamPipe(0);
+  private final ByteStreamPipe pipe = new ByteStreamPipe();
 
   // handshake (initiator only)
   private ActorRef<Optional<String>> openReplyTo;
@@ -343,6 +345,7 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
           .outgoingConnection(new InetSocketAddress(o.dataHost, o.dataPort), Optional.empty(), List.of(), true,
               Optional.of(settings.openTimeout), Optional.empty())
           .join(Flow.fromGraph(ByteStreamConnection.opening(handshake, pipe, getContext().getSelf(), settings)))
+          .withAttributes(settings.streamDataAttributes())
           .run(mat);
       getContext().pipeToSelf(connected, (c, failure) -> failure == null ? DataConnected.INSTANCE : new DataConnectFailed(failure));
     } catch (IllegalArgumentException e) {
@@ -370,7 +373,7 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   private void connect(ActorRef<Command> peerRef, int peerBuffer) {
     this.peer = peerRef;
     this.open = true;
-    pipe.credit.add(peerBuffer);
+    pipe.outgoing.addCredit(peerBuffer);
     getContext().watch(peerRef);
   }
 
@@ -431,18 +434,17 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
       return this;
     }
     // No compact(): a piece is handed on as it arrived (a copy of it would only be garbage).
-    ByteString taken = pipe.incoming.poll(r.max, null);
-    if (!closed) {
-      pipe.returnCredit(taken.size(), 1); // exact: stream_write on the peer sees the room at once
-    }
+    // Credit at once: stream_write on the peer sees the room as soon as it is here.
+    ByteString taken = pipe.read(r.max, 1, null);
     maybeRelease();
     r.replyTo.tell(Optional.of(taken));
     return this;
   }
 
   private Behavior<Command> onWrite(Write w) {
-    long accepted = pipe.credit.take(w.bytes.size(), null);
-    if (accepted < 0 || !pipe.outgoing.offer(w.bytes.take((int) accepted), false)) {
+    // No write-ahead: the count is what the peer's buffer will hold.
+    long accepted = pipe.outgoing.write(w.bytes, 0, null);
+    if (accepted < 0) {
       w.replyTo.tell(Optional.empty());
       return this;
     }
@@ -491,7 +493,6 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
     // Writers stop (a waiting Java writer is woken and cancels); what was accepted still goes
     // out, then the end of this side's bytes, which closes the peer's side. A reader takes the
     // bytes left, then completes.
-    pipe.credit.close();
     pipe.outgoing.end();
     pipe.incoming.end();
     maybeRelease();
@@ -514,7 +515,6 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
   }
 
   private Behavior<Command> onPostStop() {
-    pipe.credit.close();
     pipe.outgoing.end();
     pipe.incoming.end();
     return this;

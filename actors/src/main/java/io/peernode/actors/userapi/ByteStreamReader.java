@@ -16,9 +16,12 @@ import akka.util.ByteString;
  * unread bytes straight from the stream end's {@link ByteStreamPipe} as downstream pulls, up to
  * {@code stream-chunk} at a time, and emits them in elements of at most {@code
  * stream-source-chunk} (slices, not copies). It takes nothing it was not asked for, so a slow
- * consumer leaves the buffer full and the writer's credit at 0. Credit for what it took goes
- * back to the peer in batches of at least {@code stream-credit-batch} bytes (a batch is never
- * more than the buffer, so a writer without credit always has some coming). Completes once the
+ * consumer leaves the buffer full and the writer's credit at 0. When it finds nothing unread it
+ * leaves its demand (one chunk) in the pipe, and the data connection hands the next bytes to it
+ * directly. Credit for what it took goes back to the peer in batches of at least {@code
+ * stream-credit-batch} bytes (a batch is never more than the buffer, so a writer without credit
+ * always has some coming); for bytes handed to its demand the data connection gives it back
+ * as it hands them, without waiting for this stage to wake. Completes once the
  * stream is closed and its unread bytes are taken; tells the endpoint when it stops
  * ({@link ByteStreamEndpoint.ReaderDetached}).
  */
@@ -68,14 +71,13 @@ final class ByteStreamReader extends GraphStage<SourceShape<ByteString>> {
 
       private void emitNext() {
         if (rest.isEmpty()) {
-          rest = pipe.incoming.poll(take, wake);
+          rest = pipe.read(take, creditBatch, wake);
           if (rest.isEmpty()) {
             if (pipe.incoming.drained()) {
               completeStage();
             }
             return;
           }
-          pipe.returnCredit(rest.size(), creditBatch);
         }
         if (rest.size() <= element) {
           ByteString e = rest;
@@ -89,6 +91,7 @@ final class ByteStreamReader extends GraphStage<SourceShape<ByteString>> {
 
       @Override
       public void postStop() {
+        pipe.incoming.cancelDemand();
         endpoint.tell(ByteStreamEndpoint.ReaderDetached.INSTANCE);
       }
     };

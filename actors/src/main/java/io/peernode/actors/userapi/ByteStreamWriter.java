@@ -14,11 +14,13 @@ import akka.util.ByteString;
 /**
  * The Java API's writer into a byte stream ({@code UserApi.streamSink}): a sink that puts each
  * element into the stream end's {@link ByteStreamPipe} as far as there is credit for the peer's
- * buffer, and pulls the next element only once the last one is fully accepted, so a slow reader
- * slows the writer and at most one element waits here. The data connection's stage takes the
- * bytes from the pipe (joined up to {@code stream-chunk}) without a message to the endpoint.
- * Completing the sink closes the stream ({@link ByteStreamEndpoint.WriterDone}); when the
- * stream closes first, the sink cancels its upstream.
+ * buffer plus {@code stream-write-ahead} bytes beyond it, and pulls the next element only once
+ * the last one is fully accepted, so a slow reader slows the writer and at most one element
+ * waits here. The data connection's stage takes the bytes from the pipe (joined up to {@code
+ * stream-chunk}) without a message to the endpoint, and sends the write-ahead as soon as the
+ * peer's credit covers it, without waking this stage first. Completing the sink closes the
+ * stream ({@link ByteStreamEndpoint.WriterDone}) once every byte it accepted is covered by
+ * credit; when the stream closes first, the sink cancels its upstream.
  */
 final class ByteStreamWriter extends GraphStage<SinkShape<ByteString>> {
 
@@ -26,10 +28,12 @@ final class ByteStreamWriter extends GraphStage<SinkShape<ByteString>> {
   private final SinkShape<ByteString> shape = SinkShape.of(in);
   private final ByteStreamPipe pipe;
   private final ActorRef<ByteStreamEndpoint.Command> endpoint;
+  private final long writeAhead;
 
-  ByteStreamWriter(ByteStreamPipe pipe, ActorRef<ByteStreamEndpoint.Command> endpoint) {
+  ByteStreamWriter(ByteStreamPipe pipe, ActorRef<ByteStreamEndpoint.Command> endpoint, UserApiSettings settings) {
     this.pipe = pipe;
     this.endpoint = endpoint;
+    this.writeAhead = Math.min(settings.streamWriteAhead, settings.streamBuffer);
   }
 
   @Override
@@ -78,8 +82,8 @@ final class ByteStreamWriter extends GraphStage<SinkShape<ByteString>> {
 
       private void serve() {
         while (!held.isEmpty()) {
-          long n = pipe.credit.take(held.size(), wake);
-          if (n < 0 || (n > 0 && !pipe.outgoing.offer(held.take((int) n), false))) {
+          long n = pipe.outgoing.write(held, writeAhead, wake);
+          if (n < 0) {
             // The stream is closed: nothing more can go anywhere.
             completeStage();
             return;
@@ -87,9 +91,18 @@ final class ByteStreamWriter extends GraphStage<SinkShape<ByteString>> {
           if (n == 0) {
             return; // woken when credit comes back or the stream closes
           }
-          held = held.drop((int) n);
+          held = n == held.size() ? ByteString.emptyByteString() : held.drop((int) n);
         }
         if (finishing) {
+          // The close goes out after the bytes sent before it: only once credit covers them all.
+          int covered = pipe.outgoing.awaitCovered(wake);
+          if (covered == 0) {
+            return; // woken when credit comes or the stream closes
+          }
+          if (covered < 0) {
+            completeStage();
+            return;
+          }
           endpoint.tell(new ByteStreamEndpoint.WriterDone(null));
           completeStage();
         } else if (!hasBeenPulled(in)) {

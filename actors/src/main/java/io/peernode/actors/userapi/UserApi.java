@@ -505,7 +505,7 @@ public final class UserApi {
   public Sink<ByteString, NotUsed> streamSink(String streamId) {
     return Sink.completionStageSink(endpoint(streamId).thenCompose(ep ->
             ask(ep, (ActorRef<ByteStreamPipe> r) -> new ByteStreamEndpoint.AttachWriter(r), settings.askTimeout)
-                .thenApply(pipe -> Sink.fromGraph(new ByteStreamWriter(pipe, ep)))))
+                .thenApply(pipe -> Sink.fromGraph(new ByteStreamWriter(pipe, ep, settings)))))
         .mapMaterializedValue(f -> NotUsed.notUsed());
   }
 

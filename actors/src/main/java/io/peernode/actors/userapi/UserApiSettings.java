@@ -14,6 +14,9 @@ public final class UserApiSettings {
   public final int streamChunk;
   public final int streamSourceChunk;
   public final int streamCreditBatch;
+  public final int streamWriteAhead;
+  /** The dispatcher of the byte streams' data connections (empty: the materializer's). */
+  public final String streamDataDispatcher;
   public final String streamDataHost;
   public final int streamDataPort;
   public final int streamDataBacklog;
@@ -36,6 +39,11 @@ public final class UserApiSettings {
     streamChunk = positive(c, "stream-chunk", Math.toIntExact(c.getBytes("stream-chunk")));
     streamSourceChunk = positive(c, "stream-source-chunk", Math.toIntExact(c.getBytes("stream-source-chunk")));
     streamCreditBatch = positive(c, "stream-credit-batch", Math.toIntExact(c.getBytes("stream-credit-batch")));
+    streamWriteAhead = Math.toIntExact(c.getBytes("stream-write-ahead"));
+    if (streamWriteAhead < 0) {
+      throw new IllegalArgumentException("peer.userapi.stream-write-ahead must be 0 or more, got " + streamWriteAhead);
+    }
+    streamDataDispatcher = c.getString("stream-data-dispatcher");
     streamDataHost = c.getString("stream-data-host");
     streamDataPort = c.getInt("stream-data-port");
     if (streamDataPort < 0 || streamDataPort > 65535) {
@@ -54,6 +62,12 @@ public final class UserApiSettings {
     if (maxPublishBytesInFlight <= 0) {
       throw new IllegalArgumentException("peer.userapi.max-publish-bytes-in-flight must be positive, got " + maxPublishBytesInFlight);
     }
+  }
+
+  /** The attributes a data connection runs with: its dispatcher, when one is set. */
+  akka.stream.Attributes streamDataAttributes() {
+    return streamDataDispatcher.isEmpty() ? akka.stream.Attributes.none()
+        : akka.stream.ActorAttributes.dispatcher(streamDataDispatcher);
   }
 
   /** Reads the settings from the {@code peer.userapi} section (pass that section, not the root). */

@@ -388,4 +388,51 @@ class ByteStreamsTest {
     }
     server.unbind();
   }
+
+  @Test
+  void theJavaWriterWritesAheadOfItsCreditAndTheConnectionSendsThatAsCreditComes() throws Exception {
+    DataNode node = new DataNode("stream-write-ahead = 300");
+    Tcp.ServerBinding server = node.server;
+    String id = "a".repeat(32);
+    ByteStreamEndpoint.Opened opened = node.open(id); // the peer's buffer: 1000 bytes
+    ActorRef<ByteStreamEndpoint.Command> endpoint = node.endpoint(id);
+    TestProbe<ByteStreamPipe> attach = testKit.createTestProbe();
+    endpoint.tell(new ByteStreamEndpoint.AttachWriter(attach.getRef()));
+    ByteStreamPipe pipe = attach.receiveMessage();
+    byte[] data = new byte[1600];
+    new java.util.Random(9).nextBytes(data);
+    java.util.List<ByteString> elements = new java.util.ArrayList<>();
+    for (int k = 0; k < 4; k++) {
+      elements.add(ByteString.fromArray(data, 400 * k, 400));
+    }
+    akka.stream.javadsl.Source.from(elements)
+        .runWith(akka.stream.javadsl.Sink.fromGraph(new ByteStreamWriter(pipe, endpoint, node.settings)), testKit.system());
+
+    try (Socket s = new Socket("127.0.0.1", server.localAddress().getPort())) {
+      s.getOutputStream().write(new StreamDataHandshake(Hex.decode(id), Hex.decode(opened.token)).encode());
+      FrameReader frames = new FrameReader(s);
+      assertArrayEquals(java.util.Arrays.copyOfRange(data, 0, 1000), frames.readData(1000), "the credit's worth");
+      // 300 more are accepted from the writer (its write-ahead) but not sent without credit.
+      io.peernode.actors.cluster.TestCluster.awaitCondition(Duration.ofSeconds(5),
+          () -> pipe.outgoing.size() == 300, "the write-ahead waits in the pipe");
+      assertTrue(!frames.readFrame(300), "nothing beyond the credit is sent");
+      s.getOutputStream().write(StreamDataFrames.credit(200));
+      assertArrayEquals(java.util.Arrays.copyOfRange(data, 1000, 1200), frames.readData(200), "covered by the credit");
+      assertTrue(!frames.readFrame(300), "still nothing beyond the credit");
+      s.getOutputStream().write(StreamDataFrames.credit(400));
+      assertArrayEquals(java.util.Arrays.copyOfRange(data, 1200, 1600), frames.readData(400), "the rest");
+      // The sink completed once credit covered all it had accepted: the stream closes after it.
+      assertTrue(closedByServer(s), "the close follows the last byte");
+    }
+    server.unbind();
+  }
+
+  @Test
+  void aDataDispatcherThatIsNotConfiguredIsRefusedAtBind() {
+    UserApiSettings settings = UserApiSettings.from(ConfigFactory.parseString("stream-data-dispatcher = no-such-dispatcher")
+        .withFallback(testKit.system().settings().config().getConfig("peer.userapi")));
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> ByteStreamDataServer.bind(testKit.system(), "127.0.0.1", 0, testKit.createTestProbe(ByteStreams.Command.class).getRef(), settings));
+    assertTrue(e.getMessage().contains("no-such-dispatcher"), e.getMessage());
+  }
 }
