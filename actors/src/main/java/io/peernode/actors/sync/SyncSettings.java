@@ -48,6 +48,8 @@ public final class SyncSettings {
   public final int clientTreeCacheSpotCheckBlocks;
   /** {@code client.transport = blocking}: a {@link BlockingConnection} instead of Akka's TCP. */
   public final boolean clientBlockingTransport;
+  /** {@code client.head-start}: the sync CLI's pulls begin before its actor system starts. */
+  public final boolean clientHeadStart;
   public final int clientBlockingReadBytes;
   public final int clientBlockingReadAhead;
 
@@ -96,6 +98,7 @@ public final class SyncSettings {
           + transport + "'");
     }
     this.clientBlockingTransport = transport.equals("blocking");
+    this.clientHeadStart = c.getBoolean("client.head-start");
     this.clientBlockingReadBytes = intBytes(c, "client.blocking.read-bytes");
     this.clientBlockingReadAhead = c.getInt("client.blocking.read-ahead");
     if (clientBlockingReadAhead < 1) {
