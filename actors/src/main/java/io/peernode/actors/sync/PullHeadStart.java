@@ -109,7 +109,8 @@ public final class PullHeadStart {
     AtomicBoolean stop = new AtomicBoolean();
     CompletableFuture<SyncClientSession.StagingReady> staging = opened.thenCompose(o ->
         stagesWhileOpening(settings, o)
-            ? SyncClientSession.startStaging(localPath, limit, true, o.version(), stop, ownThread)
+            ? SyncClientSession.startStaging(localPath, limit, true, o.version(), stop,
+                settings.clientDirectStagingCopyChunk, ownThread)
             : CompletableFuture.completedFuture(null));
     return new PullHeadStart(host, port, remotePath, localPath, blockSize, settings, connection,
         init.length, opened, staging, limit, stop);

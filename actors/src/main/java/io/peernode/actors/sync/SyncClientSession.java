@@ -720,7 +720,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       stagingCopyLimit.set(remoteSize);
     }
     adoptStaging(startStaging(req.localPath(), stagingCopyLimit, localExists, localVersion,
-        stagingStop, blocking));
+        stagingStop, settings.clientDirectStagingCopyChunk, blocking));
   }
 
   /** The staging copy being made by {@code f} is this session's: it lands here, and is cleaned up. */
@@ -733,12 +733,13 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   /**
    * Makes a staging copy beside {@code localPath} on {@code executor}: a copy of at most
    * {@code limit} bytes of the local file when it {@code exists} (the limit may drop meanwhile),
-   * else an empty file; stops early, failing, once {@code stop} is set. {@code hashedVersion}: the
+   * else an empty file; stops early, failing, once {@code stop} is set. {@code directChunk}:
+   * the piece size of a copy past the page cache ({@link #copyDirect}), 0 for the in-kernel copy. {@code hashedVersion}: the
    * version of the local file its tree describes, to tell whether the copy has those bytes.
    */
   static CompletableFuture<StagingReady> startStaging(Path localPath, AtomicLong limit,
       boolean exists, FileVersion hashedVersion, java.util.concurrent.atomic.AtomicBoolean stop,
-      Executor executor) {
+      int directChunk, Executor executor) {
     Path local = localPath.toAbsolutePath();
     AtomicLong size = limit;
     return CompletableFuture.supplyAsync(() -> {
@@ -754,7 +755,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         ch.lock(); // held until the channel closes: at the commit, the clean-up or the process's end
         if (exists) {
           copyPermissions(local, s);
-          copy(local, ch, size, stop);
+          if (directChunk <= 0 || !copyDirect(local, s, ch, size, stop, directChunk)) {
+            copy(local, ch, size, stop);
+          }
           copyIsHashed = hashedVersion != null && hashedVersion.equals(FileVersion.of(local));
         }
         // Resized to the server's size at the commit: blocks past the end extend it meanwhile.
@@ -888,6 +891,71 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
           throw new IOException("the local file ended at " + pos + " while being copied");
         }
         pos += moved;
+      }
+    }
+  }
+
+  /**
+   * As {@link #copy}, writing past the page cache ({@code O_DIRECT}, {@code client.direct-staging-copy}):
+   * each piece of at most {@code chunk} bytes is read into one aligned direct buffer and written
+   * straight to the disk, the last piece's tail past the last whole file-system block through
+   * {@code to}. So the copy is on disk when it ends (the commit's fsync has only the moved
+   * blocks and the metadata left), and no page-cache copy of the file is made and written back
+   * later, which was CPU on both cores beside the server's hashing. False, with nothing written,
+   * when the file system takes no direct writes (then the in-kernel copy is used).
+   */
+  private static boolean copyDirect(Path from, Path toPath, FileChannel to, AtomicLong limit,
+      java.util.concurrent.atomic.AtomicBoolean stop, int chunk) throws IOException {
+    int align;
+    FileChannel d;
+    try {
+      align = (int) Files.getFileStore(toPath).getBlockSize();
+      if (align <= 0 || Integer.bitCount(align) != 1 || align > chunk) {
+        return false;
+      }
+      d = FileChannel.open(toPath, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT);
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
+    chunk = chunk / align * align;
+    boolean wrote = false;
+    try (d; FileChannel in = FileChannel.open(from, StandardOpenOption.READ)) {
+      long size = in.size();
+      ByteBuffer buf = ByteBuffer.allocateDirect(chunk + align).alignedSlice(align);
+      for (long pos = 0; ; ) {
+        long n = Math.min(chunk, Math.min(size, limit.get()) - pos);
+        if (n <= 0) {
+          return true;
+        }
+        if (stop.get()) {
+          throw new IOException("the transfer was stopped");
+        }
+        buf.clear();
+        buf.limit((int) n);
+        while (buf.hasRemaining()) {
+          if (in.read(buf, pos + buf.position()) < 0) {
+            throw new IOException("the local file ended at " + (pos + buf.position()) + " while being copied");
+          }
+        }
+        int aligned = (int) (n / align * align);
+        buf.flip();
+        buf.limit(aligned);
+        while (buf.hasRemaining()) {
+          try {
+            d.write(buf, pos + buf.position());
+          } catch (IOException e) {
+            if (wrote) {
+              throw e;
+            }
+            return false; // direct writes refused (EINVAL): nothing written yet, copy in the kernel
+          }
+          wrote = true;
+        }
+        buf.limit((int) n);
+        while (buf.hasRemaining()) { // the last piece's tail, past the last whole fs block
+          to.write(buf, pos + buf.position());
+        }
+        pos += n;
       }
     }
   }

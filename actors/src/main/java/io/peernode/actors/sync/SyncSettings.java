@@ -50,6 +50,11 @@ public final class SyncSettings {
   public final boolean clientBlockingTransport;
   /** {@code client.head-start}: the sync CLI's pulls begin before its actor system starts. */
   public final boolean clientHeadStart;
+  /**
+   * {@code client.direct-staging-copy}: the piece size ({@code client.direct-staging-copy-bytes})
+   * of a pull's staging copy written past the page cache, 0 when off.
+   */
+  public final int clientDirectStagingCopyChunk;
   public final int clientBlockingReadBytes;
   public final int clientBlockingReadAhead;
 
@@ -99,6 +104,8 @@ public final class SyncSettings {
     }
     this.clientBlockingTransport = transport.equals("blocking");
     this.clientHeadStart = c.getBoolean("client.head-start");
+    this.clientDirectStagingCopyChunk = c.getBoolean("client.direct-staging-copy")
+        ? intBytes(c, "client.direct-staging-copy-bytes") : 0;
     this.clientBlockingReadBytes = intBytes(c, "client.blocking.read-bytes");
     this.clientBlockingReadAhead = c.getInt("client.blocking.read-ahead");
     if (clientBlockingReadAhead < 1) {

@@ -30,13 +30,35 @@ import org.junit.jupiter.api.Test;
 class SyncPullHeadStartTest extends SyncTransferBlockingTransportTest {
 
   @BeforeAll
-  static void headStartOn() {
+  static void start() throws Exception {
+    // the sync CLI's client: blocking transport, staging copy written past the page cache
+    kit = SyncTestSupport.testKit("sync-head-start", "peer.sync.client.transport = blocking");
+    registry = new io.prometheus.client.CollectorRegistry();
+    root = Files.createDirectories(tmp.resolve("root-head-start"));
+    server = SyncTestSupport.bind(kit, SyncTestSupport.settings(kit, root, ""), registry);
     headStart = true;
   }
 
   @AfterAll
   static void headStartOff() {
     headStart = false;
+  }
+
+  @Test
+  void theStagingCopyIsWrittenPastThePageCache() {
+    assertTrue(clientSettings().clientDirectStagingCopyChunk > 0);
+  }
+
+  @Test
+  void aDeltaOfAFileOfNoWholeFileSystemBlocksAndOfOneWithAShortTailArriveWhole() throws Exception {
+    // copied past the page cache in whole file-system blocks, the tail through the page cache
+    for (int n : new int[] {100, 4095, 4097, 3 * 4096, (9 << 20) + 123}) {
+      byte[] remote = bytes(n, n);
+      byte[] local = remote.clone();
+      local[n / 2] ^= 1;
+      SyncResult r = pull(remote, local, KB);
+      assertEquals(1, r.blocksTransferred(), "size " + n);
+    }
   }
 
   @Test
