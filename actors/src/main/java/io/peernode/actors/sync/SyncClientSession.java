@@ -76,8 +76,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   /**
    * What to do. {@code remotePath} is the server-side name, {@code localPath} the local file.
-   * {@code headStart}: the connection, {@code init} and the local file's opening, already begun
-   * for this pull (null: the session begins them itself).
+   * {@code headStart}: the connection, {@code init}, the local file's opening and the staging
+   * copy, already begun for this pull (null: the session begins them itself).
    */
   public record Request(Action action, String host, int port, String remotePath, Path localPath,
       int blockSize, SyncSettings settings, SyncProgress progress, PullHeadStart headStart) {}
@@ -734,8 +734,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
    * Makes a staging copy beside {@code localPath} on {@code executor}: a copy of at most
    * {@code limit} bytes of the local file when it {@code exists} (the limit may drop meanwhile),
    * else an empty file; stops early, failing, once {@code stop} is set. {@code directChunk}:
-   * the piece size of a copy past the page cache ({@link #copyDirect}), 0 for the in-kernel copy. {@code hashedVersion}: the
-   * version of the local file its tree describes, to tell whether the copy has those bytes.
+   * the piece size of a copy past the page cache ({@link #copyDirect}), 0 for the in-kernel
+   * copy. {@code hashedVersion}: the version of the local file its tree describes, to tell
+   * whether the copy has those bytes.
    */
   static CompletableFuture<StagingReady> startStaging(Path localPath, AtomicLong limit,
       boolean exists, FileVersion hashedVersion, java.util.concurrent.atomic.AtomicBoolean stop,
