@@ -106,6 +106,37 @@ class SyncPullHeadStartTest extends SyncTransferBlockingTransportTest {
   }
 
   @Test
+  void aServerThatDiesMidPullFailsItAndTheHeadStartsStagingCopyIsRemoved() throws Exception {
+    byte[] old = bytes(1 << 20, 8);
+    Path dir = Files.createDirectories(tmp.resolve("head-start-dies"));
+    Path local = dir.resolve("file.bin");
+    Files.write(local, old);
+    byte[] other = bytes(1 << 20, 9); // the server's "copy": same size, other content
+    try (ServerSocket listener = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Thread fake = new Thread(() -> {
+        try (Socket s = listener.accept()) {
+          readFrame(s.getInputStream()); // init
+          s.getOutputStream().write(io.peernode.protocol.sync.FrameEncoder.encode(
+              new io.peernode.protocol.sync.SyncMessage.InitReply(io.peernode.protocol.sync.SyncMessage.VERSION,
+                  64 * KB, 16, other.length, io.peernode.protocol.sync.HashTree.of(other, 64 * KB).rootHex())));
+          s.getOutputStream().flush();
+          readFrame(s.getInputStream()); // the first req: then the server is gone
+        } catch (Exception ignored) {
+          // the client closed first
+        }
+      });
+      fake.start();
+      var f = SyncClient.pull(kit.system(), PullHeadStart.begin(clientSettings(), "127.0.0.1",
+          listener.getLocalPort(), "file.bin", local, 64 * KB), null).toCompletableFuture();
+      ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(30, java.util.concurrent.TimeUnit.SECONDS));
+      assertTrue(e.getCause() instanceof SyncFailedException, e.getCause().toString());
+      fake.join(10_000);
+    }
+    assertArrayEquals(old, Files.readAllBytes(local), "the local file is untouched");
+    SyncTestSupport.eventually(Duration.ofSeconds(10), "the staging copy removed", () -> noStaging(dir));
+  }
+
+  @Test
   void anAbandonedHeadStartLeavesNoStagingCopy() throws Exception {
     byte[] a = bytes(4 << 20, 5);
     Files.write(root.resolve("abandoned.bin"), a);
