@@ -52,6 +52,15 @@ final class BlockingConnection {
 
   /** Starts connecting on {@code connector} (a blocking executor); {@link #connected} says how it went. */
   static BlockingConnection open(String host, int port, Duration connectTimeout, Executor connector) {
+    return open(host, port, connectTimeout, connector, new byte[0]);
+  }
+
+  /**
+   * As {@link #open(String, int, Duration, Executor)}, and writes {@code first} as soon as it is
+   * connected (a {@link PullHeadStart}'s {@code init}), before anything the flow is given.
+   */
+  static BlockingConnection open(String host, int port, Duration connectTimeout, Executor connector,
+      byte[] first) {
     CompletableFuture<SocketChannel> f = CompletableFuture.supplyAsync(() -> {
       SocketChannel ch = null;
       try {
@@ -59,6 +68,10 @@ final class BlockingConnection {
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         ch.socket().connect(new InetSocketAddress(host, port),
             (int) Math.min(Integer.MAX_VALUE, Math.max(1, connectTimeout.toMillis())));
+        ByteBuffer b = ByteBuffer.wrap(first);
+        while (b.hasRemaining()) {
+          ch.write(b);
+        }
         return ch;
       } catch (IOException | RuntimeException e) {
         closeQuietly(ch);

@@ -43,9 +43,25 @@ public final class SyncClient {
           + settings.minBlockSize + " to " + settings.maxBlockSize));
       return result;
     }
+    return start(system, new SyncClientSession.Request(action, host, port, remotePath, localPath,
+        blockSize, settings, progress == null ? SyncProgress.NONE : progress, null), result);
+  }
+
+  /**
+   * The pull {@code headStart} began (its connection, {@code init} and local file), taken over by
+   * a session in {@code system}; its settings are the ones it began with.
+   */
+  public static CompletionStage<SyncResult> pull(ActorSystem<?> system, PullHeadStart headStart,
+      SyncProgress progress) {
+    PullHeadStart h = headStart;
+    return start(system, new SyncClientSession.Request(Action.PULL, h.host, h.port, h.remotePath,
+        h.localPath, h.blockSize, h.settings, progress == null ? SyncProgress.NONE : progress, h),
+        new CompletableFuture<>());
+  }
+
+  private static CompletionStage<SyncResult> start(ActorSystem<?> system,
+      SyncClientSession.Request request, CompletableFuture<SyncResult> result) {
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("peer.blocking-dispatcher"));
-    var request = new SyncClientSession.Request(action, host, port, remotePath, localPath,
-        blockSize, settings, progress == null ? SyncProgress.NONE : progress);
     system.systemActorOf(SyncClientSession.create(request, result, blocking),
         "sync-client-" + COUNTER.incrementAndGet(), Props.empty());
     return result;

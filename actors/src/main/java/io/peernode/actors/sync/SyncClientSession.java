@@ -74,9 +74,13 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   public interface Command {}
 
-  /** What to do. {@code remotePath} is the server-side name, {@code localPath} the local file. */
+  /**
+   * What to do. {@code remotePath} is the server-side name, {@code localPath} the local file.
+   * {@code headStart}: the connection, {@code init}, the local file's opening and the staging
+   * copy, already begun for this pull (null: the session begins them itself).
+   */
   public record Request(Action action, String host, int port, String remotePath, Path localPath,
-      int blockSize, SyncSettings settings, SyncProgress progress) {}
+      int blockSize, SyncSettings settings, SyncProgress progress, PullHeadStart headStart) {}
 
   private record InInit(ActorRef<StreamAck> ack) implements Command {}
 
@@ -97,7 +101,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
    * or later; {@code cached}: its tree from the tree cache (null: to be hashed, {@code cacheMiss}
    * says why, {@code cacheDamaged} when an entry was there but unreadable).
    */
-  private record LocalOpened(long size, boolean exists, FileChannel channel, FileVersion version,
+  record LocalOpened(long size, boolean exists, FileChannel channel, FileVersion version,
       Path realPath, java.time.Instant openedAt, HashTree cached, String cacheMiss, boolean cacheDamaged)
       implements Command {}
 
@@ -105,8 +109,11 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private record LocalHashed(HashTree tree, boolean unchanged) implements Command {}
 
   /** {@code copyIsHashed}: the copied bytes are the ones hashed at the start. */
-  private record StagingReady(Path staging, FileChannel channel, boolean copyIsHashed)
+  record StagingReady(Path staging, FileChannel channel, boolean copyIsHashed)
       implements Command {}
+
+  /** The head start made no staging copy (no local file, or staging while hashing is off). */
+  private enum NoHeadStartStaging implements Command { INSTANCE }
 
   /** Work on the blocking dispatcher that does not hold back the inbound stream has landed. */
   private record BackgroundFailed(String msg) implements Command {}
@@ -207,6 +214,8 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   private Path staging;
   private FileChannel stagingChannel;
   private boolean stagingStarted;
+  /** A head start's staging copy that landed before the local file's opening was taken in. */
+  private StagingReady stagingBeforeOpened;
   /** The copies differ: the staging copy will be filled and committed. */
   private boolean stagingNeeded;
   /** The copies turned out equal after the staging copy was started: it goes. */
@@ -215,11 +224,10 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   /** Done when a discarded staging copy is deleted: the result waits for it, so none is left behind. */
   private CompletableFuture<Void> stagingGone = CompletableFuture.completedFuture(null);
   /** Set when the transfer is over or the staging copy discarded, so a copy still being made stops early. */
-  private final java.util.concurrent.atomic.AtomicBoolean stagingStop =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicBoolean stagingStop;
   private boolean stagingCopyIsHashed;
   /** Bytes of the local file the staging copy takes: all, until the server's size is known. */
-  private final AtomicLong stagingCopyLimit = new AtomicLong(Long.MAX_VALUE);
+  private final AtomicLong stagingCopyLimit;
   /**
    * The flush of the copied bytes, started when the copy is there and running while the blocks
    * move, so the commit's fsync has little left to write; the commit waits for it.
@@ -240,8 +248,26 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
             ctx.getSelf(), InElem::new, InInit::new, StreamAck.INSTANCE, InDone.INSTANCE,
             InFailed::new));
     this.inSink = inbound;
+    PullHeadStart h = req.headStart();
+    stagingStop = h != null ? h.stagingStop : new java.util.concurrent.atomic.AtomicBoolean();
+    stagingCopyLimit = h != null ? h.stagingCopyLimit : new AtomicLong(Long.MAX_VALUE);
+    if (h != null) {
+      blockingConnection = h.connection; // closed at the stop, used or not
+      sent.addAndGet(h.initBytes);
+    }
     arm();
-    openLocal();
+    background++;
+    CompletableFuture<LocalOpened> opened = req.headStart() != null ? req.headStart().opened
+        : openLocal(req.localPath(), req.action(), req.blockSize(), settings, treeCache, blocking);
+    getContext().pipeToSelf(opened, (r, t) -> t == null ? r : new BackgroundFailed(message(t)));
+    if (h != null) {
+      // Adopted at once, so that a copy made by the head start is cleaned up whatever happens;
+      // it lands after the opening (it starts after it), when there is one.
+      background++;
+      getContext().pipeToSelf(h.staging, (r, t) -> t != null
+          ? new StagingFailed("cannot stage the local copy: " + message(t))
+          : r != null ? r : NoHeadStartStaging.INSTANCE);
+    }
   }
 
   private Behavior<Command> connectFailed(Throwable cause) {
@@ -255,7 +281,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     outbound = new FrameStreams.Outbound(outStream.first());
     java.util.concurrent.CompletionStage<?> connected;
     if (settings.clientBlockingTransport) {
-      blockingConnection = BlockingConnection.open(req.host(), req.port(), settings.clientTimeout, blocking);
+      if (blockingConnection == null) {
+        blockingConnection = BlockingConnection.open(req.host(), req.port(), settings.clientTimeout, blocking);
+      }
       connected = blockingConnection.connected();
       outStream.second()
           .via(blockingConnection.flow(settings.clientBlockingReadBytes, settings.clientBlockingReadAhead))
@@ -320,6 +348,10 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
           }
           return fail(0, m.msg());
         })
+        .onMessageEquals(NoHeadStartStaging.INSTANCE, () -> {
+          background--;
+          return this;
+        })
         .onMessageEquals(StagingDeleted.INSTANCE, () -> {
           background--;
           return this; // the result completed with the deletion; a timer stops a finished session
@@ -340,14 +372,15 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
 
   // ---- local file ----
 
-  private void openLocal() {
-    Path path = req.localPath();
-    boolean push = req.action() == Action.PUSH;
+  /**
+   * Opens the local file on {@code executor} and looks its tree up in {@code cache} (null: none),
+   * checking a cached tree against a few of the file's blocks.
+   */
+  static CompletableFuture<LocalOpened> openLocal(Path path, Action action, int bs,
+      SyncSettings settings, LocalTreeCache cache, Executor executor) {
+    boolean push = action == Action.PUSH;
     long maxLeaves = settings.maxTreeLeaves;
-    int bs = req.blockSize();
-    LocalTreeCache cache = treeCache;
-    background++;
-    CompletableFuture<LocalOpened> f = CompletableFuture.supplyAsync(() -> {
+    return CompletableFuture.supplyAsync(() -> {
       try {
         if (!Files.isRegularFile(path)) {
           if (push || Files.exists(path)) {
@@ -379,14 +412,14 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       } catch (IOException e) {
         throw new CompletionException(e);
       }
-    }, blocking);
-    getContext().pipeToSelf(f, (r, t) -> t == null ? r : new BackgroundFailed(message(t)));
+    }, executor);
   }
 
   private Behavior<Command> onLocalOpened(LocalOpened r) {
     background--;
     localChannel = r.channel(); // closed at stop in any case
     if (state == State.DONE) {
+      takeStagingBeforeOpened(); // cleaned up
       return this;
     }
     localSize = r.size();
@@ -400,15 +433,20 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     state = State.AWAIT_INIT;
     connect();
     arm();
-    send(new SyncMessage.Init(SyncMessage.VERSION, req.action(), req.remotePath(),
-        req.blockSize(), HashTree.blockCount(localSize, req.blockSize()), localSize));
+    if (req.headStart() == null) { // else sent already
+      send(new SyncMessage.Init(SyncMessage.VERSION, req.action(), req.remotePath(),
+          req.blockSize(), HashTree.blockCount(localSize, req.blockSize()), localSize));
+    }
     if (!localExists) {
       return localTreeReady(HashTree.fromLeafHashes(0, new byte[0]), true);
     }
     if (r.cached() == null) {
       hashLocal();
     }
-    if (req.action() == Action.PULL && settings.clientStageWhileHashing) {
+    if (req.headStart() != null && req.headStart().stagesWhileOpening(r)) {
+      stagingStarted = true; // by the head start, adopted at the start
+      takeStagingBeforeOpened();
+    } else if (req.action() == Action.PULL && settings.clientStageWhileHashing) {
       stage(); // speculative: dropped if the copies turn out equal
     }
     if (r.cached() != null) {
@@ -416,6 +454,14 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       return localTreeReady(r.cached(), true);
     }
     return this;
+  }
+
+  private void takeStagingBeforeOpened() {
+    StagingReady r = stagingBeforeOpened;
+    if (r != null) {
+      stagingBeforeOpened = null;
+      onStagingReady(r);
+    }
   }
 
   /**
@@ -668,18 +714,36 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
    */
   private void stage() {
     stagingStarted = true;
-    background++;
-    Path local = req.localPath().toAbsolutePath();
     // A copy made while hashing copies all of the local file, unless the server's init comes
     // meanwhile: then no more than its size (a large local file of a small remote one).
-    AtomicLong size = stagingCopyLimit;
     if (serverInitHere) {
-      size.set(remoteSize);
+      stagingCopyLimit.set(remoteSize);
     }
-    boolean exists = localExists;
-    FileVersion hashedVersion = localVersion;
-    java.util.concurrent.atomic.AtomicBoolean stop = stagingStop;
-    CompletableFuture<StagingReady> f = CompletableFuture.supplyAsync(() -> {
+    adoptStaging(startStaging(req.localPath(), stagingCopyLimit, localExists, localVersion,
+        stagingStop, settings.clientDirectStagingCopyChunk, blocking));
+  }
+
+  /** The staging copy being made by {@code f} is this session's: it lands here, and is cleaned up. */
+  private void adoptStaging(CompletableFuture<StagingReady> f) {
+    background++;
+    getContext().pipeToSelf(f, (r, t) -> t == null ? r
+        : new StagingFailed("cannot stage the local copy: " + message(t)));
+  }
+
+  /**
+   * Makes a staging copy beside {@code localPath} on {@code executor}: a copy of at most
+   * {@code limit} bytes of the local file when it {@code exists} (the limit may drop meanwhile),
+   * else an empty file; stops early, failing, once {@code stop} is set. {@code directChunk}:
+   * the piece size of a copy past the page cache ({@link #copyDirect}), 0 for the in-kernel
+   * copy. {@code hashedVersion}: the version of the local file its tree describes, to tell
+   * whether the copy has those bytes.
+   */
+  static CompletableFuture<StagingReady> startStaging(Path localPath, AtomicLong limit,
+      boolean exists, FileVersion hashedVersion, java.util.concurrent.atomic.AtomicBoolean stop,
+      int directChunk, Executor executor) {
+    Path local = localPath.toAbsolutePath();
+    AtomicLong size = limit;
+    return CompletableFuture.supplyAsync(() -> {
       Path s = null;
       FileChannel ch = null;
       try {
@@ -692,7 +756,9 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         ch.lock(); // held until the channel closes: at the commit, the clean-up or the process's end
         if (exists) {
           copyPermissions(local, s);
-          copy(local, ch, size, stop);
+          if (directChunk <= 0 || !copyDirect(local, s, ch, size, stop, directChunk)) {
+            copy(local, ch, size, stop);
+          }
           copyIsHashed = hashedVersion != null && hashedVersion.equals(FileVersion.of(local));
         }
         // Resized to the server's size at the commit: blocks past the end extend it meanwhile.
@@ -702,9 +768,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         SyncStore.deleteQuietly(s);
         throw new CompletionException(e);
       }
-    }, blocking);
-    getContext().pipeToSelf(f, (r, t) -> t == null ? r
-        : new StagingFailed("cannot stage the local copy: " + message(t)));
+    }, executor);
   }
 
   /** The copies differ: make the staging copy if not started yet, and flush it once it is there. */
@@ -832,6 +896,71 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     }
   }
 
+  /**
+   * As {@link #copy}, writing past the page cache ({@code O_DIRECT}, {@code client.direct-staging-copy}):
+   * each piece of at most {@code chunk} bytes is read into one aligned direct buffer and written
+   * straight to the disk, the last piece's tail past the last whole file-system block through
+   * {@code to}. So the copy is on disk when it ends (the commit's fsync has only the moved
+   * blocks and the metadata left), and no page-cache copy of the file is made and written back
+   * later, which was CPU on both cores beside the server's hashing. False, with nothing written,
+   * when the file system takes no direct writes (then the in-kernel copy is used).
+   */
+  private static boolean copyDirect(Path from, Path toPath, FileChannel to, AtomicLong limit,
+      java.util.concurrent.atomic.AtomicBoolean stop, int chunk) throws IOException {
+    int align;
+    FileChannel d;
+    try {
+      align = (int) Files.getFileStore(toPath).getBlockSize();
+      if (align <= 0 || Integer.bitCount(align) != 1 || align > chunk) {
+        return false;
+      }
+      d = FileChannel.open(toPath, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT);
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
+    chunk = chunk / align * align;
+    boolean wrote = false;
+    try (d; FileChannel in = FileChannel.open(from, StandardOpenOption.READ)) {
+      long size = in.size();
+      ByteBuffer buf = ByteBuffer.allocateDirect(chunk + align).alignedSlice(align);
+      for (long pos = 0; ; ) {
+        long n = Math.min(chunk, Math.min(size, limit.get()) - pos);
+        if (n <= 0) {
+          return true;
+        }
+        if (stop.get()) {
+          throw new IOException("the transfer was stopped");
+        }
+        buf.clear();
+        buf.limit((int) n);
+        while (buf.hasRemaining()) {
+          if (in.read(buf, pos + buf.position()) < 0) {
+            throw new IOException("the local file ended at " + (pos + buf.position()) + " while being copied");
+          }
+        }
+        int aligned = (int) (n / align * align);
+        buf.flip();
+        buf.limit(aligned);
+        while (buf.hasRemaining()) {
+          try {
+            d.write(buf, pos + buf.position());
+          } catch (IOException e) {
+            if (wrote) {
+              throw e;
+            }
+            return false; // direct writes refused (EINVAL): nothing written yet, copy in the kernel
+          }
+          wrote = true;
+        }
+        buf.limit((int) n);
+        while (buf.hasRemaining()) { // the last piece's tail, past the last whole fs block
+          to.write(buf, pos + buf.position());
+        }
+        pos += n;
+      }
+    }
+  }
+
   private static void copyPermissions(Path from, Path to) throws IOException {
     var view = Files.getFileAttributeView(from, java.nio.file.attribute.PosixFileAttributeView.class);
     if (view != null) {
@@ -850,6 +979,11 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
   }
 
   private Behavior<Command> onStagingReady(StagingReady r) {
+    if (state == State.OPENING) {
+      // A head start's copy of a small file can land before its opening is taken in: then.
+      stagingBeforeOpened = r;
+      return this;
+    }
     background--;
     staging = r.staging();
     stagingChannel = r.channel();
@@ -972,6 +1106,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     byte[] leaves = stagingLeaves;
     long blocks = remoteBlocks;
     LocalTreeCache cache = treeCache;
+    HashTree base = localTree; // the staging copy's leaves are its leaves with a few replaced
     CompletableFuture<Verified> verified = stagingFlush.thenApplyAsync(flushed -> {
       try {
         if (ch.size() > size) {
@@ -980,7 +1115,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
           ch.write(ByteBuffer.wrap(new byte[1]), size - 1);
         }
         ch.force(true);
-        HashTree t = leaves != null ? HashTree.fromLeafHashes(blocks, leaves)
+        HashTree t = leaves != null ? base.withLeafHashes(blocks, leaves)
             : SyncStore.hash(ch, size, bs, settings.ioChunkBytes, settings.hashThreads, blocking);
         if (!t.rootHex().equalsIgnoreCase(root)) {
           throw new IOException("the transferred copy does not hash to the server's root; local file left as it was");

@@ -48,6 +48,13 @@ public final class SyncSettings {
   public final int clientTreeCacheSpotCheckBlocks;
   /** {@code client.transport = blocking}: a {@link BlockingConnection} instead of Akka's TCP. */
   public final boolean clientBlockingTransport;
+  /** {@code client.head-start}: the sync CLI's pulls begin before its actor system starts. */
+  public final boolean clientHeadStart;
+  /**
+   * {@code client.direct-staging-copy}: the piece size ({@code client.direct-staging-copy-bytes})
+   * of a pull's staging copy written past the page cache, 0 when off.
+   */
+  public final int clientDirectStagingCopyChunk;
   public final int clientBlockingReadBytes;
   public final int clientBlockingReadAhead;
 
@@ -96,6 +103,9 @@ public final class SyncSettings {
           + transport + "'");
     }
     this.clientBlockingTransport = transport.equals("blocking");
+    this.clientHeadStart = c.getBoolean("client.head-start");
+    this.clientDirectStagingCopyChunk = c.getBoolean("client.direct-staging-copy")
+        ? intBytes(c, "client.direct-staging-copy-bytes") : 0;
     this.clientBlockingReadBytes = intBytes(c, "client.blocking.read-bytes");
     this.clientBlockingReadAhead = c.getInt("client.blocking.read-ahead");
     if (clientBlockingReadAhead < 1) {

@@ -9,13 +9,16 @@ import org.junit.jupiter.api.Test;
 /**
  * Every transfer case of {@link SyncTransferTest} again, with the client on
  * {@code client.transport = blocking} (the sync CLI's {@link BlockingConnection}) against the
- * same Akka TCP server.
+ * same Akka TCP server, and with the staging copy made in the kernel
+ * ({@code client.direct-staging-copy = off}).
  */
 class SyncTransferBlockingTransportTest extends SyncTransferTest {
 
   @BeforeAll
   static void start() throws Exception {
-    kit = SyncTestSupport.testKit("sync-transfer-blocking", "peer.sync.client.transport = blocking");
+    // With the in-kernel staging copy: the other transfer tests use the default, direct writes.
+    kit = SyncTestSupport.testKit("sync-transfer-blocking",
+        "peer.sync.client.transport = blocking\npeer.sync.client.direct-staging-copy = off");
     registry = new io.prometheus.client.CollectorRegistry();
     root = Files.createDirectories(tmp.resolve("root-blocking"));
     server = SyncTestSupport.bind(kit, SyncTestSupport.settings(kit, root, ""), registry);

@@ -55,10 +55,20 @@ class SyncTransferTest {
     if (local != null) {
       Files.write(localFile, local);
     }
-    SyncResult r = await(SyncClient.pull(kit.system(), "127.0.0.1", server.port(), name, localFile, bs, null));
+    SyncResult r = await(headStart
+        ? SyncClient.pull(kit.system(), PullHeadStart.begin(clientSettings(), "127.0.0.1", server.port(),
+            name, localFile, bs), null)
+        : SyncClient.pull(kit.system(), "127.0.0.1", server.port(), name, localFile, bs, null));
     assertArrayEquals(remote, Files.readAllBytes(localFile));
     assertNoStaging(tmp);
     return r;
+  }
+
+  /** The pulls of {@link #pull} begin with a {@link PullHeadStart} (as the sync CLI's do). */
+  static boolean headStart;
+
+  static SyncSettings clientSettings() {
+    return SyncSettings.clientFromConfig(kit.system().settings().config().getConfig("peer.sync"));
   }
 
   /** Local holds {@code local}; server holds {@code remote} (null: no file); push; compare. */

@@ -102,10 +102,51 @@ public final class HashTree {
     if (Integer.bitCount(leaves) != 1) {
       throw new IllegalArgumentException("leaf count must be a power of two");
     }
+    if (leaves == leafCount && keep >= blockCount) {
+      return this; // the same shape and every leaf kept: this tree (it never changes)
+    }
     int kept = (int) Math.min(Math.min(keep, blockCount), leaves);
     byte[] leafHashes = new byte[kept * HASH_BYTES];
     System.arraycopy(nodes, (leafCount - 1) * HASH_BYTES, leafHashes, 0, leafHashes.length);
     return build(blockCount, leaves, leafHashes, kept);
+  }
+
+  /**
+   * The tree {@link #fromLeafHashes} would build from {@code leafHashes}, made from this one by
+   * hashing again only the nodes above leaves that differ from this tree's (a pull's staging copy
+   * is its local file with a few blocks replaced: its root then costs a few hashes per changed
+   * block instead of one per node). A tree of another leaf count is built whole.
+   */
+  public HashTree withLeafHashes(long newBlockCount, byte[] leafHashes) {
+    int leaves = leafCount(newBlockCount);
+    if (leaves != leafCount) {
+      return fromLeafHashes(newBlockCount, leafHashes);
+    }
+    if (leafHashes.length < newBlockCount * HASH_BYTES) {
+      throw new IllegalArgumentException("need " + newBlockCount + " leaf hashes");
+    }
+    byte[] n = nodes.clone();
+    boolean[] dirty = new boolean[2 * leaves - 1];
+    byte[] zero = new byte[HASH_BYTES];
+    for (int j = 0; j < leaves; j++) {
+      int k = leaves - 1 + j;
+      int off = k * HASH_BYTES;
+      byte[] src = j < newBlockCount ? leafHashes : zero; // past the last block: padding, all zero
+      int srcOff = j < newBlockCount ? j * HASH_BYTES : 0;
+      if (!Arrays.equals(n, off, off + HASH_BYTES, src, srcOff, srcOff + HASH_BYTES)) {
+        System.arraycopy(src, srcOff, n, off, HASH_BYTES);
+        dirty[k] = true;
+      }
+    }
+    MessageDigest md = sha256();
+    for (int k = leaves - 2; k >= 0; k--) {
+      if (dirty[2 * k + 1] || dirty[2 * k + 2]) {
+        md.update(n, (2 * k + 1) * HASH_BYTES, 2 * HASH_BYTES);
+        System.arraycopy(md.digest(), 0, n, k * HASH_BYTES, HASH_BYTES);
+        dirty[k] = true;
+      }
+    }
+    return new HashTree(newBlockCount, leaves, n);
   }
 
   private static HashTree build(long blockCount, int leaves, byte[] leafHashes, int realLeaves) {

@@ -114,4 +114,53 @@ class HashTreeVectorsTest {
       }
     }
   }
+
+  @Test
+  void aTreeRebuiltFromChangedLeavesEqualsOneBuiltWhole() {
+    Random rnd = new Random(11);
+    // block counts whose trees share a leaf count (5..8 -> 8 leaves) and some that do not
+    long[][] cases = {{8, 8}, {8, 5}, {5, 8}, {7, 7}, {1, 1}, {0, 0}, {0, 1}, {64, 33}, {33, 64}, {8, 9}, {9, 4}};
+    for (long[] c : cases) {
+      for (int changes : new int[] {0, 1, 3, 64}) {
+        byte[] before = new byte[(int) c[0] * 32];
+        rnd.nextBytes(before);
+        byte[] after = java.util.Arrays.copyOf(before, (int) c[1] * 32);
+        if (c[1] > c[0]) {
+          rnd.nextBytes(after); // grown: new leaves everywhere
+          System.arraycopy(before, 0, after, 0, before.length);
+          for (int b = before.length; b < after.length; b++) {
+            after[b] = (byte) rnd.nextInt();
+          }
+        }
+        for (int k = 0; k < changes && c[1] > 0; k++) {
+          after[rnd.nextInt((int) c[1]) * 32 + rnd.nextInt(32)] ^= 1;
+        }
+        HashTree base = HashTree.fromLeafHashes(c[0], before);
+        HashTree whole = HashTree.fromLeafHashes(c[1], after);
+        HashTree rebuilt = base.withLeafHashes(c[1], after);
+        String what = c[0] + " -> " + c[1] + " blocks, " + changes + " changes";
+        assertEquals(whole.blockCount(), rebuilt.blockCount(), what);
+        assertEquals(whole.nodeCount(), rebuilt.nodeCount(), what);
+        for (int k = 0; k < whole.nodeCount(); k++) {
+          assertArrayEquals(whole.node(k), rebuilt.node(k), what + ", node " + k);
+        }
+        assertArrayEquals(before.length == 0 && c[0] == 0 ? new byte[32] : base.root(),
+            HashTree.fromLeafHashes(c[0], before).root(), "the base tree is left as it was");
+      }
+    }
+  }
+
+  @Test
+  void aProjectionToTheSameShapeKeepingEveryLeafIsTheTreeItself() {
+    byte[] leaves = new byte[5 * 32];
+    new Random(12).nextBytes(leaves);
+    HashTree t = HashTree.fromLeafHashes(5, leaves);
+    assertTrue(t.project(8, 5) == t);
+    assertTrue(t.project(8, 9) == t);
+    HashTree fewer = t.project(8, 3);
+    assertFalse(fewer == t);
+    // 8 leaves, the last five of them padding
+    byte[] padded = java.util.Arrays.copyOf(java.util.Arrays.copyOf(leaves, 3 * 32), 8 * 32);
+    assertArrayEquals(HashTree.fromLeafHashes(8, padded).root(), fewer.root());
+  }
 }
