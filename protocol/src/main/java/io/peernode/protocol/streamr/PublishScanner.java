@@ -100,9 +100,8 @@ final class PublishScanner {
     if (i != n || !typed || stream == null || stream.isEmpty() || msg == null) {
       throw GiveUp.INSTANCE;
     }
-    return new StreamrRequest.Publish(stream,
-        authKey == null || authKey.isEmpty() ? Optional.empty() : Optional.of(authKey), msg, ts,
-        pkey, msgJson);
+    return new StreamrRequest.Publish(stream, StreamrRequests.key(authKey), msg, ts, pkey,
+        msgJson);
   }
 
   private char peek() throws GiveUp {

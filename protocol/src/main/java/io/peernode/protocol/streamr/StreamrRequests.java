@@ -179,9 +179,12 @@ public final class StreamrRequests {
     }
     if (type == null || stream == null || stream.isEmpty() || msg == null) return null;
     if (bytesOverLimit(msg) >= 0) return null;
-    return new StreamrRequest.Publish(stream,
-        authKey == null || authKey.isEmpty() ? Optional.empty() : Optional.of(authKey), msg, ts,
-        pkey, msgJson);
+    return new StreamrRequest.Publish(stream, key(authKey), msg, ts, pkey, msgJson);
+  }
+
+  /** An {@code authKey} as requests carry it: null and empty both mean none. */
+  static Optional<String> key(String authKey) {
+    return authKey == null || authKey.isEmpty() ? Optional.empty() : Optional.of(authKey);
   }
 
   /**
@@ -327,6 +330,6 @@ public final class StreamrRequests {
     if (!k.isTextual()) {
       throw new Bad("field 'authKey' must be a string");
     }
-    return k.textValue().isEmpty() ? Optional.empty() : Optional.of(k.textValue());
+    return key(k.textValue());
   }
 }
