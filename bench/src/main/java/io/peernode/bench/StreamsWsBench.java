@@ -403,6 +403,9 @@ public final class StreamsWsBench {
     String stream = createStream(HttpClient.newHttpClient(), base, adminKey,
         "bench-" + System.nanoTime());
     URI ws = URI.create("ws://127.0.0.1:" + port + "/api/v1/ws");
+    // Netty would log through SLF4J, which here is logback at DEBUG: the JDK's logging (INFO).
+    io.netty.util.internal.logging.InternalLoggerFactory.setDefaultFactory(
+        io.netty.util.internal.logging.JdkLoggerFactory.INSTANCE);
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(intEnv("CLIENT_THREADS", 2),
         NioIoHandler.newFactory());
     Round[] current = new Round[1];
