@@ -174,7 +174,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
    */
   private List<StreamPartition.Publish> unsent;
   private String unsentEntity;
-  /** The entity id of the last publish's partition, kept for the next (a String each else). */
+  /** The entity id of the last publish's partition, kept for the next (else a new String each). */
   private String lastEntity;
   private String lastEntityStream;
   private int lastEntityPartition;
