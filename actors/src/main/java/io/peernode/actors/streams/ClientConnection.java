@@ -174,7 +174,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
    */
   private List<StreamPartition.Publish> unsent;
   private String unsentEntity;
-  /** The entity id of the last publish's partition, kept for the next (else a new String each). */
+  /** The entity id of the last publish's partition: the next to it needs no new String. */
   private String lastEntity;
   private String lastEntityStream;
   private int lastEntityPartition;
