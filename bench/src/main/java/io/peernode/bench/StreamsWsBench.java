@@ -104,24 +104,13 @@ public final class StreamsWsBench {
 
   /** Finds "@@SEQ:NANOS" in a delivered frame or payload; {seq, nanos} or null. */
   static long[] parse(CharSequence s) {
-    int n = s.length();
-    for (int i = 0; i + 1 < n; i++) {
-      if (s.charAt(i) == '@' && s.charAt(i + 1) == '@') {
-        int j = i + 2;
-        long seq = 0;
-        while (j < n && Character.isDigit(s.charAt(j))) seq = seq * 10 + (s.charAt(j++) - '0');
-        j++;
-        long nanos = 0;
-        boolean neg = j < n && s.charAt(j) == '-';
-        if (neg) j++;
-        while (j < n && Character.isDigit(s.charAt(j))) nanos = nanos * 10 + (s.charAt(j++) - '0');
-        return new long[] {seq, neg ? -nanos : nanos};
-      }
-    }
-    return null;
+    return parse(s.length(), i -> {
+      char c = s.charAt(i);
+      return c < 0x80 ? (byte) c : 0; // the marker and its digits are ASCII
+    });
   }
 
-  /** {@link #parse(CharSequence)} of bytes (ASCII), without decoding them to a String. */
+  /** The same in bytes (ASCII), without decoding them to a String. */
   static long[] parse(byte[] b) {
     return parse(b.length, i -> b[i]);
   }

@@ -58,43 +58,40 @@ final class PublishScanner {
     skipSpace();
     expect('{');
     skipSpace();
-    if (peek() != '}') {
-      while (true) {
-        int field = name();
-        skipColon();
-        switch (field) {
-          case TYPE:
-            if (!"publish".equals(string())) throw GiveUp.INSTANCE;
-            typed = true;
-            break;
-          case STREAM:
-            stream = string();
-            break;
-          case MSG:
-            int start = i;
-            msg = string();
-            msgJson = s.substring(start, i);
-            break;
-          case AUTH_KEY:
-            authKey = stringOrNull();
-            break;
-          case TS:
-            ts = timestamp();
-            break;
-          case PKEY:
-            pkey = Optional.ofNullable(stringOrNull());
-            break;
-          default:
-            skipScalar(); // unknown fields are ignored
-        }
-        skipSpace();
-        char c = next();
-        if (c == '}') break;
-        if (c != ',') throw GiveUp.INSTANCE;
-        skipSpace();
+    // {} gives up at its name, as it would for want of a type
+    while (true) {
+      int field = name();
+      skipColon();
+      switch (field) {
+        case TYPE:
+          if (!"publish".equals(string())) throw GiveUp.INSTANCE;
+          typed = true;
+          break;
+        case STREAM:
+          stream = string();
+          break;
+        case MSG:
+          int start = i;
+          msg = string();
+          msgJson = s.substring(start, i);
+          break;
+        case AUTH_KEY:
+          authKey = stringOrNull();
+          break;
+        case TS:
+          ts = timestamp();
+          break;
+        case PKEY:
+          pkey = Optional.ofNullable(stringOrNull());
+          break;
+        default:
+          skipScalar(); // unknown fields are ignored
       }
-    } else {
-      i++;
+      skipSpace();
+      char c = next();
+      if (c == '}') break;
+      if (c != ',') throw GiveUp.INSTANCE;
+      skipSpace();
     }
     skipSpace();
     if (i != n || !typed || stream == null || stream.isEmpty() || msg == null) {
@@ -119,11 +116,12 @@ final class PublishScanner {
   }
 
   private void skipSpace() {
-    while (i < n) {
-      char c = s.charAt(i);
-      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return;
-      i++;
-    }
+    while (i < n && isSpace(s.charAt(i))) i++;
+  }
+
+  /** JSON's four whitespace characters (Jackson takes no others between tokens either). */
+  private static boolean isSpace(char c) {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
   }
 
   private static final int OTHER = 0;
@@ -291,6 +289,6 @@ final class PublishScanner {
   private boolean delimiterNext() {
     if (i >= n) return true;
     char c = s.charAt(i);
-    return c == ',' || c == '}' || c == ' ' || c == '\n' || c == '\r' || c == '\t';
+    return c == ',' || c == '}' || isSpace(c);
   }
 }
