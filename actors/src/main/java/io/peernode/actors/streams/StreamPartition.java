@@ -1,6 +1,5 @@
 package io.peernode.actors.streams;
 
-import akka.Done;
 import akka.actor.typed.BehaviorInterceptor;
 import akka.actor.typed.PostStop;
 import akka.actor.typed.Signal;
@@ -28,13 +27,11 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import akka.cluster.sharding.typed.ShardingMessageExtractor;
 import io.peernode.actors.JsonSerializable;
 import io.peernode.protocol.NodeId;
-import io.peernode.protocol.streamr.ServerMessages;
 import io.peernode.protocol.streamr.StreamMessage;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletionStage;
 
 /**
  * One partition of a stream, a Cluster Sharding entity (id {@code streamId#partition}), so it
@@ -551,15 +548,7 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
       offset++;
     }
     writing = true;
-    // The broadcast frames are rendered where the group commits, on the store's thread, and
-    // reach the subscriptions of this node with the events (which then share them; events
-    // that came from another node are rendered by their first subscriber): off the actors'
-    // threads, and out of the subscriptions' hot code, which the JIT compiles smaller.
-    CompletionStage<Done> stored = store.append(streamId, partition, events).thenApply(done -> {
-      for (StreamMessage m : events) ServerMessages.broadcastUtf8(m);
-      return done;
-    });
-    getContext().pipeToSelf(stored,
+    getContext().pipeToSelf(store.append(streamId, partition, events),
         (done, failure) -> failure == null
             ? new Stored(batch, events)
             : new StoreFailed(batch, String.valueOf(failure.getMessage())));
