@@ -65,6 +65,12 @@ final class ConnectionStage extends GraphStage<FlowShape<String, ByteString>> {
   private static final Object WAKE_UP = new Object();
   private static final Object COMPLETE = new Object();
 
+  /**
+   * Messages in one element of a framed connection, whatever their size (write-batch bounds
+   * their bytes): a burst of tiny messages still leaves in pieces the socket takes at once.
+   */
+  private static final int MAX_BATCH = 256;
+
   /** Actor names of connections, unique in the JVM. */
   private static final AtomicLong CONNECTIONS = new AtomicLong();
 
@@ -263,7 +269,7 @@ final class ConnectionStage extends GraphStage<FlowShape<String, ByteString>> {
     private void pushFramed(ByteString first) {
       int limit = deps.settings.writeBatch;
       // Sized by what is queued now: an element is one allocation, and the stage keeps none.
-      ByteString[] batch = new ByteString[Math.max(1, Math.min(queued.get(), 256))];
+      ByteString[] batch = new ByteString[Math.max(1, Math.min(queued.get(), MAX_BATCH))];
       batch[0] = first;
       int count = 1;
       int bytes = first.length();
