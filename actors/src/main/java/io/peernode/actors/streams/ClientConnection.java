@@ -143,7 +143,28 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
    * state: build it once, use it for every connection.
    */
   public static Flow<String, ByteString, NotUsed> flow(ActorSystem<?> system, Deps deps) {
-    return Flow.fromGraph(new ConnectionStage(system, deps));
+    return Flow.fromGraph(new ConnectionStage(system, deps, null));
+  }
+
+  /**
+   * The same, but each element out is what {@code framing} makes of the server messages
+   * waiting when the transport asks for more: one element for a burst of messages instead of
+   * one each, at most {@code peer.streams.connection.write-batch} bytes of them (and at least
+   * one message).
+   */
+  public static Flow<String, ByteString, NotUsed> flow(ActorSystem<?> system, Deps deps,
+      Framing framing) {
+    return Flow.fromGraph(new ConnectionStage(system, deps, framing));
+  }
+
+  /** How a transport writes server messages: e.g. each as a WebSocket text frame. */
+  @FunctionalInterface
+  public interface Framing {
+    /**
+     * The bytes that carry {@code messages[0 .. count)}, in order, each the UTF-8 of one text
+     * message; {@code bytes} is their length in all. The array is the caller's to reuse.
+     */
+    ByteString frame(ByteString[] messages, int count, int bytes);
   }
 
   static Behavior<Command> create(Deps deps, ConnectionStage.Link link) {

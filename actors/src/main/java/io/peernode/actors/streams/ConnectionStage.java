@@ -38,7 +38,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * text) before the actor has handled them ({@link Link#readNext}, once per message); outgoing
  * messages are buffered up to {@code peer.streams.connection.outgoing-buffer}, beyond which
  * {@link Outgoing#offer} answers FULL at once; a resend answer is pulled only as fast as the
- * client reads; the end of either side ends both.
+ * client reads; the end of either side ends both. With a {@link ClientConnection.Framing},
+ * the messages waiting when the transport asks for more go out as one element (at most
+ * {@code write-batch} bytes of them, and at least one message), in their order.
  */
 final class ConnectionStage extends GraphStage<FlowShape<String, ByteString>> {
 
@@ -63,6 +65,12 @@ final class ConnectionStage extends GraphStage<FlowShape<String, ByteString>> {
   private static final Object WAKE_UP = new Object();
   private static final Object COMPLETE = new Object();
 
+  /**
+   * Messages in one element of a framed connection, whatever their size (write-batch bounds
+   * their bytes): a burst of tiny messages still leaves in pieces the socket takes at once.
+   */
+  private static final int MAX_BATCH = 256;
+
   /** Actor names of connections, unique in the JVM. */
   private static final AtomicLong CONNECTIONS = new AtomicLong();
 
@@ -71,10 +79,14 @@ final class ConnectionStage extends GraphStage<FlowShape<String, ByteString>> {
   private final FlowShape<String, ByteString> shape = FlowShape.of(in, out);
   private final ActorSystem<?> system;
   private final ClientConnection.Deps deps;
+  /** Null: each message is an element of its own. */
+  private final ClientConnection.Framing framing;
 
-  ConnectionStage(ActorSystem<?> system, ClientConnection.Deps deps) {
+  ConnectionStage(ActorSystem<?> system, ClientConnection.Deps deps,
+      ClientConnection.Framing framing) {
     this.system = system;
     this.deps = deps;
+    this.framing = framing;
   }
 
   @Override
@@ -241,12 +253,40 @@ final class ConnectionStage extends GraphStage<FlowShape<String, ByteString>> {
         if (text != null) waiting.set(false);
       }
       if (text != null) {
-        queued.decrementAndGet();
-        push(out, text);
+        if (framing == null) {
+          queued.decrementAndGet();
+          push(out, text);
+        } else {
+          pushFramed(text);
+        }
         return;
       }
       if (resends != null && emitResend()) return;
       if (completing) completeStage();
+    }
+
+    /** {@code first} and what waits behind it, up to write-batch bytes, as one element. */
+    private void pushFramed(ByteString first) {
+      int limit = deps.settings.writeBatch;
+      // Sized by what is queued now: an element is one allocation, and the stage keeps none.
+      ByteString[] batch = new ByteString[Math.max(1, Math.min(queued.get(), MAX_BATCH))];
+      batch[0] = first;
+      int count = 1;
+      int bytes = first.length();
+      ByteString next;
+      // Only the stage takes from the queue: what it peeks at is what it polls.
+      while (count < batch.length && (next = queue.peek()) != null
+          && bytes + next.length() <= limit) {
+        batch[count++] = queue.poll();
+        bytes += next.length();
+      }
+      queued.addAndGet(-count);
+      push(out, framing.frame(batch, count, bytes));
+    }
+
+    private ByteString framed(ByteString message) {
+      return framing == null ? message : framing.frame(new ByteString[] {message}, 1,
+          message.length());
     }
 
     private boolean emitResend() {
@@ -254,7 +294,7 @@ final class ConnectionStage extends GraphStage<FlowShape<String, ByteString>> {
         int k = (nextResend + i) % resends.size();
         SubSinkInlet<String> r = resends.get(k);
         if (r.isAvailable()) {
-          push(out, ByteString.fromString(r.grab()));
+          push(out, framed(ByteString.fromString(r.grab())));
           if (r.isClosed()) {
             resends.remove(k);
           } else {

@@ -33,6 +33,7 @@ public final class StreamsSettings {
   public final int outgoingBuffer;
   public final int readAhead;
   public final long readAheadChars;
+  public final int writeBatch;
   public final int maxSubscriptions;
   public final Duration askTimeout;
   public final Duration subscriptionCatchUp;
@@ -73,6 +74,7 @@ public final class StreamsSettings {
     outgoingBuffer = c.getInt("connection.outgoing-buffer");
     readAhead = c.getInt("connection.read-ahead");
     readAheadChars = c.getBytes("connection.read-ahead-chars");
+    writeBatch = (int) Math.min(Integer.MAX_VALUE, c.getBytes("connection.write-batch"));
     if (readAhead < 1) {
       throw new IllegalArgumentException("peer.streams.connection.read-ahead must be at least 1");
     }

@@ -79,6 +79,8 @@ final class StreamrRoutes extends AllDirectives {
   /** The same at frame level, for {@link TextWebSocket}. */
   private final akka.stream.scaladsl.Flow<akka.http.impl.engine.ws.FrameEvent,
       akka.http.impl.engine.ws.FrameEvent, Object> connectionFrames;
+  /** On the connection's bytes after the handshake, for the upgrades HttpServer takes. */
+  private final Flow<ByteString, ByteString, NotUsed> connectionBytes;
 
   StreamrRoutes(ActorSystem<?> system, StreamsSettings settings, ClientConnection.Deps deps,
       MetadataAccess access, MetadataStore metadata, EventStore events,
@@ -93,6 +95,12 @@ final class StreamrRoutes extends AllDirectives {
     this.connections = ClientConnection.flow(system, deps);
     this.connectionFrames = TextWebSocket.frames(system, connections, maxFrameChars,
         ClientConnection.FRAME_TOO_LARGE);
+    // Bursts of messages as one element, rendered as frames (unless frames are to be logged).
+    this.connectionBytes = TextWebSocket.logsFrames(system)
+        ? TextWebSocket.bytes(connectionFrames)
+        : TextWebSocket.renderedBytes(system,
+            ClientConnection.flow(system, deps, ServerFrames.TEXT), maxFrameChars,
+            ClientConnection.FRAME_TOO_LARGE);
   }
 
   Route routes() {
@@ -107,7 +115,7 @@ final class StreamrRoutes extends AllDirectives {
 
   /** The WebSocket's flow on the connection's bytes after the handshake (for HttpServer). */
   Flow<ByteString, ByteString, NotUsed> webSocketBytes() {
-    return TextWebSocket.bytes(connectionFrames);
+    return connectionBytes;
   }
 
   /**

@@ -11,7 +11,6 @@ import akka.http.impl.engine.ws.FrameEventParser$;
 import akka.http.impl.engine.ws.FrameEventRenderer;
 import akka.http.impl.engine.ws.FrameHandler;
 import akka.http.impl.engine.ws.FrameLogger$;
-import akka.http.impl.engine.ws.FrameStart;
 import akka.http.impl.engine.ws.Protocol;
 import akka.http.impl.engine.ws.ProtocolException;
 import akka.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
@@ -72,17 +71,57 @@ final class TextWebSocket {
   static akka.stream.scaladsl.Flow<FrameEvent, FrameEvent, Object> frames(
       ClassicActorSystemProvider system, Flow<String, ByteString, ?> handler, long maxChars,
       String tooLarge) {
-    WebSocketSettings ws = (WebSocketSettings) akka.http.javadsl.settings.ServerSettings
+    return (akka.stream.scaladsl.Flow) layers(system, handler, maxChars, tooLarge, false);
+  }
+
+  /**
+   * The frame logging of Akka HTTP's settings ({@code websocket.log-frames}) is on: it needs
+   * the frame layers' events, so {@link #renderedBytes} is not for it.
+   */
+  static boolean logsFrames(ClassicActorSystemProvider system) {
+    return settings(system).logFrames();
+  }
+
+  /**
+   * The connection's bytes (after the handshake) through {@code handler}, which gives its
+   * messages as text frames already rendered ({@link ServerFrames#TEXT}): Akka HTTP's frame
+   * parser under the layers of {@code frames}, and {@link ServerFrames.Writer} in place of its
+   * out handler and renderer. A blueprint; not with {@link #logsFrames}.
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  static Flow<ByteString, ByteString, NotUsed> renderedBytes(ClassicActorSystemProvider system,
+      Flow<String, ByteString, ?> handler, long maxChars, String tooLarge) {
+    if (logsFrames(system)) throw new IllegalStateException("frames are to be logged");
+    return Flow.fromGraph((akka.stream.Graph) FrameEventParser$.MODULE$)
+        .via((akka.stream.Graph) layers(system, handler, maxChars, tooLarge, true));
+  }
+
+  private static WebSocketSettings settings(ClassicActorSystemProvider system) {
+    return (WebSocketSettings) akka.http.javadsl.settings.ServerSettings
         .create(system.classicSystem()).getWebsocketSettings();
+  }
+
+  /**
+   * The layers above the frame parser, joined with {@code handler}: frame events in; out,
+   * frame events for Akka HTTP's renderer, or with {@code rendered} the connection's bytes
+   * (the handler's are rendered frames already).
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static akka.stream.scaladsl.Flow<FrameEvent, Object, Object> layers(
+      ClassicActorSystemProvider system, Flow<String, ByteString, ?> handler, long maxChars,
+      String tooLarge, boolean rendered) {
+    WebSocketSettings ws = settings(system);
     LoggingAdapter log = Logging.getLogger(system.classicSystem(), TextWebSocket.class);
     FiniteDuration closeTimeout = FiniteDuration.apply(3, java.util.concurrent.TimeUnit.SECONDS);
-    akka.stream.Graph outHandler =
-        akka.http.impl.engine.ws.FrameOutHandler$.MODULE$.create(true, closeTimeout, log);
-    akka.stream.Graph logger = ws.logFrames()
+    akka.stream.Graph outHandler = rendered
+        ? new ServerFrames.Writer(Duration.ofSeconds(3), log)
+        : akka.http.impl.engine.ws.FrameOutHandler$.MODULE$.create(true, closeTimeout, log);
+    akka.stream.Graph logger = ws.logFrames() && !rendered
         ? FrameLogger$.MODULE$.logFramesIfEnabled(true) : null;
     akka.stream.Graph keepAlive = ws.periodicKeepAliveMaxIdle().isFinite()
         ? WebSocket$.MODULE$.periodicKeepAlive(ws) : null;
-    MessageLayer messages = new MessageLayer(maxChars, tooLarge, Duration.ofSeconds(3));
+    MessageLayer messages = new MessageLayer(maxChars, tooLarge, Duration.ofSeconds(3),
+        rendered);
     // Akka HTTP's server stack, wired by hand: frames in through unmasking, (the logger, the
     // keep-alive,) to the message layer; texts out through the message layer, (the keep-alive,)
     // the out handler (and the logger). Not with masking's or fromFlows' identity flows (a
@@ -150,8 +189,8 @@ final class TextWebSocket {
 
     private static final Protocol.Opcode TEXT = Protocol.Opcode$.MODULE$.forCode((byte) 1);
     /** {@code WebSocket.Tick}: what FrameOutHandler counts its close timeout with. */
-    private static final Object TICK = singleton("akka.http.impl.engine.ws.WebSocket$Tick$");
-    private static final Object USER_COMPLETED =
+    static final Object TICK = singleton("akka.http.impl.engine.ws.WebSocket$Tick$");
+    static final Object USER_COMPLETED =
         singleton("akka.http.impl.engine.ws.FrameHandler$UserHandlerCompleted$");
     /** Bypass events (pongs) held before reading further frames. */
     private static final int MAX_PENDING_DOWN = 16;
@@ -166,6 +205,7 @@ final class TextWebSocket {
 
     final Inlet<Object> fromFrames = Inlet.create("MessageLayer.fromFrames");
     final Outlet<String> toHandler = Outlet.create("MessageLayer.toHandler");
+    /** Each a message's UTF-8, or with {@code rendered} its frames' bytes (several messages). */
     final Inlet<ByteString> fromHandler = Inlet.create("MessageLayer.fromHandler");
     final Outlet<Object> toFrames = Outlet.create("MessageLayer.toFrames");
     private final BidiShape<Object, String, ByteString, Object> shape =
@@ -173,11 +213,13 @@ final class TextWebSocket {
     private final long maxChars;
     private final String tooLarge;
     private final Duration closeTick;
+    private final boolean rendered;
 
-    MessageLayer(long maxChars, String tooLarge, Duration closeTick) {
+    MessageLayer(long maxChars, String tooLarge, Duration closeTick, boolean rendered) {
       this.maxChars = maxChars;
       this.tooLarge = tooLarge;
       this.closeTick = closeTick;
+      this.rendered = rendered;
     }
 
     @Override
@@ -264,9 +306,8 @@ final class TextWebSocket {
             @Override
             public void onPush() {
               ByteString data = grab(fromHandler);
-              FrameStart frame = FrameEvent$.MODULE$.fullFrame(TEXT, Option.empty(), data, true,
-                  false, false, false);
-              down(frame);
+              down(rendered ? data : FrameEvent$.MODULE$.fullFrame(TEXT, Option.empty(), data,
+                  true, false, false, false));
             }
 
             @Override

@@ -31,10 +31,11 @@ public final class StreamMessage {
    * The UTF-8 of this event's broadcast frame, encoded on first use by {@link
    * ServerMessages#broadcastUtf8} and then shared by every subscriber on this node that the
    * same instance reaches (pub/sub hands one instance to all local subscribers; the broadcast
-   * frame has subId "", so it is the same for each of them). A racy single-check cache: the
-   * array is never modified, so a thread that sees null merely encodes it once more.
+   * frame has subId "", so it is the same for each of them). A single-check cache: the array
+   * is never modified, so a thread that sees null merely encodes it once more; volatile, so
+   * that a thread that sees the array sees its contents.
    */
-  private byte[] broadcastUtf8;
+  private volatile byte[] broadcastUtf8;
 
   /**
    * @param timestamp epoch millis (publisher's {@code ts} or the node's clock)

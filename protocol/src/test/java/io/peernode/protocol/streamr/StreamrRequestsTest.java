@@ -118,6 +118,8 @@ class StreamrRequestsTest {
     String[] seeds = {
         "{\"type\":\"publish\",\"stream\":\"s1\",\"authKey\":\"k\",\"msg\":\"{\\\"a\\\":1,\\\"b\\\":\\\"\\\\u00e9\\\"}\",\"ts\":12,\"pkey\":\"d\"}",
         "{ \"msg\" : \"x\\ny\\u0041\" , \"type\" : \"publish\" , \"stream\" : \"s\" , \"ts\" : null , \"z\" : true }",
+        // long runs (the scanner's word-at-a-time search), characters beyond ISO-8859-1
+        "{\"type\":\"publish\",\"stream\":\"stream-of-some-length\",\"msg\":\"{\\\"text\\\":\\\"a\u20acb\ud83d\ude00c and then a run of ordinary characters\\\",\\\"n\\\":12345678}\"}",
     };
     String alphabet = "{}[]\":,\\ \t\n0123456789-+.eEtrufalsn/bu\u00e9\u0001x";
     java.util.Random random = new java.util.Random(42);
@@ -152,6 +154,30 @@ class StreamrRequestsTest {
     }
     // Most mutations break the request; enough of them must still be read for this to test.
     assertTrue(scanned > cases / 20, "the scanner read " + scanned + " of " + cases);
+  }
+
+  /** The word-at-a-time search equals a character-by-character one, from any start. */
+  @Test
+  void specialFindsTheFirstQuoteBackslashOrControlCharacter() {
+    byte[] ordinary = {'a', ' ', '!', '#', '[', ']', '~', 0x7F, (byte) 0x80, (byte) 0xA2,
+        (byte) 0xDC, (byte) 0xFF, '?', 0x21, 0x5B, 0x5D};
+    byte[] special = {'"', '\\', 0x00, 0x01, 0x1F, '\n'};
+    java.util.Random random = new java.util.Random(7);
+    for (int k = 0; k < 20_000; k++) {
+      byte[] b = new byte[random.nextInt(40)];
+      for (int i = 0; i < b.length; i++) {
+        b[i] = random.nextInt(12) == 0 ? special[random.nextInt(special.length)]
+            : ordinary[random.nextInt(ordinary.length)];
+      }
+      int from = b.length == 0 ? 0 : random.nextInt(b.length + 1);
+      int expected = from;
+      while (expected < b.length && b[expected] != '"' && b[expected] != '\\'
+          && (b[expected] & 0xFF) >= 0x20) {
+        expected++;
+      }
+      assertEquals(expected, PublishScanner.special(b, from, b.length),
+          () -> java.util.Arrays.toString(b) + " from " + from);
+    }
   }
 
   @Test
