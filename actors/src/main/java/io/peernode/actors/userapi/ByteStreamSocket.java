@@ -103,6 +103,7 @@ final class ByteStreamSocket {
    */
   void readLoop(ByteString early) {
     ByteBuffer buffer = ByteBuffer.allocateDirect(readSize);
+    String threadName = rename("-sread-");
     try {
       if (!early.isEmpty() && !take(early)) {
         return;
@@ -127,8 +128,21 @@ final class ByteStreamSocket {
     } catch (IOException | RuntimeException e) {
       failed(e);
       return;
+    } finally {
+      Thread.currentThread().setName(threadName);
     }
     done();
+  }
+
+  /**
+   * Names the pool thread after its job while it has it ({@code <system>-sread-N}, {@code
+   * -swrite-N}: short enough for the 15 characters of /proc's thread names); returns the old name.
+   */
+  private static String rename(String job) {
+    Thread t = Thread.currentThread();
+    String old = t.getName();
+    t.setName(old.replace(ByteStreamSockets.THREAD_JOB, job));
+    return old;
   }
 
   /** Decodes {@code bytes} into the pipe; false (and the connection closed) when they break the protocol. */
@@ -159,6 +173,7 @@ final class ByteStreamSocket {
   void writeLoop() {
     writer = Thread.currentThread();
     ByteBuffer buffer = ByteBuffer.allocateDirect(chunk + 2 * StreamDataFrames.HEADER_BYTES);
+    String threadName = rename("-swrite-");
     try {
       while (!closed.get()) {
         long due = pipe.outgoing.takeCreditDue();
@@ -192,6 +207,7 @@ final class ByteStreamSocket {
       return;
     } finally {
       writer = null;
+      Thread.currentThread().setName(threadName);
     }
     done();
   }

@@ -54,6 +54,9 @@ final class ByteStreamSockets implements Extension {
     }
   };
 
+  /** The pool's threads are {@code <system>-sdata-N} (renamed while they read or write a connection). */
+  static final String THREAD_JOB = "-sdata-";
+
   static ByteStreamSockets get(ActorSystem<?> system) {
     return ID.apply(system);
   }
@@ -67,7 +70,7 @@ final class ByteStreamSockets implements Extension {
     this.system = system;
     int threads = UserApiSettings.from(system.settings().config().getConfig("peer.userapi")).streamDataThreads;
     AtomicInteger n = new AtomicInteger();
-    String prefix = system.name() + "-stream-data-";
+    String prefix = system.name() + THREAD_JOB;
     pool = new ThreadPoolExecutor(0, threads, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
       Thread t = new Thread(r, prefix + n.incrementAndGet());
       t.setDaemon(true);
@@ -287,6 +290,11 @@ final class ByteStreamSockets implements Extension {
   private void drop(AutoCloseable c) {
     closeQuietly(c);
     forget(c);
+  }
+
+  /** Sockets open (listeners and connections), for tests. */
+  int openSockets() {
+    return open.size();
   }
 
   /** The actor system is gone: close every socket (which ends their threads) and the pool. */
