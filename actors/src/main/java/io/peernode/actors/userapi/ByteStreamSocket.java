@@ -19,17 +19,23 @@ import org.slf4j.LoggerFactory;
  * of {@link ByteStreamSockets}' pool move the stream's {@link StreamDataFrames} between the
  * socket and the stream end's {@link ByteStreamPipe}, with no actor or stream stage between.
  *
- * <p>The reader reads up to {@code stream-data-read-size} at a time (one copy out of its direct
+ * <p>The reader reads up to {@code stream-data-read-size} at a time (one copy out of a direct
  * buffer into an array of what was read, which the pipe holds as slices), puts data into the
  * pipe's {@code incoming} (straight to a waiting Java reader's demand, whose credit then falls
  * due at once) and credit into its {@code outgoing}, which covers a Java writer's write-ahead and
  * wakes a waiting writer. When that made credit due or bytes sendable it unparks the writer,
  * which sends the credit (one frame, first) and up to {@code stream-chunk} of covered bytes per
- * data frame (one copy into its direct buffer), and parks when there is nothing to send (the
+ * data frame (one copy into a direct buffer), and parks when there is nothing to send (the
  * pipe unparks it when bytes, credit due or the end come). Only the writer writes to the socket,
  * so the reader never waits on a full socket and always reads: with both directions in use,
  * neither side can stop the other's reader (which a reader that also wrote could, once both
  * sockets' buffers are full).
+ *
+ * <p>Off-heap memory: each direction has a small direct buffer of its own ({@code
+ * stream-data-idle-buffer}), which a read waiting for bytes uses; a read of bytes that are there
+ * and a write take a large one from the node's pool ({@link ByteStreamSockets.Buffers}) for the
+ * length of that call, so idle connections hold no large buffer, and when the pool has none
+ * free the small one serves (in more calls) rather than anything waiting for one.
  *
  * <p>Credit keeps what the peer may send within this end's buffer: a peer that sends more, or a
  * frame of an unknown type, of 0 bytes or over the buffer, breaks the protocol: the connection
@@ -51,6 +57,7 @@ final class ByteStreamSocket {
   private final long limit;
   private final int readSize;
   private final Runnable onClosed;
+  private final ByteStreamSockets.Buffers buffers;
   private final StreamDataFrames.Decoder decoder;
   private final AtomicBoolean told = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -85,7 +92,8 @@ final class ByteStreamSocket {
    * the handshake that belong to the stream; {@code onClosed} runs once the socket is closed.
    */
   ByteStreamSocket(SocketChannel channel, String name, ByteStreamPipe pipe,
-      ActorRef<ByteStreamEndpoint.Command> endpoint, UserApiSettings settings, Runnable onClosed) {
+      ActorRef<ByteStreamEndpoint.Command> endpoint, UserApiSettings settings, ByteStreamSockets.Buffers buffers,
+      Runnable onClosed) {
     this.channel = channel;
     this.name = name;
     this.pipe = pipe;
@@ -94,6 +102,7 @@ final class ByteStreamSocket {
     this.limit = settings.streamBuffer;
     this.readSize = settings.streamDataReadSize;
     this.onClosed = onClosed;
+    this.buffers = buffers;
     this.decoder = new StreamDataFrames.Decoder(settings.streamBuffer);
   }
 
@@ -102,25 +111,39 @@ final class ByteStreamSocket {
    * bytes or the connection fails; {@code early} is fed first.
    */
   void readLoop(ByteString early) {
-    ByteBuffer buffer = ByteBuffer.allocateDirect(readSize);
     String threadName = rename("-sread-");
     try {
       if (!early.isEmpty() && !take(early)) {
         return;
       }
+      java.io.InputStream unread = channel.socket().getInputStream(); // for available(): FIONREAD
+      ByteBuffer idle = ByteBuffer.allocateDirect(buffers.idleSize);
       for (;;) {
-        buffer.clear();
-        int n = channel.read(buffer);
-        if (n < 0) {
-          tell(null); // the peer ended its bytes; ours may still be on their way
-          break;
+        // Waiting for bytes, a read holds only this connection's small buffer; a large one of
+        // the node's pool only when bytes are there (the read returns at once), and then
+        // every byte read is copied out into one array before the buffer goes back.
+        ByteBuffer buffer = unread.available() > idle.capacity() ? buffers.take() : null;
+        ByteBuffer into = buffer != null ? buffer : idle;
+        byte[] bytes;
+        try {
+          into.clear();
+          if (into.capacity() > readSize) {
+            into.limit(readSize);
+          }
+          int n = channel.read(into);
+          if (n < 0) {
+            tell(null); // the peer ended its bytes; ours may still be on their way
+            break;
+          }
+          if (n == 0) {
+            continue;
+          }
+          into.flip();
+          bytes = new byte[n];
+          into.get(bytes);
+        } finally {
+          buffers.give(buffer);
         }
-        if (n == 0) {
-          continue;
-        }
-        buffer.flip();
-        byte[] bytes = new byte[n];
-        buffer.get(bytes);
         if (!take(ByteString.fromArrayUnsafe(bytes))) {
           return;
         }
@@ -172,25 +195,20 @@ final class ByteStreamSocket {
   /** The writing direction, on the calling thread (one of the pool's) until the pipe's outgoing bytes end. */
   void writeLoop() {
     writer = Thread.currentThread();
-    ByteBuffer buffer = ByteBuffer.allocateDirect(chunk + 2 * StreamDataFrames.HEADER_BYTES);
     String threadName = rename("-swrite-");
     try {
+      ByteBuffer idle = ByteBuffer.allocateDirect(buffers.idleSize);
       while (!closed.get()) {
         long due = pipe.outgoing.takeCreditDue();
         ByteString bytes = pipe.outgoing.poll(chunk, wakeWriter);
         if (due > 0 || !bytes.isEmpty()) {
-          buffer.clear();
-          // Credit first: the peer's writer waits for it, the bytes behind it do not need it.
-          if (due > 0) {
-            buffer.put(StreamDataFrames.credit(Math.toIntExact(due)));
-          }
-          if (!bytes.isEmpty()) {
-            buffer.put(StreamDataFrames.dataHeader(bytes.size()));
-            bytes.copyToBuffer(buffer);
-          }
-          buffer.flip();
-          while (buffer.hasRemaining()) {
-            channel.write(buffer);
+          // A large buffer of the node's pool while writing (none free: this connection's small
+          // one, in pieces), given back before the writer waits for more.
+          ByteBuffer buffer = buffers.take();
+          try {
+            send(due, bytes, buffer != null ? buffer : idle);
+          } finally {
+            buffers.give(buffer);
           }
           continue;
         }
@@ -210,6 +228,30 @@ final class ByteStreamSocket {
       Thread.currentThread().setName(threadName);
     }
     done();
+  }
+
+  /** Writes a credit frame of {@code due} (if any) and a data frame of {@code bytes} (if any) through {@code buffer}. */
+  private void send(long due, ByteString bytes, ByteBuffer buffer) throws IOException {
+    buffer.clear();
+    // Credit first: the peer's writer waits for it, the bytes behind it do not need it.
+    if (due > 0) {
+      buffer.put(StreamDataFrames.credit(Math.toIntExact(due)));
+    }
+    if (!bytes.isEmpty()) {
+      buffer.put(StreamDataFrames.dataHeader(bytes.size()));
+    }
+    for (;;) {
+      int copied = bytes.copyToBuffer(buffer);
+      bytes = copied == bytes.size() ? ByteString.emptyByteString() : bytes.drop(copied);
+      buffer.flip();
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      if (bytes.isEmpty()) {
+        return;
+      }
+      buffer.clear();
+    }
   }
 
   private void broken(String why) {

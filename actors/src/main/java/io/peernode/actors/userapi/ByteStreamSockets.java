@@ -63,12 +63,17 @@ final class ByteStreamSockets implements Extension {
 
   private final ActorSystem<?> system;
   private final ThreadPoolExecutor pool;
+  private final Buffers buffers;
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
   private volatile boolean terminated;
 
   private ByteStreamSockets(ActorSystem<?> system) {
     this.system = system;
-    int threads = UserApiSettings.from(system.settings().config().getConfig("peer.userapi")).streamDataThreads;
+    UserApiSettings settings = UserApiSettings.from(system.settings().config().getConfig("peer.userapi"));
+    int threads = settings.streamDataThreads;
+    buffers = new Buffers(settings.streamDataDirectBuffers,
+        Math.max(settings.streamDataReadSize, settings.streamChunk + 2 * io.peernode.protocol.userapi.StreamDataFrames.HEADER_BYTES),
+        settings.streamDataIdleBuffer);
     AtomicInteger n = new AtomicInteger();
     String prefix = system.name() + THREAD_JOB;
     pool = new ThreadPoolExecutor(0, threads, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
@@ -250,7 +255,7 @@ final class ByteStreamSockets implements Extension {
    */
   private ByteStreamSocket attached(SocketChannel ch, String name, ByteStreamPipe pipe,
       ActorRef<ByteStreamEndpoint.Command> endpoint, UserApiSettings settings) {
-    ByteStreamSocket socket = new ByteStreamSocket(ch, name, pipe, endpoint, settings, () -> forget(ch));
+    ByteStreamSocket socket = new ByteStreamSocket(ch, name, pipe, endpoint, settings, buffers, () -> forget(ch));
     if (!run(socket::writeLoop)) {
       log.warn("stream data connection {} closed: no thread free for its writer (peer.userapi.stream-data-threads = {})",
           name, pool.getMaximumPoolSize());
@@ -290,6 +295,57 @@ final class ByteStreamSockets implements Extension {
   private void drop(AutoCloseable c) {
     closeQuietly(c);
     forget(c);
+  }
+
+  /**
+   * The node's large direct buffers for the data connections' reads and writes: at most {@code
+   * stream-data-direct-buffers} of {@code max(stream-data-read-size, stream-chunk + 10)} bytes,
+   * made as needed, each lent for one read or write and given back. None free: the caller uses
+   * its connection's small buffer ({@code stream-data-idle-buffer}) instead, so nothing waits.
+   */
+  static final class Buffers {
+    final int size;
+    final int idleSize;
+    private final java.util.concurrent.ArrayBlockingQueue<ByteBuffer> free;
+    private final AtomicInteger made = new AtomicInteger();
+    private final int max;
+
+    Buffers(int max, int size, int idleSize) {
+      this.max = max;
+      this.size = size;
+      this.idleSize = idleSize;
+      this.free = new java.util.concurrent.ArrayBlockingQueue<>(max);
+    }
+
+    /** A large buffer, or null when all are lent. */
+    ByteBuffer take() {
+      ByteBuffer b = free.poll();
+      if (b != null) {
+        return b;
+      }
+      if (made.incrementAndGet() <= max) {
+        return ByteBuffer.allocateDirect(size);
+      }
+      made.decrementAndGet();
+      return null;
+    }
+
+    /** Gives back a buffer from {@link #take} (null: nothing). */
+    void give(ByteBuffer b) {
+      if (b != null) {
+        free.offer(b);
+      }
+    }
+
+    /** Large buffers made so far, for tests. */
+    int made() {
+      return made.get();
+    }
+  }
+
+  /** The node's large direct buffers, for tests. */
+  Buffers buffers() {
+    return buffers;
   }
 
   /** Sockets open (listeners and connections), for tests. */

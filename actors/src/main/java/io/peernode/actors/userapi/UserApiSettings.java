@@ -21,6 +21,10 @@ public final class UserApiSettings {
   public final int streamDataThreads;
   /** The blocking transport's largest read. */
   public final int streamDataReadSize;
+  /** The blocking transport's large direct buffers (node-wide, at most). */
+  public final int streamDataDirectBuffers;
+  /** The blocking transport's small direct buffer per connection direction. */
+  public final int streamDataIdleBuffer;
   /** The dispatcher of the byte streams' data connections over akka.io (empty: the materializer's). */
   public final String streamDataDispatcher;
   public final String streamDataHost;
@@ -56,6 +60,8 @@ public final class UserApiSettings {
     streamDataBlocking = transport.equals("blocking");
     streamDataThreads = positive(c, "stream-data-threads", c.getInt("stream-data-threads"));
     streamDataReadSize = positive(c, "stream-data-read-size", Math.toIntExact(c.getBytes("stream-data-read-size")));
+    streamDataDirectBuffers = positive(c, "stream-data-direct-buffers", c.getInt("stream-data-direct-buffers"));
+    streamDataIdleBuffer = positive(c, "stream-data-idle-buffer", Math.toIntExact(c.getBytes("stream-data-idle-buffer")));
     streamDataDispatcher = c.getString("stream-data-dispatcher");
     streamDataHost = c.getString("stream-data-host");
     streamDataPort = c.getInt("stream-data-port");

@@ -307,4 +307,41 @@ class ByteStreamSocketTest {
       logger.detachAppender(logged);
     }
   }
+
+  @Test
+  void streamsAtOnceShareABoundedPoolOfLargeBuffersAndIdleOnesHoldNone() throws Exception {
+    // A node whose transport has two large buffers for six busy connections: when none is
+    // free, a read or write goes through the connection's small buffer instead of waiting.
+    ActorTestKit kit = ActorTestKit.create(Nodes.config("peer.userapi.stream-data-direct-buffers = 2")
+        .withFallback(testKit.system().settings().config()));
+    try {
+      Server server = new Server(kit.system());
+      int streams = 6;
+      List<End[]> ends = new ArrayList<>();
+      List<CompletionStage<ByteString>> reads = new ArrayList<>();
+      List<byte[]> data = new ArrayList<>();
+      for (int k = 0; k < streams; k++) {
+        End[] e = server.connect(kit.system(), kit, kit, Integer.toHexString(k).repeat(32));
+        ends.add(e);
+        reads.add(e[1].readAll(kit.system()));
+        data.add(random(1024 * 1024, 20 + k));
+      }
+      for (int k = 0; k < streams; k++) {
+        ends.get(k)[0].write(kit.system(), data.get(k), new Random(30 + k));
+      }
+      for (int k = 0; k < streams; k++) {
+        End[] e = ends.get(k);
+        e[0].await(ByteStreamEndpoint.WriterDone.class);
+        e[0].pipe.outgoing.end();
+        e[1].await(ByteStreamEndpoint.ConnectionEnded.class);
+        e[1].pipe.incoming.end();
+        assertEquals(ByteString.fromArray(data.get(k)), Nodes.await(reads.get(k)), "stream " + k);
+      }
+      assertTrue(ByteStreamSockets.get(kit.system()).buffers().made() <= 2,
+          "at most stream-data-direct-buffers large buffers, made " + ByteStreamSockets.get(kit.system()).buffers().made());
+      server.binding.unbind();
+    } finally {
+      kit.shutdownTestKit();
+    }
+  }
 }
