@@ -88,8 +88,8 @@ final class ByteStreamSocket {
   };
 
   /**
-   * {@code name}: for the log ("to host:port", "from host:port"); {@code early}: bytes read with
-   * the handshake that belong to the stream; {@code onClosed} runs once the socket is closed.
+   * {@code name}: for the log ("to host:port", "from host:port"); {@code onClosed} runs once the
+   * socket is closed.
    */
   ByteStreamSocket(SocketChannel channel, String name, ByteStreamPipe pipe,
       ActorRef<ByteStreamEndpoint.Command> endpoint, UserApiSettings settings, ByteStreamSockets.Buffers buffers,
@@ -108,14 +108,11 @@ final class ByteStreamSocket {
 
   /**
    * The reading direction, on the calling thread (one of the pool's) until the peer ends its
-   * bytes or the connection fails; {@code early} is fed first.
+   * bytes or the connection fails.
    */
-  void readLoop(ByteString early) {
+  void readLoop() {
     String threadName = rename("-sread-");
     try {
-      if (!early.isEmpty() && !take(early)) {
-        return;
-      }
       java.io.InputStream unread = channel.socket().getInputStream(); // for available(): FIONREAD
       ByteBuffer idle = ByteBuffer.allocateDirect(buffers.idleSize);
       for (;;) {

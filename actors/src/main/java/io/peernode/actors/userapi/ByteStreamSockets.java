@@ -111,7 +111,7 @@ final class ByteStreamSockets implements Extension {
       ByteStreamSocket socket = attached(ch, "to " + address, pipe, endpoint, settings);
       if (socket != null) {
         connected.complete(Done.getInstance());
-        socket.readLoop(ByteString.emptyByteString());
+        socket.readLoop();
       } else {
         connected.completeExceptionally(new IllegalStateException(
             "no thread free for the stream's data connection (peer.userapi.stream-data-threads)"));
@@ -200,14 +200,13 @@ final class ByteStreamSockets implements Extension {
         drop(ch);
       }
     }, system.executionContext());
+    // Exactly the handshake: what follows is the stream's, read by the reader loop (and a heap
+    // buffer this small leaves only a small temporary direct buffer with the thread).
     ByteBuffer head = ByteBuffer.allocate(StreamDataHandshake.SIZE);
-    ByteBuffer rest = ByteBuffer.allocate(settings.streamDataReadSize);
     try {
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
       while (head.hasRemaining()) {
-        // The handshake, and whatever comes after it in the same read (the stream's first bytes).
-        long n = ch.read(new ByteBuffer[] {head, rest});
-        if (n < 0) {
+        if (ch.read(head) < 0) {
           timer.cancel();
           log.info("stream data connection from {} closed before its handshake", remote);
           drop(ch);
@@ -239,8 +238,7 @@ final class ByteStreamSockets implements Extension {
     }
     ByteStreamSocket socket = attached(ch, "from " + remote, a.pipe, a.endpoint, settings);
     if (socket != null) {
-      rest.flip();
-      socket.readLoop(rest.hasRemaining() ? ByteString.fromByteBuffer(rest) : ByteString.emptyByteString());
+      socket.readLoop();
     }
   }
 
