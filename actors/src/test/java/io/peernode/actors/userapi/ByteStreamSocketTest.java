@@ -61,7 +61,7 @@ class ByteStreamSocketTest {
   static UserApiSettings settingsOf(ActorSystem<?> system) {
     return UserApiSettings.from(Nodes.config("stream-buffer = 64 KiB, stream-chunk = 16 KiB, "
             + "stream-credit-batch = 16 KiB, stream-write-ahead = 8 KiB, stream-source-chunk = 4 KiB, "
-            + "stream-data-read-size = 10 KiB, stream-data-transport = blocking")
+            + "stream-data-read-size = 40 KiB, stream-data-transport = blocking")
         .withFallback(system.settings().config().getConfig("peer.userapi")));
   }
 
