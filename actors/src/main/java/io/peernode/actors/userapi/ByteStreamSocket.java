@@ -132,24 +132,11 @@ final class ByteStreamSocket {
             tell(null); // the peer ended its bytes; ours may still be on their way
             break;
           }
-          if (into == idle && n == idle.capacity() && readSize > n && unread.available() > 0) {
-            // The wait ended with more bytes coming: top the small read up in a large buffer,
-            // so that the pipe gets one piece (and a waiting reader one chunk), not a small one first.
-            buffer = buffers.take();
-            if (buffer != null) {
-              buffer.clear();
-              buffer.limit(Math.min(buffer.capacity(), readSize));
-              idle.flip();
-              buffer.put(idle);
-              channel.read(buffer); // returns at once: bytes are there
-              into = buffer;
-            }
-          }
-          into.flip();
-          if (!into.hasRemaining()) {
+          if (n == 0) {
             continue;
           }
-          bytes = new byte[into.remaining()];
+          into.flip();
+          bytes = new byte[n];
           into.get(bytes);
         } finally {
           buffers.give(buffer);
