@@ -30,10 +30,11 @@ import java.util.concurrent.CompletionStage;
  * stream-buffer}), the bytes accepted here and not yet handed to the transport, and the credit
  * for the peer's buffer. The two endpoints agree on the stream over the cluster ({@link
  * ByteStreams.OpenRequest}, {@link Opened}, death watch); its bytes travel over
- * a TCP connection of their own (Akka Streams {@code Tcp}) that the initiator opens to the
- * acceptor's {@link ByteStreamDataServer} with the token the acceptor issued in {@link Opened}.
- * The bytes do not pass through this actor: on each side a {@link ByteStreamConnection} stage,
- * fused with the connection, moves them between the socket and the pipe, and the Java API's
+ * a TCP connection of their own that the initiator opens to the acceptor's {@link
+ * ByteStreamDataServer} with the token the acceptor issued in {@link Opened}. The bytes do not
+ * pass through this actor: on each side a {@link ByteStreamSocket}'s reader and writer threads
+ * (or, with {@code stream-data-transport = akka-io}, a {@link ByteStreamConnection} stage fused
+ * with an Akka Streams {@code Tcp} connection) move them between the socket and the pipe, and the Java API's
  * {@link ByteStreamReader} and {@link ByteStreamWriter} take and put them there; the endpoint
  * serves stream_read / stream_write from the pipe and controls open, credit and close. TCP
  * back-pressures the outgoing bytes, credit bounds what is in flight, so nothing buffers
@@ -341,12 +342,16 @@ public final class ByteStreamEndpoint extends AbstractBehavior<ByteStreamEndpoin
       ByteString handshake = ByteString.fromArrayUnsafe(new StreamDataHandshake(Hex.decode(streamId), peerToken).encode());
       connect(o.peer, o.peerBuffer);
       // The data connection: the handshake, then this end's bytes both ways through the pipe.
-      CompletionStage<Tcp.OutgoingConnection> connected = Tcp.get(getContext().getSystem())
-          .outgoingConnection(new InetSocketAddress(o.dataHost, o.dataPort), Optional.empty(), List.of(), true,
-              Optional.of(settings.openTimeout), Optional.empty())
-          .join(Flow.fromGraph(ByteStreamConnection.opening(handshake, pipe, getContext().getSelf(), settings)))
-          .withAttributes(settings.streamDataAttributes())
-          .run(mat);
+      InetSocketAddress address = new InetSocketAddress(o.dataHost, o.dataPort);
+      CompletionStage<?> connected = settings.streamDataBlocking
+          ? ByteStreamSockets.get(getContext().getSystem())
+              .connect(address, handshake, pipe, getContext().getSelf(), settings, settings.openTimeout)
+          : Tcp.get(getContext().getSystem())
+              .outgoingConnection(address, Optional.empty(), List.of(), true,
+                  Optional.of(settings.openTimeout), Optional.empty())
+              .join(Flow.fromGraph(ByteStreamConnection.opening(handshake, pipe, getContext().getSelf(), settings)))
+              .withAttributes(settings.streamDataAttributes())
+              .run(mat);
       getContext().pipeToSelf(connected, (c, failure) -> failure == null ? DataConnected.INSTANCE : new DataConnectFailed(failure));
     } catch (IllegalArgumentException e) {
       getContext().getLog().info("stream {}: the peer's answer is unusable: {}", streamId, e.getMessage());

@@ -9,8 +9,10 @@ import java.util.ArrayDeque;
  * connection, with the credit for the peer's buffer and the credit due to the peer
  * ({@link #outgoing}).
  *
- * <p>The {@link ByteStreamEndpoint} owns it and decides open and close; the data connection's
- * stage ({@link ByteStreamConnection}) and the Java API's reader and writer stages
+ * <p>The {@link ByteStreamEndpoint} owns it and decides open and close; the data connection
+ * (the reader and writer threads of a {@link ByteStreamSocket}, or with {@code
+ * stream-data-transport = akka-io} a {@link ByteStreamConnection} stage) and the Java API's
+ * reader and writer stages
  * ({@link ByteStreamReader}, {@link ByteStreamWriter}) take and put bytes here directly, so a
  * chunk goes from stage to stage without a message to the endpoint. Each part is thread-safe
  * and wakes a waiting stage (an async callback) when it changes; nothing here blocks.

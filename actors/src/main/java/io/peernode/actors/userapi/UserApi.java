@@ -84,7 +84,7 @@ public final class UserApi {
   private final ActorRef<ByteStreams.Command> streams;
   private final ActorRefResolver resolver;
   private final CoordinatedShutdown shutdown;
-  private volatile Tcp.ServerBinding streamData;
+  private volatile ByteStreamDataServer.Binding streamData;
   /** Bytes of events handed to the PubSubNode and not yet routed (bounded by max-publish-bytes-in-flight). */
   private final AtomicLong publishBytesInFlight = new AtomicLong();
   /** What the PubSubNode publishes for this facade: the schemas it routes with, the unread counts. */
@@ -131,7 +131,7 @@ public final class UserApi {
     String host = settings.streamDataHost.isEmpty()
         ? Cluster.get(system).selfMember().address().host().getOrElse(() -> "127.0.0.1")
         : settings.streamDataHost;
-    Tcp.ServerBinding binding;
+    ByteStreamDataServer.Binding binding;
     try {
       binding = ByteStreamDataServer.bind(system, host, settings.streamDataPort, streams, settings)
           .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
@@ -143,7 +143,7 @@ public final class UserApi {
     streamData = binding;
     streams.tell(new ByteStreams.DataAddress(host, binding.localAddress().getPort()));
     shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "userapi-stream-data-unbind",
-        () -> binding.unbind().thenApply(u -> akka.Done.getInstance()));
+        binding::unbind);
   }
 
   /** The port the byte streams' data server is bound to (printed by the node as {@code streams=}). */

@@ -15,7 +15,17 @@ public final class UserApiSettings {
   public final int streamSourceChunk;
   public final int streamCreditBatch;
   public final int streamWriteAhead;
-  /** The dispatcher of the byte streams' data connections (empty: the materializer's). */
+  /** The byte streams' data connections: over blocking sockets of their own, or over akka.io. */
+  public final boolean streamDataBlocking;
+  /** The blocking transport's threads (at most). */
+  public final int streamDataThreads;
+  /** The blocking transport's largest read. */
+  public final int streamDataReadSize;
+  /** The blocking transport's large direct buffers (node-wide, at most). */
+  public final int streamDataDirectBuffers;
+  /** The blocking transport's small direct buffer per connection direction. */
+  public final int streamDataIdleBuffer;
+  /** The dispatcher of the byte streams' data connections over akka.io (empty: the materializer's). */
   public final String streamDataDispatcher;
   public final String streamDataHost;
   public final int streamDataPort;
@@ -43,6 +53,15 @@ public final class UserApiSettings {
     if (streamWriteAhead < 0) {
       throw new IllegalArgumentException("peer.userapi.stream-write-ahead must be 0 or more, got " + streamWriteAhead);
     }
+    String transport = c.getString("stream-data-transport");
+    if (!transport.equals("blocking") && !transport.equals("akka-io")) {
+      throw new IllegalArgumentException("peer.userapi.stream-data-transport must be blocking or akka-io, got " + transport);
+    }
+    streamDataBlocking = transport.equals("blocking");
+    streamDataThreads = positive(c, "stream-data-threads", c.getInt("stream-data-threads"));
+    streamDataReadSize = positive(c, "stream-data-read-size", Math.toIntExact(c.getBytes("stream-data-read-size")));
+    streamDataDirectBuffers = positive(c, "stream-data-direct-buffers", c.getInt("stream-data-direct-buffers"));
+    streamDataIdleBuffer = positive(c, "stream-data-idle-buffer", Math.toIntExact(c.getBytes("stream-data-idle-buffer")));
     streamDataDispatcher = c.getString("stream-data-dispatcher");
     streamDataHost = c.getString("stream-data-host");
     streamDataPort = c.getInt("stream-data-port");

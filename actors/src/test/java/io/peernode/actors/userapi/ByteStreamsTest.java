@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
-import akka.stream.javadsl.Tcp;
 import akka.util.ByteString;
 import com.typesafe.config.ConfigFactory;
 import io.peernode.protocol.Hex;
@@ -27,7 +26,8 @@ import org.junit.jupiter.api.Test;
 /**
  * One node's ByteStreams and data server answering a (probe) peer that speaks the open protocol
  * over actor messages and the data connection (handshake, data and credit frames) over a real
- * socket.
+ * socket; the node's data connections on the blocking transport (the default; {@link
+ * ByteStreamsAkkaIoTest}: the same on akka.io).
  */
 class ByteStreamsTest {
 
@@ -129,7 +129,7 @@ class ByteStreamsTest {
   void acceptsUpToTheLimitRefusesWrongTokensAndCarriesTheBytesOverTheDataConnection() throws Exception {
     DataNode node = new DataNode("max-open-streams = 1, stream-buffer = 1000");
     ActorRef<ByteStreams.Command> streams = node.streams;
-    Tcp.ServerBinding server = node.server;
+    ByteStreamDataServer.Binding server = node.server;
     int port = server.localAddress().getPort();
     TestProbe<ByteStreamEndpoint.Command> peer = testKit.createTestProbe();
 
@@ -253,7 +253,7 @@ class ByteStreamsTest {
   @Test
   void theDataConnectionDroppingClosesTheStreamAndTheUnreadBytesStayReadable() throws Exception {
     DataNode node = new DataNode("");
-    Tcp.ServerBinding server = node.server;
+    ByteStreamDataServer.Binding server = node.server;
     String id = "4".repeat(32);
     ByteStreamEndpoint.Opened opened = node.open(id);
     ActorRef<ByteStreamEndpoint.Command> endpoint = node.endpoint(id);
@@ -288,7 +288,7 @@ class ByteStreamsTest {
   @Test
   void aBadFrameOrMoreThanTheCreditFailsTheConnectionAndClosesTheStream() throws Exception {
     DataNode node = new DataNode("stream-buffer = 100");
-    Tcp.ServerBinding server = node.server;
+    ByteStreamDataServer.Binding server = node.server;
     byte[][] bad = {
       io.peernode.protocol.Hex.decode("0700000001"), // unknown frame type
       dataFrame(new byte[101], 0, 101), // one frame over the buffer
@@ -313,14 +313,20 @@ class ByteStreamsTest {
   }
 
   /** A node's byte streams (user API settings as given) with their data server on a free port. */
-  private static final class DataNode {
+  /** The data connections' transport under test (peer.userapi.stream-data-transport). */
+  String transport() {
+    return "blocking";
+  }
+
+  private final class DataNode {
     final UserApiSettings settings;
     final ActorRef<ByteStreams.Command> streams;
-    final Tcp.ServerBinding server;
+    final ByteStreamDataServer.Binding server;
     final TestProbe<ByteStreamEndpoint.Command> peer = testKit.createTestProbe();
 
     DataNode(String settingsOverrides) {
       settings = UserApiSettings.from(ConfigFactory.parseString(settingsOverrides)
+          .withFallback(ConfigFactory.parseString("stream-data-transport = " + transport()))
           .withFallback(testKit.system().settings().config().getConfig("peer.userapi")));
       streams = testKit.spawn(ByteStreams.create("a".repeat(40), settings,
           UserApiMetrics.register(new CollectorRegistry())));
@@ -352,7 +358,7 @@ class ByteStreamsTest {
   void theJavaReaderTakesStraightFromTheConnectionAndGivesCreditBackInBatches() throws Exception {
     DataNode node = new DataNode(
         "stream-buffer = 1000, stream-credit-batch = 400, stream-source-chunk = 100");
-    Tcp.ServerBinding server = node.server;
+    ByteStreamDataServer.Binding server = node.server;
     String id = "5".repeat(32);
     ByteStreamEndpoint.Opened opened = node.open(id);
     ActorRef<ByteStreamEndpoint.Command> endpoint = node.endpoint(id);
@@ -392,7 +398,7 @@ class ByteStreamsTest {
   @Test
   void theJavaWriterWritesAheadOfItsCreditAndTheConnectionSendsThatAsCreditComes() throws Exception {
     DataNode node = new DataNode("stream-write-ahead = 300");
-    Tcp.ServerBinding server = node.server;
+    ByteStreamDataServer.Binding server = node.server;
     String id = "a".repeat(32);
     ByteStreamEndpoint.Opened opened = node.open(id); // the peer's buffer: 1000 bytes
     ActorRef<ByteStreamEndpoint.Command> endpoint = node.endpoint(id);
@@ -429,7 +435,8 @@ class ByteStreamsTest {
 
   @Test
   void aDataDispatcherThatIsNotConfiguredIsRefusedAtBind() {
-    UserApiSettings settings = UserApiSettings.from(ConfigFactory.parseString("stream-data-dispatcher = no-such-dispatcher")
+    UserApiSettings settings = UserApiSettings.from(ConfigFactory.parseString(
+            "stream-data-transport = akka-io, stream-data-dispatcher = no-such-dispatcher")
         .withFallback(testKit.system().settings().config().getConfig("peer.userapi")));
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> ByteStreamDataServer.bind(testKit.system(), "127.0.0.1", 0, testKit.createTestProbe(ByteStreams.Command.class).getRef(), settings));
