@@ -49,8 +49,10 @@ import scala.concurrent.duration.FiniteDuration;
  * one stage ({@link MessageLayer}) that decodes frames with {@link TextFrameDecoder}
  * (FrameHandler's logic, with the JDK's UTF-8 decoding), collects the parts of a text message
  * into one String, up to a limit, and renders each outgoing message (the UTF-8 of its text,
- * which a broadcast's subscribers share) as
- * one final text frame. It uses Akka HTTP's internal frame API ({@code
+ * which a broadcast's subscribers share) as one final text frame. On the connections that the
+ * node's {@code HttpServer} takes ({@link #renderedBytes}), the handler's messages come already
+ * rendered as frames, several to an element, and {@link ServerFrames.Writer} takes the place of
+ * {@code FrameOutHandler} and the renderer. It uses Akka HTTP's internal frame API ({@code
  * UpgradeToWebSocketLowLevel.handleFrames}), stable in 10.2.x, the last Apache-licensed line.
  */
 final class TextWebSocket {
