@@ -6,9 +6,12 @@
 # Prints delivered events/s (B + C), p50/p99 publish->deliver latency, and the ratios to NATS.
 # The publisher keeps at most a window of events in flight to the slower subscriber (published,
 # not yet drained), so no queue overflows; each system gets the window that gives its highest
-# rate without failures (node: 1000, since publishes reach the router in batches: 91-104k ev/s at
-# 200, 151-154k at 500, 185k at 1000, 2000-4096 no better and more queueing latency (2026-12-01,
-# perf-pubsub-3, see results/NOTES.md); NATS: 4096, its rate still grows with the window).
+# rate without failures: 4096 for both since perf-pubsub-6 (NATS: its rate still grows with the
+# window; node: 4096 against 1000, four alternating pairs of full runs on main: 286k-414k against
+# 198k-348k ev/s, 0.45-0.53 against 0.53-0.87 CPU-s per 100k, ~300-530 events per cluster message
+# against ~150-260, p50 latency 7-11 against 3-5 ms; the node's 1000 dated from perf-pubsub-3,
+# when 2000-4096 were no better; NODE_WINDOW=1000 gives the old row; see results/NOTES.md).
+# The node's window stays below its subscriptions' queue (8,192), so nothing is refused.
 # The Java API phase measures as many events as NATS (EVENTS = NATS_EVENTS = 500k: the same
 # fan-out; until perf-pubsub-5 it measured 200k, ~2 s at ~200k ev/s, in which C2 took ~45% of
 # the node's CPU; over 500k still ~40%, see results/NOTES.md); EVENTS=200000 is the old
@@ -18,7 +21,7 @@
 # events, read from their progress counters), so the node's figures are those of warm JVMs
 # (with 5k warm-up events, C1/C2 compilation was ~40% of the three JVMs' CPU).
 # THREADS=1 also prints, per process, the CPU of its thread groups over the measured part.
-# Usage: bench/pubsub.sh     env: EVENTS=500000 RPC_EVENTS=200000 WARMUP=150000 NODE_WINDOW=1000 RPC_CONCURRENCY=8
+# Usage: bench/pubsub.sh     env: EVENTS=500000 RPC_EVENTS=200000 WARMUP=150000 NODE_WINDOW=4096 RPC_WINDOW=1000 RPC_CONCURRENCY=8
 #                                 NATS_EVENTS=500000 NATS_WINDOW=4096
 #                                 RPC_BATCH=1 SIZE=256 HEAP=512m REBUILD=0 (1: rebuild the jars)
 #                                 PHASES="java rpc nats" (a subset runs only those)
@@ -29,7 +32,8 @@
 EVENTS=${EVENTS:-500000}
 RPC_EVENTS=${RPC_EVENTS:-200000}
 WARMUP=${WARMUP:-150000}
-NODE_WINDOW=${NODE_WINDOW:-1000}
+NODE_WINDOW=${NODE_WINDOW:-4096}
+RPC_WINDOW=${RPC_WINDOW:-1000} # the JSON-RPC phase keeps the window it had (not the target of perf-pubsub-6)
 NATS_EVENTS=${NATS_EVENTS:-500000}
 NATS_WINDOW=${NATS_WINDOW:-4096}
 SIZE=${SIZE:-256}
@@ -53,7 +57,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 COMMON=(--events "$EVENTS" --warmup "$WARMUP" --size "$SIZE" --window "$NODE_WINDOW")
-RPC_ARGS=(--events "$RPC_EVENTS" --warmup "$WARMUP" --size "$SIZE" --window "$NODE_WINDOW")
+RPC_ARGS=(--events "$RPC_EVENTS" --warmup "$WARMUP" --size "$SIZE" --window "$RPC_WINDOW")
 NATS_ARGS=(--events "$NATS_EVENTS" --warmup "$WARMUP" --size "$SIZE" --window "$NATS_WINDOW")
 bench() { exec java -Xmx$HEAP ${JAVA_OPTS:-} -cp "$BENCH_JAR" io.peernode.bench.PubSubBench "$@"; }
 wait_line() { # file pattern [pid]
@@ -143,7 +147,7 @@ summary() {
 }
 
 echo "load before: $(uptime)"
-echo "events: node $EVENTS measured (JSON-RPC $RPC_EVENTS) (+ $WARMUP warm-up), window $NODE_WINDOW; NATS $NATS_EVENTS (+ $WARMUP), window $NATS_WINDOW; $SIZE bytes each"
+echo "events: node $EVENTS measured (JSON-RPC $RPC_EVENTS) (+ $WARMUP warm-up), window $NODE_WINDOW (JSON-RPC $RPC_WINDOW); NATS $NATS_EVENTS (+ $WARMUP), window $NATS_WINDOW; $SIZE bytes each"
 
 # ---- 1. node, Java API
 if phase java; then

@@ -184,9 +184,42 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       }
     }
 
+    /** Whether this publish's bytes left the facade's in-flight count already ({@link #releaseAll}). */
+    private boolean released;
+
+    /**
+     * Takes the bytes of these publishes off their facades' in-flight counts, one update per run
+     * of publishes that share a count (all of a batch, usually): the count is written by the
+     * publishing threads too, and an update per publish moved its cache line between the cores
+     * twice per event.
+     */
+    static void releaseAll(List<Pending> batch) {
+      java.util.concurrent.atomic.AtomicLong count = null;
+      long bytes = 0;
+      for (Pending pending : batch) {
+        Publish p = pending.publish;
+        if (p.inFlight == null || p.released) {
+          continue;
+        }
+        if (p.inFlight != count) {
+          if (count != null) {
+            count.addAndGet(-bytes);
+          }
+          count = p.inFlight;
+          bytes = 0;
+        }
+        bytes += p.utf8.length;
+        p.released = true;
+      }
+      if (count != null) {
+        count.addAndGet(-bytes);
+      }
+    }
+
     void reply(Throwable failure) {
       if (done != null) {
-        if (inFlight != null) {
+        if (inFlight != null && !released) {
+          released = true;
           inFlight.addAndGet(-utf8.length);
         }
         if (failure == null) {
@@ -860,21 +893,29 @@ public final class PubSubNode extends AbstractBehavior<PubSubNode.Command> {
       BatchBuilder[] out = new BatchBuilder[t.routes.length];
       boolean[] matches = new boolean[t.distinct.length];
       int[] scratch = new int[16];
-      for (Pending pending : batch) {
-        RuntimeException failure = null;
+      RuntimeException[] failures = null;
+      for (int i = 0; i < batch.size(); i++) {
         try {
-          scratch = route(t, pending, matches, scratch, out, batch.size());
+          scratch = route(t, batch.get(i), matches, scratch, out, batch.size());
         } catch (RuntimeException e) {
           getContext().getLog().warn("could not route an event: {}", e.toString());
-          failure = e;
+          if (failures == null) {
+            failures = new RuntimeException[batch.size()];
+          }
+          failures[i] = e;
         }
-        replied++;
-        pending.publish.reply(failure);
       }
       for (BatchBuilder b : out) {
         if (b != null) {
           b.flush();
         }
+      }
+      // The events are routed (sent): the callers' futures complete, after their bytes left the
+      // in-flight count (so a caller that publishes again from its callback finds the room).
+      Publish.releaseAll(batch);
+      for (int i = 0; i < batch.size(); i++) {
+        replied++;
+        batch.get(i).publish.reply(failures == null ? null : failures[i]);
       }
     } catch (RuntimeException e) {
       // Whatever went wrong, no caller of this batch waits forever.

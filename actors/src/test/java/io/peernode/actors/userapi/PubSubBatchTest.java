@@ -263,4 +263,40 @@ class PubSubBatchTest {
       cluster.shutdown();
     }
   }
+  @Test
+  void aCallerThatPublishesAgainFromItsCallbackFindsTheRoom() throws Exception {
+    // Room for one event: each publish is made from the callback of the one before, which runs
+    // when that one completes; its bytes must have left the in-flight count by then.
+    TestCluster cluster = TestCluster.start(1, Nodes.config("peer.userapi.max-publish-bytes-in-flight = 1"));
+    try {
+      UserApi api = Nodes.userApi(cluster.node(0), new CollectorRegistry());
+      JsonNode schema = json("{\"type\":\"object\",\"required\":[\"i\"]}");
+      await(api.subscribe(schema));
+      int n = 50;
+      CompletableFuture<Integer> chain = new CompletableFuture<>();
+      publishChained(api, 0, n, chain);
+      assertEquals(n, chain.get(15, java.util.concurrent.TimeUnit.SECONDS));
+      Set<Long> got = new HashSet<>();
+      for (JsonNode e : await(api.events(schema))) {
+        got.add(e.get("i").asLong());
+      }
+      assertEquals(n, got.size());
+    } finally {
+      cluster.shutdown();
+    }
+  }
+
+  private static void publishChained(UserApi api, int i, int n, CompletableFuture<Integer> done) {
+    if (i == n) {
+      done.complete(n);
+      return;
+    }
+    api.publish(json("{\"i\":" + i + "}")).whenComplete((v, failure) -> {
+      if (failure != null) {
+        done.completeExceptionally(new AssertionError("publish " + i + " from the callback of the one before failed", failure));
+      } else {
+        publishChained(api, i + 1, n, done);
+      }
+    });
+  }
 }

@@ -57,14 +57,33 @@ public final class CanonicalJson {
    * an unpaired surrogate becomes '?'.
    */
   public static byte[] utf8(JsonNode value) {
-    Utf8Writer out = new Utf8Writer();
-    if (out.write(value)) {
-      return out.toByteArray();
+    Utf8Writer out = WRITERS.get();
+    if (out.busy) {
+      out = new Utf8Writer(); // not reached by the node's own callers: no JsonNode of theirs calls back
+    }
+    out.busy = true;
+    try {
+      if (out.write(value)) {
+        return out.toByteArray();
+      }
+    } finally {
+      out.reset();
     }
     return of(value).getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
+  /**
+   * One writer per thread, reused: its buffer (no 512 zeroed bytes to allocate per event) and
+   * the field names it wrote recently, as the bytes they encode to.
+   */
+  private static final ThreadLocal<Utf8Writer> WRITERS = ThreadLocal.withInitial(Utf8Writer::new);
+
   private static final class Utf8Writer {
+    /** A buffer grown beyond this for a large event is dropped afterwards rather than kept for the thread's life. */
+    private static final int KEPT_BUFFER = 64 * 1024;
+    /** Field names of at most this many chars are kept encoded, in a direct-mapped table of NAMES entries. */
+    private static final int KEPT_NAME = 64;
+    private static final int NAMES = 64;
     private static final byte[] HEX = "0123456789ABCDEF".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] DIGIT_TENS = new byte[100];
     private static final byte[] DIGIT_ONES = new byte[100];
@@ -80,9 +99,43 @@ public final class CanonicalJson {
         java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     private byte[] buf = new byte[512];
     private int n;
+    boolean busy;
+    /**
+     * Field names and their encoding ({@code "name":} as UTF-8, escaped): events of one
+     * application repeat their names, and Jackson's parser interns them, so a name is usually
+     * found by identity; by equals otherwise. The bytes depend on the name's text only.
+     */
+    private final String[] keptNames = new String[NAMES];
+    private final byte[][] encodedNames = new byte[NAMES][];
 
     byte[] toByteArray() {
       return java.util.Arrays.copyOf(buf, n);
+    }
+
+    void reset() {
+      n = 0;
+      busy = false;
+      if (buf.length > KEPT_BUFFER) {
+        buf = new byte[512];
+      }
+    }
+
+    /** {@code "name":}, from the table when the name was written recently. */
+    private void name(String name) {
+      int i = name.hashCode() & (NAMES - 1);
+      String kept = keptNames[i];
+      if (kept == name || (kept != null && kept.equals(name))) {
+        byte[] e = encodedNames[i];
+        copy(e, 0, e.length);
+        return;
+      }
+      int start = n;
+      string(name);
+      put((byte) ':');
+      if (name.length() <= KEPT_NAME) {
+        keptNames[i] = name;
+        encodedNames[i] = java.util.Arrays.copyOfRange(buf, start, n);
+      }
     }
 
     private void ensure(int more) {
@@ -133,8 +186,7 @@ public final class CanonicalJson {
             if (i > 0) {
               put((byte) ',');
             }
-            string(names[i]);
-            put((byte) ':');
+            name(names[i]);
             if (!write(values[i])) {
               return false;
             }

@@ -97,6 +97,26 @@ class CanonicalJsonUtf8Test {
     same(F.objectNode().put("\u00e9", 1).put("z", 2).put("Z", 3).put("", 4));
   }
 
+  /**
+   * The writer is reused per thread and keeps recently written field names encoded, in a table
+   * indexed by the name's hash: names sharing a slot ("Aa" and "BB" have the same hashCode),
+   * equal names that are other String instances, long names that are not kept, and an event
+   * too large for the kept buffer, in turns, must each give the bytes of a fresh writer.
+   */
+  @Test
+  void aReusedWriterGivesTheBytesOfAFreshOne() {
+    String longName = "n".repeat(100);
+    String big = "x".repeat(100_000);
+    for (int i = 0; i < 50; i++) {
+      same(F.objectNode().put("Aa", i).put("q\"\u0001", "v"));
+      same(F.objectNode().put("BB", i));
+      same(F.objectNode().put(new String("Aa".toCharArray()), -i).put("BB", "x"));
+      same(F.objectNode().put(longName, i).put(longName + "!", i));
+      same(F.objectNode().put("pad", big.substring(0, 1000 * i)).put("Aa", true));
+      same(F.objectNode().set("Aa", F.objectNode().put("BB", i).set("Aa", F.arrayNode().add(i))));
+    }
+  }
+
   @Test
   void randomTreesGiveTheSameBytes() {
     Random random = new Random(7);
