@@ -233,13 +233,6 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
    * move, so the commit's fsync has little left to write; the commit waits for it.
    */
   private CompletableFuture<Void> stagingFlush = CompletableFuture.completedFuture(null);
-  /**
-   * The drop of the local file's page cache ({@code client.drop-replaced-cache}, {@link
-   * PageCacheDrop}), started once the copies differ and the staging copy no longer reads the
-   * file; the rename waits for it (at most {@code drop-replaced-cache-wait}).
-   */
-  private CompletableFuture<Void> replacedCacheDrop = CompletableFuture.completedFuture(null);
-  private boolean replacedCacheDropStarted;
 
   private SyncClientSession(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       Request req, CompletableFuture<SyncResult> result, Executor blocking) {
@@ -785,20 +778,6 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       stage();
     } else {
       maybeStartFlush();
-      maybeDropReplacedCache();
-    }
-  }
-
-  /**
-   * Once the copies differ and the staging copy is there (it read the local file to the end), the
-   * local file's cached pages are of no more use to this pull, which will rename over the file:
-   * they are dropped now, while the blocks move, instead of inside that rename.
-   */
-  private void maybeDropReplacedCache() {
-    if (settings.clientDropReplacedCache && !replacedCacheDropStarted && stagingNeeded && localExists
-        && stagingChannel != null && req.action() == Action.PULL) {
-      replacedCacheDropStarted = true;
-      replacedCacheDrop = PageCacheDrop.start(req.localPath(), blocking);
     }
   }
 
@@ -1018,7 +997,6 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
       return this;
     }
     maybeStartFlush();
-    maybeDropReplacedCache();
     return state == State.STAGING ? startPullData() : this; // else the walk is still going on
   }
 
@@ -1129,8 +1107,6 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
     long blocks = remoteBlocks;
     LocalTreeCache cache = treeCache;
     HashTree base = localTree; // the staging copy's leaves are its leaves with a few replaced
-    CompletableFuture<Void> dropped = replacedCacheDrop.copy()
-        .completeOnTimeout(null, settings.clientDropReplacedCacheWait.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
     CompletableFuture<Verified> verified = stagingFlush.thenApplyAsync(flushed -> {
       try {
         if (ch.size() > size) {
@@ -1150,7 +1126,7 @@ public final class SyncClientSession extends AbstractBehavior<SyncClientSession.
         throw new CompletionException(e);
       }
     }, blocking);
-    CompletableFuture<Committed> f = verified.thenCombine(dropped, (v, d) -> v).thenCompose(v -> {
+    CompletableFuture<Committed> f = verified.thenCompose(v -> {
       // The committed copy's tree is the server's: the cache records it, if the rename comes late
       // enough after the copy's last write that no later write can leave the mtime as it is.
       long wait = v.stat() == null ? 0 : java.time.Duration.between(java.time.Instant.now(),

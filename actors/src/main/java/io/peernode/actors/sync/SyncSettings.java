@@ -55,12 +55,6 @@ public final class SyncSettings {
    * of a pull's staging copy written past the page cache, 0 when off.
    */
   public final int clientDirectStagingCopyChunk;
-  /**
-   * {@code client.drop-replaced-cache}: a pull drops the page cache of the local file it will
-   * replace while the blocks move (see {@code SyncClientSession}), so the rename does not.
-   */
-  public final boolean clientDropReplacedCache;
-  public final Duration clientDropReplacedCacheWait;
   public final int clientBlockingReadBytes;
   public final int clientBlockingReadAhead;
 
@@ -112,11 +106,6 @@ public final class SyncSettings {
     this.clientHeadStart = c.getBoolean("client.head-start");
     this.clientDirectStagingCopyChunk = c.getBoolean("client.direct-staging-copy")
         ? intBytes(c, "client.direct-staging-copy-bytes") : 0;
-    this.clientDropReplacedCache = c.getBoolean("client.drop-replaced-cache");
-    this.clientDropReplacedCacheWait = c.getDuration("client.drop-replaced-cache-wait");
-    if (clientDropReplacedCacheWait.isNegative()) {
-      throw new IllegalArgumentException("peer.sync.client.drop-replaced-cache-wait must not be negative");
-    }
     this.clientBlockingReadBytes = intBytes(c, "client.blocking.read-bytes");
     this.clientBlockingReadAhead = c.getInt("client.blocking.read-ahead");
     if (clientBlockingReadAhead < 1) {

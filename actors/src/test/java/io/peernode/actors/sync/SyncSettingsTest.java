@@ -36,14 +36,4 @@ class SyncSettingsTest {
     assertEquals("peer.sync.client.transport must be akka or blocking, not 'udp'", e.getMessage());
     assertEquals(false, settings.clientBlockingTransport, "Akka TCP by default");
   }
-
-  @Test
-  void aNegativeWaitForTheReplacedFilesCacheDropIsAClearError() {
-    var c = com.typesafe.config.ConfigFactory.parseString("client.drop-replaced-cache-wait = -1s")
-        .withFallback(com.typesafe.config.ConfigFactory.load().getConfig("peer.sync"));
-    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> SyncSettings.clientFromConfig(c));
-    assertEquals("peer.sync.client.drop-replaced-cache-wait must not be negative", e.getMessage());
-    assertEquals(true, settings.clientDropReplacedCache, "on by default");
-  }
 }
