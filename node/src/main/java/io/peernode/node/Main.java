@@ -40,6 +40,10 @@ public final class Main {
       }
       org.slf4j.LoggerFactory.getILoggerFactory();
     }
+    if (args.length > 0 && args[0].equals("sync")) {
+      System.exit(io.peernode.node.sync.SyncCli.runThenExit(Arrays.copyOfRange(args, 1, args.length),
+          System.out, System.err));
+    }
     System.exit(run(args, System.out, System.err));
   }
 

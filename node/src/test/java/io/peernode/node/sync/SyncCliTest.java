@@ -55,6 +55,21 @@ class SyncCliTest {
   }
 
   @Test
+  void anUnknownJitPolicyIsAUsageError() {
+    System.setProperty("peer.sync.client.cli-c2", "none");
+    ConfigFactory.invalidateCaches();
+    try {
+      Run r = run(false, "pull", "127.0.0.1:" + server.port(), "a.bin", tmp.resolve("jit.bin").toString());
+      assertEquals(2, r.code(), r.err());
+      assertTrue(r.err().contains("peer.sync.client.cli-c2 must be sha-only or all, not 'none'"), r.err());
+      assertTrue(Files.notExists(tmp.resolve("jit.bin")));
+    } finally {
+      System.clearProperty("peer.sync.client.cli-c2");
+      ConfigFactory.invalidateCaches();
+    }
+  }
+
+  @Test
   void aSystemPropertyChoosesTheCliTransport() {
     System.setProperty("peer.sync.client.transport", "akka");
     ConfigFactory.invalidateCaches();
