@@ -31,15 +31,16 @@ final class PublishScanner {
   /**
    * The text one byte per character, for the word-at-a-time search of {@link #special}:
    * ISO-8859-1, in which a character beyond it is '?', neither a quote, a backslash nor a
-   * control character, as the character itself is not. Null until a string value is read.
+   * control character, as the character itself is not.
    */
-  private byte[] bytes;
+  private final byte[] bytes;
   /** The unescaped characters of a string value with escapes; reused by the scan. */
   private char[] unescaped;
 
   private PublishScanner(String text) {
     this.s = text;
     this.n = text.length();
+    this.bytes = oneBytePerChar(text);
   }
 
   /** The publish in {@code text}, or null: see the class comment. */
@@ -152,12 +153,8 @@ final class PublishScanner {
   private int name() throws GiveUp {
     expect('"');
     int start = i;
-    int end = s.indexOf('"', start);
-    if (end < 0) throw GiveUp.INSTANCE;
-    for (int j = start; j < end; j++) {
-      char c = s.charAt(j);
-      if (c == '\\' || c < 0x20) throw GiveUp.INSTANCE;
-    }
+    int end = special(bytes, start, n);
+    if (end >= n || s.charAt(end) != '"') throw GiveUp.INSTANCE; // an escape or a control char
     i = end + 1;
     switch (end - start) {
       case 2:
@@ -194,7 +191,6 @@ final class PublishScanner {
     expect('"');
     String s = this.s;
     int n = this.n;
-    if (bytes == null) bytes = oneBytePerChar(s);
     int run = i; // the start of the run of characters that need no unescaping
     int len = 0; // characters in unescaped
     while (true) {
