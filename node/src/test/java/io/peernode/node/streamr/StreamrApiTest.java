@@ -4,24 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import akka.actor.typed.ActorSystem;
-import akka.actor.typed.javadsl.Behaviors;
-import akka.cluster.typed.Cluster;
-import akka.cluster.typed.Join;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import io.peernode.node.http.HttpServer;
-import io.prometheus.client.CollectorRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -35,36 +24,21 @@ class StreamrApiTest {
 
   static final ObjectMapper JSON = new ObjectMapper();
   static final String ADMIN = "admin-secret";
-  static ActorSystem<Void> system;
-  static HttpServer binding;
+  static DataApiServer server;
   static String base;
   static HttpClient http;
 
   @BeforeAll
   static void start() throws Exception {
-    Config config = ConfigFactory.parseString(
-            "akka.actor.provider = cluster\n"
-                + "akka.remote.artery.canonical.hostname = 127.0.0.1\n"
-                + "akka.remote.artery.canonical.port = 0\n"
-                + "akka.http.server.idle-timeout = infinite\n"
-                + "peer.streams.max-message-bytes = 4096\n")
-        .withFallback(ConfigFactory.load());
-    system = ActorSystem.create(Behaviors.empty(), "StreamrApiTest", config);
-    Cluster.get(system).manager().tell(Join.create(Cluster.get(system).selfMember().address()));
-    Path dir = Files.createTempDirectory("streamr-api");
-    StreamrApi api = StreamrApi.start(system, system.settings().config(), dir, Optional.empty(),
-        ADMIN, new CollectorRegistry());
-    // The node's HTTP port: the WebSocket taken on the connection, the rest Akka HTTP's.
-    binding = HttpServer.bind(system, "127.0.0.1", 0, api.routes(), api.webSockets())
-        .toCompletableFuture().get(20, TimeUnit.SECONDS);
-    base = "http://127.0.0.1:" + binding.localAddress().getPort() + "/api/v1";
+    server = DataApiServer.start("StreamrApiTest", ADMIN,
+        "peer.streams.max-message-bytes = 4096\n");
+    base = "http://127.0.0.1:" + server.port + "/api/v1";
     http = HttpClient.newHttpClient();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    system.terminate();
-    system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    server.close();
   }
 
   record Reply(int status, JsonNode body) {}

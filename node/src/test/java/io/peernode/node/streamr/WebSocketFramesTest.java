@@ -5,15 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import akka.actor.typed.ActorSystem;
-import akka.actor.typed.javadsl.Behaviors;
-import akka.cluster.typed.Cluster;
-import akka.cluster.typed.Join;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.ConfigFactory;
-import io.peernode.node.http.HttpServer;
-import io.prometheus.client.CollectorRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -26,11 +19,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.Base64;
-import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,33 +35,21 @@ class WebSocketFramesTest {
 
   static final String ADMIN = "frames-admin";
   static final ObjectMapper JSON = new ObjectMapper();
-  static ActorSystem<Void> system;
+  static DataApiServer server;
   static int port;
 
   @BeforeAll
   static void start() throws Exception {
-    system = ActorSystem.create(Behaviors.empty(), "WebSocketFramesTest", ConfigFactory
-        .parseString("akka.actor.provider = cluster\n"
-            + "akka.remote.artery.canonical.hostname = 127.0.0.1\n"
-            + "akka.remote.artery.canonical.port = 0\n"
-            + "akka.http.server.idle-timeout = infinite\n"
-            + "peer.streams.max-message-bytes = 4096\n"
+    server = DataApiServer.start("WebSocketFramesTest", ADMIN,
+        "peer.streams.max-message-bytes = 4096\n"
             // small batches, so that a burst is several of them
-            + "peer.streams.connection.write-batch = 2 KiB\n")
-        .withFallback(ConfigFactory.load()));
-    Cluster.get(system).manager().tell(Join.create(Cluster.get(system).selfMember().address()));
-    StreamrApi api = StreamrApi.start(system, system.settings().config(),
-        Files.createTempDirectory("ws-frames"), Optional.empty(), ADMIN,
-        new CollectorRegistry());
-    HttpServer server = HttpServer.bind(system, "127.0.0.1", 0, api.routes(), api.webSockets())
-        .toCompletableFuture().get(20, TimeUnit.SECONDS);
-    port = server.localAddress().getPort();
+            + "peer.streams.connection.write-batch = 2 KiB\n");
+    port = server.port;
   }
 
   @AfterAll
   static void stop() throws Exception {
-    system.terminate();
-    system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    server.close();
   }
 
   @Test

@@ -3,21 +3,12 @@ package io.peernode.node.streamr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import akka.actor.typed.ActorSystem;
-import akka.actor.typed.javadsl.Behaviors;
-import akka.cluster.typed.Cluster;
-import akka.cluster.typed.Join;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.ConfigFactory;
-import io.peernode.node.http.HttpServer;
-import io.prometheus.client.CollectorRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -31,30 +22,17 @@ import org.junit.jupiter.api.Test;
  */
 class WebSocketKeepAliveTest {
 
-  static ActorSystem<Void> system;
-  static HttpServer server;
+  static DataApiServer server;
 
   @BeforeAll
   static void start() throws Exception {
-    system = ActorSystem.create(Behaviors.empty(), "WebSocketKeepAliveTest", ConfigFactory
-        .parseString("akka.actor.provider = cluster\n"
-            + "akka.remote.artery.canonical.hostname = 127.0.0.1\n"
-            + "akka.remote.artery.canonical.port = 0\n"
-            + "akka.http.server.idle-timeout = infinite\n"
-            + "akka.http.server.websocket.periodic-keep-alive-max-idle = 300 ms\n")
-        .withFallback(ConfigFactory.load()));
-    Cluster.get(system).manager().tell(Join.create(Cluster.get(system).selfMember().address()));
-    StreamrApi api = StreamrApi.start(system, system.settings().config(),
-        Files.createTempDirectory("keep-alive"), Optional.empty(), "admin",
-        new CollectorRegistry());
-    server = HttpServer.bind(system, "127.0.0.1", 0, api.routes(), api.webSockets())
-        .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    server = DataApiServer.start("WebSocketKeepAliveTest", "admin",
+        "akka.http.server.websocket.periodic-keep-alive-max-idle = 300 ms\n");
   }
 
   @AfterAll
   static void stop() throws Exception {
-    system.terminate();
-    system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    server.close();
   }
 
   @Test
@@ -63,7 +41,7 @@ class WebSocketKeepAliveTest {
     CompletableFuture<String> answered = new CompletableFuture<>();
     int[] pings = {0};
     WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder()
-        .buildAsync(URI.create("ws://127.0.0.1:" + server.localAddress().getPort() + "/api/v1/ws"),
+        .buildAsync(URI.create("ws://127.0.0.1:" + server.port + "/api/v1/ws"),
             new WebSocket.Listener() {
               @Override
               public CompletionStage<?> onPing(WebSocket webSocket, ByteBuffer message) {
