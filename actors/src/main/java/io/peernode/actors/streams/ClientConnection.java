@@ -162,7 +162,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
   public interface Framing {
     /**
      * The bytes that carry {@code messages[0 .. count)}, in order, each the UTF-8 of one text
-     * message; {@code bytes} is their length in all. The array is the caller's to reuse.
+     * message; {@code bytes} is their length in all. The array is the caller's: not to be kept.
      */
     ByteString frame(ByteString[] messages, int count, int bytes);
   }
