@@ -38,6 +38,7 @@ public final class StreamsSettings {
   public final Duration askTimeout;
   public final Duration subscriptionCatchUp;
   public final int readConnections;
+  public final long maxStoredBatchBytes;
   public final Duration accessCacheTtl;
   public final int accessCacheSize;
   public final int restMaxEvents;
@@ -82,6 +83,7 @@ public final class StreamsSettings {
     askTimeout = c.getDuration("connection.ask-timeout");
     subscriptionCatchUp = c.getDuration("connection.subscription-catch-up");
     readConnections = c.getInt("store.read-connections");
+    maxStoredBatchBytes = c.getBytes("store.max-batch-bytes");
     accessCacheTtl = c.getDuration("access-cache-ttl");
     accessCacheSize = c.getInt("access-cache-size");
     restMaxEvents = c.getInt("rest.max-events");

@@ -44,18 +44,33 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(JdbcEventStore.class);
 
   private static final String INSERT =
-      "INSERT INTO stream_events (stream_id, part_no, event_offset, prev_offset, ts, ttl,"
-          + " expires_at, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+      "INSERT INTO stream_batches (stream_id, part_no, first_offset, last_offset, event_count,"
+          + " min_ts, max_ts, min_expires_at, max_expires_at, events)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  /** Claims offsets {@code first..} of a partition that has a row: none of them may be taken. */
+  private static final String ADVANCE =
+      "UPDATE stream_partitions SET next_offset = ?"
+          + " WHERE stream_id = ? AND part_no = ? AND next_offset <= ?";
+  private static final String NEXT =
+      "SELECT next_offset FROM stream_partitions WHERE stream_id = ? AND part_no = ?";
+  private static final String FIRST_CLAIM =
+      "INSERT INTO stream_partitions (stream_id, part_no, next_offset) VALUES (?, ?, ?)";
+  /** Batches that hold events of the range, by their key; the timestamps only narrow it. */
   private static final String SELECT =
-      "SELECT event_offset, prev_offset, ts, ttl, content FROM stream_events"
-          + " WHERE stream_id = ? AND part_no = ? AND event_offset >= ? AND event_offset <= ?"
-          + " AND ts >= ? AND ts <= ? ORDER BY event_offset LIMIT ?";
+      "SELECT first_offset, last_offset, events FROM stream_batches"
+          + " WHERE stream_id = ? AND part_no = ? AND last_offset >= ? AND first_offset <= ?"
+          + " AND max_ts >= ? AND min_ts <= ? ORDER BY last_offset LIMIT ?";
+  /** Batches read per query while filling one page of events. */
+  private static final int BATCHES_PER_QUERY = 32;
 
   private final String url;
   private final SqlDialect dialect;
   private final Durability durability;
   private final long commitWindowNanos;
   private final int maxCommitBatch;
+  private final long maxBatchBytes;
+  /** Used under the writer's lock only. */
+  private final EventBatch.Encoder encoder = new EventBatch.Encoder();
   private final Executor blocking;
   private final Connection writer;
   private final BlockingQueue<Append> pending;
@@ -95,24 +110,26 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
   public static JdbcEventStore open(String url, StreamsSettings settings, Executor blocking)
       throws SQLException {
     return new JdbcEventStore(url, SqlDialect.of(url), settings.durability, settings.commitWindow,
-        settings.maxCommitBatch, settings.maxPendingAppends, settings.readConnections, blocking);
+        settings.maxCommitBatch, settings.maxPendingAppends, settings.readConnections,
+        settings.maxStoredBatchBytes, blocking);
   }
 
   /** Opens a store with explicit parameters (the storage benchmark compares engines with it). */
   public static JdbcEventStore open(String url, Durability durability, Duration commitWindow,
       int maxCommitBatch, Executor blocking) throws SQLException {
     return new JdbcEventStore(url, SqlDialect.of(url), durability, commitWindow, maxCommitBatch,
-        100_000, 4, blocking);
+        100_000, 4, 64 * 1024, blocking);
   }
 
   private JdbcEventStore(String url, SqlDialect dialect, Durability durability,
       Duration commitWindow, int maxCommitBatch, int maxPendingAppends, int readConnections,
-      Executor blocking) throws SQLException {
+      long maxBatchBytes, Executor blocking) throws SQLException {
     this.url = url;
     this.dialect = dialect;
     this.durability = durability;
     this.commitWindowNanos = commitWindow.toNanos();
     this.maxCommitBatch = maxCommitBatch;
+    this.maxBatchBytes = maxBatchBytes;
     this.blocking = blocking;
     this.pending = new ArrayBlockingQueue<>(maxPendingAppends);
     this.maxReaders = readConnections;
@@ -127,6 +144,7 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
         }
       }
       writer.commit();
+      moveLegacyEvents();
     } catch (SQLException e) {
       writer.close();
       throw e;
@@ -223,34 +241,135 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
   }
 
   private void write(List<Append> group) throws SQLException {
-    try (PreparedStatement ins = writer.prepareStatement(INSERT);
-        PreparedStatement next = writer.prepareStatement(dialect.upsertNextOffset)) {
+    try (PreparedStatement ins = writer.prepareStatement(INSERT)) {
       for (Append a : group) {
-        for (StreamMessage m : a.events) {
-          ins.setString(1, m.streamId());
-          ins.setInt(2, m.partition());
-          ins.setLong(3, m.offset());
-          if (m.previousOffset() == null) {
-            ins.setNull(4, java.sql.Types.BIGINT);
-          } else {
-            ins.setLong(4, m.previousOffset());
-          }
-          ins.setLong(5, m.timestamp());
-          ins.setInt(6, m.ttl());
-          ins.setLong(7, m.expiresAt());
-          ins.setString(8, m.content());
-          ins.addBatch();
-        }
-        StreamMessage last = a.events.get(a.events.size() - 1);
-        next.setString(1, a.streamId);
-        next.setInt(2, a.partition);
-        next.setLong(3, last.offset() + 1);
-        next.addBatch();
+        claimOffsets(a);
+        addBatches(ins, a.streamId, a.partition, a.events);
       }
       ins.executeBatch();
-      next.executeBatch();
       writer.commit();
       dialect.afterCommit(writer, durability);
+    }
+  }
+
+  /**
+   * Advances the partition's next offset past the append, in the append's transaction, or fails
+   * if any of its offsets is below it: taken already (the partition's writer never leaves a
+   * gap, so an offset below the next one was stored, even if it has expired since).
+   */
+  private void claimOffsets(Append a) throws SQLException {
+    long first = a.events.get(0).offset();
+    long next = a.events.get(a.events.size() - 1).offset() + 1;
+    try (PreparedStatement advance = writer.prepareStatement(ADVANCE)) {
+      advance.setLong(1, next);
+      advance.setString(2, a.streamId);
+      advance.setInt(3, a.partition);
+      advance.setLong(4, first);
+      if (advance.executeUpdate() == 1) return;
+    }
+    try (PreparedStatement current = writer.prepareStatement(NEXT)) {
+      current.setString(1, a.streamId);
+      current.setInt(2, a.partition);
+      try (ResultSet rs = current.executeQuery()) {
+        if (rs.next()) {
+          throw new OffsetTaken("offset " + first + " of stream " + a.streamId + " partition "
+              + a.partition + " is taken (the next free offset is " + rs.getLong(1) + ")");
+        }
+      }
+    }
+    try (PreparedStatement claim = writer.prepareStatement(FIRST_CLAIM)) {
+      claim.setString(1, a.streamId);
+      claim.setInt(2, a.partition);
+      claim.setLong(3, next);
+      claim.executeUpdate();
+    }
+  }
+
+  /** Adds one partition's events to the insert as rows of at most max-batch-bytes each. */
+  private void addBatches(PreparedStatement ins, String streamId, int partition,
+      List<StreamMessage> events) throws SQLException {
+    int from = 0;
+    while (from < events.size()) {
+      int to = encoder.encode(events, from, maxBatchBytes);
+      long minTs = Long.MAX_VALUE, maxTs = Long.MIN_VALUE;
+      long minExpiry = Long.MAX_VALUE, maxExpiry = Long.MIN_VALUE;
+      for (int i = from; i < to; i++) {
+        StreamMessage m = events.get(i);
+        minTs = Math.min(minTs, m.timestamp());
+        maxTs = Math.max(maxTs, m.timestamp());
+        minExpiry = Math.min(minExpiry, m.expiresAt());
+        maxExpiry = Math.max(maxExpiry, m.expiresAt());
+      }
+      ins.setString(1, streamId);
+      ins.setInt(2, partition);
+      ins.setLong(3, events.get(from).offset());
+      ins.setLong(4, events.get(to - 1).offset());
+      ins.setInt(5, to - from);
+      ins.setLong(6, minTs);
+      ins.setLong(7, maxTs);
+      ins.setLong(8, minExpiry);
+      ins.setLong(9, maxExpiry);
+      ins.setBytes(10, encoder.bytes());
+      ins.addBatch();
+      from = to;
+    }
+  }
+
+  /**
+   * Stores of an earlier version kept one row per event in {@code stream_events}. Their events
+   * move into batches of up to max-batch-bytes (one per run of a partition's offsets), and the
+   * old table is dropped, in one transaction: a crash halfway leaves the old table whole and
+   * the move starts over at the next open.
+   */
+  private void moveLegacyEvents() throws SQLException {
+    if (dialect == SqlDialect.H2 || !tableExists(SqlDialect.LEGACY_EVENTS)) return;
+    long moved = 0;
+    try (PreparedStatement ins = writer.prepareStatement(INSERT);
+        Statement select = writer.createStatement()) {
+      select.setFetchSize(1000);
+      try (ResultSet rs = select.executeQuery("SELECT stream_id, part_no, event_offset,"
+          + " prev_offset, ts, ttl, content FROM " + SqlDialect.LEGACY_EVENTS
+          + " ORDER BY stream_id, part_no, event_offset")) {
+        List<StreamMessage> run = new ArrayList<>();
+        while (rs.next()) {
+          long prev = rs.getLong(4);
+          Long previous = rs.wasNull() ? null : prev;
+          StreamMessage m = new StreamMessage(rs.getString(1), rs.getInt(2), rs.getLong(5),
+              rs.getInt(6), rs.getLong(3), previous, rs.getString(7));
+          if (!run.isEmpty() && (run.size() == 1000 || !samePartition(run.get(0), m))) {
+            addBatches(ins, run.get(0).streamId(), run.get(0).partition(), run);
+            ins.executeBatch();
+            run.clear();
+          }
+          run.add(m);
+          moved++;
+        }
+        if (!run.isEmpty()) {
+          addBatches(ins, run.get(0).streamId(), run.get(0).partition(), run);
+          ins.executeBatch();
+        }
+      }
+      select.execute("DROP TABLE " + SqlDialect.LEGACY_EVENTS);
+      writer.commit();
+    } catch (SQLException e) {
+      rollbackQuietly();
+      // Another node sharing the database may have moved them first.
+      if (tableExists(SqlDialect.LEGACY_EVENTS)) throw e;
+      return;
+    }
+    log.info("moved {} stored events from {} into batches", moved, SqlDialect.LEGACY_EVENTS);
+  }
+
+  private static boolean samePartition(StreamMessage a, StreamMessage b) {
+    return a.partition() == b.partition() && a.streamId().equals(b.streamId());
+  }
+
+  private boolean tableExists(String table) throws SQLException {
+    try (ResultSet rs = writer.getMetaData()
+        .getTables(null, writer.getSchema(), table, new String[] {"TABLE"})) {
+      return rs.next();
+    } finally {
+      writer.commit();
     }
   }
 
@@ -265,7 +384,7 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
   @Override
   public CompletionStage<Done> deleteStream(String streamId) {
     return onWriter(c -> {
-      try (PreparedStatement e = c.prepareStatement("DELETE FROM stream_events WHERE stream_id = ?");
+      try (PreparedStatement e = c.prepareStatement("DELETE FROM stream_batches WHERE stream_id = ?");
           PreparedStatement p =
               c.prepareStatement("DELETE FROM stream_partitions WHERE stream_id = ?")) {
         e.setString(1, streamId);
@@ -280,25 +399,65 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
   @Override
   public CompletionStage<Integer> expire(long nowMillis) {
     // The partition rows stay: offsets continue after all events of a partition expired.
-    // Deleted in slices of EXPIRY_SLICE rows, each its own transaction, so group commits get
+    // A batch whose events have all expired is deleted; one with some left is rewritten with
+    // those. In slices of EXPIRY_SLICE batches, each its own transaction, so group commits get
     // the writer between slices instead of waiting for one huge delete.
     return expireSlice(nowMillis, 0);
   }
 
-  private static final int EXPIRY_SLICE = 10_000;
+  private static final int EXPIRY_SLICE = 500;
 
   private CompletionStage<Integer> expireSlice(long nowMillis, int deletedSoFar) {
-    return onWriter(c -> {
-      try (PreparedStatement d = c.prepareStatement(
-          "DELETE FROM stream_events WHERE (stream_id, part_no, event_offset) IN"
-              + " (SELECT stream_id, part_no, event_offset FROM stream_events"
-              + " WHERE expires_at < ? LIMIT " + EXPIRY_SLICE + ")")) {
-        d.setLong(1, nowMillis);
-        return d.executeUpdate();
+    return onWriter(c -> expireOneSlice(c, nowMillis))
+        .thenCompose(slice -> slice.batches < EXPIRY_SLICE
+            ? CompletableFuture.completedFuture(deletedSoFar + slice.events)
+            : expireSlice(nowMillis, deletedSoFar + slice.events));
+  }
+
+  private static final class ExpirySlice {
+    int batches;
+    int events;
+  }
+
+  private ExpirySlice expireOneSlice(Connection c, long nowMillis) throws SQLException {
+    ExpirySlice slice = new ExpirySlice();
+    try (PreparedStatement find = c.prepareStatement(
+            "SELECT stream_id, part_no, last_offset, first_offset, event_count, max_expires_at,"
+                + " events FROM stream_batches WHERE min_expires_at < ? LIMIT " + EXPIRY_SLICE);
+        PreparedStatement delete = c.prepareStatement(
+            "DELETE FROM stream_batches WHERE stream_id = ? AND part_no = ? AND last_offset = ?");
+        PreparedStatement insert = c.prepareStatement(INSERT)) {
+      find.setLong(1, nowMillis);
+      List<StreamMessage> keep = new ArrayList<>();
+      try (ResultSet rs = find.executeQuery()) {
+        while (rs.next()) {
+          slice.batches++;
+          String streamId = rs.getString(1);
+          int partition = rs.getInt(2);
+          int count = rs.getInt(5);
+          keep.clear();
+          if (rs.getLong(6) >= nowMillis) {
+            for (StreamMessage m : EventBatch.decodeAll(streamId, partition, rs.getLong(4),
+                rs.getBytes(7))) {
+              if (m.expiresAt() >= nowMillis) keep.add(m);
+            }
+          }
+          delete.setString(1, streamId);
+          delete.setInt(2, partition);
+          delete.setLong(3, rs.getLong(3));
+          delete.addBatch();
+          if (!keep.isEmpty()) {
+            addBatches(insert, streamId, partition, keep);
+          }
+          slice.events += count - keep.size();
+        }
       }
-    }).thenCompose(n -> n < EXPIRY_SLICE
-        ? CompletableFuture.completedFuture(deletedSoFar + n)
-        : expireSlice(nowMillis, deletedSoFar + n));
+      if (slice.batches > 0) {
+        delete.executeBatch();
+        insert.executeBatch();
+      }
+    }
+    return slice;
   }
 
   private interface SqlWork<T> {
@@ -326,8 +485,7 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
   @Override
   public CompletionStage<Long> nextOffset(String streamId, int partition) {
     return onReader(c -> {
-      try (PreparedStatement s = c.prepareStatement(
-          "SELECT next_offset FROM stream_partitions WHERE stream_id = ? AND part_no = ?")) {
+      try (PreparedStatement s = c.prepareStatement(NEXT)) {
         s.setString(1, streamId);
         s.setInt(2, partition);
         try (ResultSet rs = s.executeQuery()) {
@@ -341,25 +499,35 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
   public CompletionStage<List<StreamMessage>> read(
       String streamId, int partition, EventRange range, int limit) {
     return onReader(c -> {
+      List<StreamMessage> out = new ArrayList<>(Math.min(limit, 1024));
       try (PreparedStatement s = c.prepareStatement(SELECT)) {
-        s.setString(1, streamId);
-        s.setInt(2, partition);
-        s.setLong(3, range.fromOffset);
-        s.setLong(4, range.toOffset);
-        s.setLong(5, range.fromTimestamp);
-        s.setLong(6, range.toTimestamp);
-        s.setInt(7, limit);
-        List<StreamMessage> out = new ArrayList<>(Math.min(limit, 1024));
-        try (ResultSet rs = s.executeQuery()) {
-          while (rs.next()) {
-            long prev = rs.getLong(2);
-            Long previous = rs.wasNull() ? null : prev;
-            out.add(new StreamMessage(streamId, partition, rs.getLong(3), rs.getInt(4),
-                rs.getLong(1), previous, rs.getString(5)));
+        long from = range.fromOffset;
+        while (out.size() < limit && from <= range.toOffset) {
+          s.setString(1, streamId);
+          s.setInt(2, partition);
+          s.setLong(3, from);
+          s.setLong(4, range.toOffset);
+          s.setLong(5, range.fromTimestamp);
+          s.setLong(6, range.toTimestamp);
+          s.setInt(7, BATCHES_PER_QUERY);
+          int batches = 0;
+          long lastOffset = from;
+          try (ResultSet rs = s.executeQuery()) {
+            while (rs.next() && out.size() < limit) {
+              batches++;
+              lastOffset = rs.getLong(2);
+              EventBatch.decode(streamId, partition, rs.getLong(1), rs.getBytes(3), range, limit,
+                  out);
+            }
           }
+          if (batches < BATCHES_PER_QUERY || lastOffset == Long.MAX_VALUE) break;
+          from = lastOffset + 1;
         }
-        return out;
+      } catch (EventBatch.CorruptBatch e) {
+        throw new SQLException("a stored batch of stream " + streamId + " partition "
+            + partition + " is corrupt: " + e.getMessage(), e);
       }
+      return out;
     });
   }
 
@@ -444,6 +612,13 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
     Connection r;
     while ((r = readers.poll()) != null) {
       closeQuietly(r);
+    }
+  }
+
+  /** An append's offsets are below the partition's next offset: stored already. */
+  public static final class OffsetTaken extends SQLException {
+    public OffsetTaken(String message) {
+      super(message);
     }
   }
 

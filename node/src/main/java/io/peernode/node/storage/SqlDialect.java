@@ -11,52 +11,57 @@ import java.util.List;
  * and {@code partition}, reserved or awkward in some of them.
  */
 enum SqlDialect {
+  // Events are stored a batch (one append) per row, see EventBatch; each partition's next
+  // offset is kept apart from them (stream_partitions), so that expiry cannot lose it. SQLite
+  // keeps the batches in a rowid table with the key as an index: a row of kilobytes is past
+  // what its WITHOUT ROWID tables are meant for.
   SQLITE(
       List.of(
-          "CREATE TABLE IF NOT EXISTS stream_events (stream_id TEXT NOT NULL, part_no INTEGER NOT NULL,"
-              + " event_offset INTEGER NOT NULL, prev_offset INTEGER, ts INTEGER NOT NULL,"
-              + " ttl INTEGER NOT NULL, expires_at INTEGER NOT NULL, content TEXT NOT NULL,"
-              + " PRIMARY KEY (stream_id, part_no, event_offset)) WITHOUT ROWID",
-          "CREATE INDEX IF NOT EXISTS stream_events_expiry ON stream_events (expires_at)",
+          "CREATE TABLE IF NOT EXISTS stream_batches (stream_id TEXT NOT NULL,"
+              + " part_no INTEGER NOT NULL, first_offset INTEGER NOT NULL,"
+              + " last_offset INTEGER NOT NULL, event_count INTEGER NOT NULL,"
+              + " min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL,"
+              + " min_expires_at INTEGER NOT NULL, max_expires_at INTEGER NOT NULL,"
+              + " events BLOB NOT NULL)",
+          "CREATE UNIQUE INDEX IF NOT EXISTS stream_batches_key"
+              + " ON stream_batches (stream_id, part_no, last_offset)",
+          "CREATE INDEX IF NOT EXISTS stream_batches_expiry ON stream_batches (min_expires_at)",
           "CREATE TABLE IF NOT EXISTS stream_partitions (stream_id TEXT NOT NULL,"
               + " part_no INTEGER NOT NULL, next_offset INTEGER NOT NULL,"
-              + " PRIMARY KEY (stream_id, part_no)) WITHOUT ROWID"),
-      "INSERT INTO stream_partitions (stream_id, part_no, next_offset) VALUES (?, ?, ?)"
-          + " ON CONFLICT (stream_id, part_no) DO UPDATE SET"
-          + " next_offset = max(stream_partitions.next_offset, excluded.next_offset)"),
+              + " PRIMARY KEY (stream_id, part_no)) WITHOUT ROWID")),
   POSTGRES(
       List.of(
-          "CREATE TABLE IF NOT EXISTS stream_events (stream_id TEXT NOT NULL, part_no INTEGER NOT NULL,"
-              + " event_offset BIGINT NOT NULL, prev_offset BIGINT, ts BIGINT NOT NULL,"
-              + " ttl INTEGER NOT NULL, expires_at BIGINT NOT NULL, content TEXT NOT NULL,"
-              + " PRIMARY KEY (stream_id, part_no, event_offset))",
-          "CREATE INDEX IF NOT EXISTS stream_events_expiry ON stream_events (expires_at)",
+          "CREATE TABLE IF NOT EXISTS stream_batches (stream_id TEXT NOT NULL,"
+              + " part_no INTEGER NOT NULL, first_offset BIGINT NOT NULL,"
+              + " last_offset BIGINT NOT NULL, event_count INTEGER NOT NULL,"
+              + " min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL,"
+              + " min_expires_at BIGINT NOT NULL, max_expires_at BIGINT NOT NULL,"
+              + " events BYTEA NOT NULL, PRIMARY KEY (stream_id, part_no, last_offset))",
+          "CREATE INDEX IF NOT EXISTS stream_batches_expiry ON stream_batches (min_expires_at)",
           "CREATE TABLE IF NOT EXISTS stream_partitions (stream_id TEXT NOT NULL,"
               + " part_no INTEGER NOT NULL, next_offset BIGINT NOT NULL,"
-              + " PRIMARY KEY (stream_id, part_no))"),
-      "INSERT INTO stream_partitions (stream_id, part_no, next_offset) VALUES (?, ?, ?)"
-          + " ON CONFLICT (stream_id, part_no) DO UPDATE SET"
-          + " next_offset = GREATEST(stream_partitions.next_offset, excluded.next_offset)"),
+              + " PRIMARY KEY (stream_id, part_no))")),
   /** Only measured against (see storage.md), not offered as a store. */
   H2(
       List.of(
-          "CREATE TABLE IF NOT EXISTS stream_events (stream_id VARCHAR NOT NULL, part_no INTEGER NOT NULL,"
-              + " event_offset BIGINT NOT NULL, prev_offset BIGINT, ts BIGINT NOT NULL,"
-              + " ttl INTEGER NOT NULL, expires_at BIGINT NOT NULL, content VARCHAR NOT NULL,"
-              + " PRIMARY KEY (stream_id, part_no, event_offset))",
-          "CREATE INDEX IF NOT EXISTS stream_events_expiry ON stream_events (expires_at)",
+          "CREATE TABLE IF NOT EXISTS stream_batches (stream_id VARCHAR NOT NULL,"
+              + " part_no INTEGER NOT NULL, first_offset BIGINT NOT NULL,"
+              + " last_offset BIGINT NOT NULL, event_count INTEGER NOT NULL,"
+              + " min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL,"
+              + " min_expires_at BIGINT NOT NULL, max_expires_at BIGINT NOT NULL,"
+              + " events BLOB NOT NULL, PRIMARY KEY (stream_id, part_no, last_offset))",
+          "CREATE INDEX IF NOT EXISTS stream_batches_expiry ON stream_batches (min_expires_at)",
           "CREATE TABLE IF NOT EXISTS stream_partitions (stream_id VARCHAR NOT NULL,"
               + " part_no INTEGER NOT NULL, next_offset BIGINT NOT NULL,"
-              + " PRIMARY KEY (stream_id, part_no))"),
-      "MERGE INTO stream_partitions (stream_id, part_no, next_offset) KEY (stream_id, part_no)"
-          + " VALUES (?, ?, ?)");
+              + " PRIMARY KEY (stream_id, part_no))"));
+
+  /** Events stored one per row, before batches (read once to move them into batches). */
+  static final String LEGACY_EVENTS = "stream_events";
 
   final List<String> schema;
-  final String upsertNextOffset;
 
-  SqlDialect(List<String> schema, String upsertNextOffset) {
+  SqlDialect(List<String> schema) {
     this.schema = schema;
-    this.upsertNextOffset = upsertNextOffset;
   }
 
   /** Session settings of the writer connection for the durability asked for. */

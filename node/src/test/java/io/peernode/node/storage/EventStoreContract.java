@@ -200,4 +200,70 @@ abstract class EventStoreContract {
           .stream().map(StreamMessage::offset).collect(Collectors.toList()));
     }
   }
+
+  @Test
+  void anOffsetBelowTheNextOneIsRefusedEvenAfterItsEventExpired() throws Exception {
+    try (JdbcEventStore store = open(Duration.ofMillis(1))) {
+      String s = stream();
+      join(store.append(s, 0, events(s, 0, 0, 3, 1000))); // expired long ago
+      assertTrue(join(store.expire(System.currentTimeMillis())) >= 3);
+      CompletionException e = assertThrows(CompletionException.class,
+          () -> join(store.append(s, 0, events(s, 0, 1, 2, System.currentTimeMillis()))));
+      assertTrue(e.getCause() instanceof JdbcEventStore.OffsetTaken, e.getCause().toString());
+      assertTrue(e.getCause().getMessage().contains("the next free offset is 3"),
+          e.getCause().getMessage());
+      assertEquals(3L, join(store.nextOffset(s, 0)));
+      join(store.append(s, 0, events(s, 0, 3, 1, System.currentTimeMillis())));
+      assertEquals(4L, join(store.nextOffset(s, 0)));
+    }
+  }
+
+  @Test
+  void expiryTakesOnlyTheExpiredEventsOfAnAppend() throws Exception {
+    try (JdbcEventStore store = open(Duration.ofMillis(1))) {
+      String s = stream();
+      long now = System.currentTimeMillis();
+      // one append, timestamps alternating between long ago and now (ttl 60 s)
+      List<StreamMessage> mixed = new ArrayList<>();
+      for (long o = 0; o < 10; o++) {
+        mixed.add(new StreamMessage(s, 0, o % 2 == 0 ? 1000 + o : now, 60, o,
+            o == 0 ? null : o - 1, "{\"n\":" + o + "}"));
+      }
+      join(store.append(s, 0, mixed));
+      // other tests' events may expire too; at least ours must be counted
+      assertTrue(join(store.expire(now)) >= 5);
+      List<StreamMessage> fresh =
+          mixed.stream().filter(m -> m.offset() % 2 == 1).collect(Collectors.toList());
+      assertEquals(fresh, join(store.read(s, 0, EventRange.all(), 100)));
+      assertEquals(fresh.subList(1, 3), join(store.read(s, 0, EventRange.offsets(2, 5), 100)));
+      assertEquals(0, join(store.expire(now)), "a second pass finds nothing more to expire");
+      assertEquals(fresh, join(store.read(s, 0, EventRange.all(), 100)));
+      assertTrue(join(store.expire(now + 61_000)) >= 5);
+      assertTrue(join(store.read(s, 0, EventRange.all(), 100)).isEmpty());
+      assertEquals(10L, join(store.nextOffset(s, 0)));
+    }
+  }
+
+  @Test
+  void aLargeAppendIsStoredInSeveralRowsAndReadsBackWhole() throws Exception {
+    try (JdbcEventStore store = open(Duration.ofMillis(1))) {
+      String s = stream();
+      List<StreamMessage> written = new ArrayList<>();
+      for (long o = 0; o < 3000; o++) { // ~1.2 MB: many rows of max-batch-bytes
+        written.add(new StreamMessage(s, 0, 1000 + o, 60, o, o == 0 ? null : o - 1,
+            "{\"v\":\"caf\u00e9 " + "x".repeat(400) + o + "\"}"));
+      }
+      join(store.append(s, 0, written));
+      assertEquals(3000L, join(store.nextOffset(s, 0)));
+      assertEquals(written, join(store.read(s, 0, EventRange.all(), 5000)));
+      assertEquals(written.subList(1234, 1734),
+          join(store.read(s, 0, EventRange.offsets(1234, 2999), 500)));
+      assertEquals(written.subList(2990, 3000),
+          join(store.read(s, 0, EventRange.timestamps(1000 + 2990, Long.MAX_VALUE), 500)));
+      List<Long> offsets = join(store.source(s, 0, EventRange.offsets(100, 2100), 333)
+          .map(StreamMessage::offset).runWith(akka.stream.javadsl.Sink.seq(), testKit.system()));
+      assertEquals(2001, offsets.size());
+      for (int i = 0; i < offsets.size(); i++) assertEquals(100 + i, offsets.get(i));
+    }
+  }
 }
