@@ -31,6 +31,17 @@ import java.util.ArrayDeque;
  */
 final class ByteStreamPipe {
 
+  /** A stream end as the Java API's reader and writer stages find it: its pipe and its endpoint. */
+  static final class End {
+    final ByteStreamPipe pipe;
+    final akka.actor.typed.ActorRef<ByteStreamEndpoint.Command> endpoint;
+
+    End(ByteStreamPipe pipe, akka.actor.typed.ActorRef<ByteStreamEndpoint.Command> endpoint) {
+      this.pipe = pipe;
+      this.endpoint = endpoint;
+    }
+  }
+
   final Incoming incoming = new Incoming();
   final Outgoing outgoing = new Outgoing();
   /** Bytes taken from {@code incoming} whose credit is not yet handed to the data connection. */
