@@ -20,8 +20,8 @@ import java.util.function.Supplier;
  * element into the stream end's {@link ByteStreamPipe} as far as there is credit for the peer's
  * buffer plus {@code stream-write-ahead} bytes beyond it, and pulls the next element only once
  * the last one is fully accepted, so a slow reader slows the writer and at most one element
- * waits here. The data connection's stage takes the bytes from the pipe (joined up to {@code
- * stream-chunk}) without a message to the endpoint, and sends the write-ahead as soon as the
+ * waits here. The data connection takes the bytes from the pipe (up to {@code stream-chunk} per
+ * data frame) without a message to the endpoint, and sends the write-ahead as soon as the
  * peer's credit covers it, without waking this stage first. Completing the sink closes the
  * stream ({@link ByteStreamEndpoint.WriterDone}) once every byte it accepted is covered by
  * credit; when the stream closes first, the sink cancels its upstream.
