@@ -92,6 +92,34 @@ final class BenchSupport {
     }
   }
 
+  /**
+   * Ends the process at once (no shutdown hooks: the node's coordinated shutdown would only add
+   * time), after writing any flight recording started with {@code -XX:StartFlightRecording=
+   * ...,filename=F} (JAVA_OPTS), which halt alone would lose (with a directory or no filename:
+   * to {@code -Dbench.jfr-dir}, default the temporary directory, as peer-bench-PID.jfr).
+   */
+  static void halt() {
+    try {
+      // Without the option no recording was started (and asking for the recorder would start one).
+      boolean recording = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+          .anyMatch(o -> o.startsWith("-XX:StartFlightRecording"));
+      for (jdk.jfr.Recording r : !recording ? java.util.List.<jdk.jfr.Recording>of()
+          : jdk.jfr.FlightRecorder.getFlightRecorder().getRecordings()) {
+        if (r.getDestination() != null) {
+          r.stop(); // writes it to its destination
+        } else { // filename=DIR/ (written by a shutdown hook, which halt skips): DIR or tmp
+          Path to = Path.of(System.getProperty("bench.jfr-dir", System.getProperty("java.io.tmpdir")),
+              "peer-bench-" + ProcessHandle.current().pid() + ".jfr");
+          r.dump(to);
+          System.err.println("flight recording written to " + to);
+        }
+      }
+    } catch (java.io.IOException | RuntimeException | Error e) {
+      System.err.println("flight recording not written: " + e);
+    }
+    Runtime.getRuntime().halt(0);
+  }
+
   /** CPU time this process used so far, all threads, in seconds. */
   static double cpuSeconds() {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())

@@ -89,7 +89,7 @@ public final class StreamBench {
           (end - opened) / 1e9, BenchSupport.cpuSeconds() - cpu0, heap(heap)));
       System.out.flush();
     }
-    Runtime.getRuntime().halt(0);
+    BenchSupport.halt();
   }
 
   private static void send(Map<String, String> a) throws Exception {
@@ -113,7 +113,7 @@ public final class StreamBench {
     BenchSupport.waitForFile(Path.of(BenchSupport.need(a, "done")), 1_800_000);
     System.out.println("RESULT " + heap(heap));
     System.out.flush();
-    Runtime.getRuntime().halt(0);
+    BenchSupport.halt();
   }
 
   /** Opens a stream to {@code to} and writes {@code mib} MiB through its sink; prints a line. */

@@ -31,6 +31,17 @@ import java.util.ArrayDeque;
  */
 final class ByteStreamPipe {
 
+  /** A stream end as the Java API's reader and writer stages find it: its pipe and its endpoint. */
+  static final class End {
+    final ByteStreamPipe pipe;
+    final akka.actor.typed.ActorRef<ByteStreamEndpoint.Command> endpoint;
+
+    End(ByteStreamPipe pipe, akka.actor.typed.ActorRef<ByteStreamEndpoint.Command> endpoint) {
+      this.pipe = pipe;
+      this.endpoint = endpoint;
+    }
+  }
+
   final Incoming incoming = new Incoming();
   final Outgoing outgoing = new Outgoing();
   /** Bytes taken from {@code incoming} whose credit is not yet handed to the data connection. */
@@ -322,28 +333,44 @@ final class ByteStreamPipe {
      * while credit is due: take it ({@link #takeCreditDue}) and poll again.
      */
     ByteString poll(int max, Runnable onMore) {
+      java.util.ArrayList<ByteString> taken = new java.util.ArrayList<>(4);
+      poll(max, onMore, taken);
+      ByteString out = ByteString.emptyByteString();
+      for (ByteString b : taken) {
+        out = out.isEmpty() ? b : out.concat(b);
+      }
+      return out;
+    }
+
+    /**
+     * As {@link #poll(int, Runnable)}, but the pieces (at most {@code max} bytes in all) are
+     * added to {@code into} as they are, not joined (a writer that copies them into its buffer
+     * one by one needs no joined ByteString); returns how many bytes.
+     */
+    int poll(int max, Runnable onMore, java.util.List<ByteString> into) {
       synchronized (this) {
         long sendable = size - ahead;
         if (sendable == 0) {
           if (onMore != null && !ended && creditDue == 0) {
             sender = onMore;
           }
-          return ByteString.emptyByteString();
+          return 0;
         }
         int limit = (int) Math.min(max, sendable);
-        ByteString first = pieces.pollFirst();
-        ByteString out;
-        if (first.size() > limit) {
-          out = first.take(limit);
-          pieces.addFirst(first.drop(limit));
-        } else {
-          out = first;
-          while (!pieces.isEmpty() && out.size() + pieces.peekFirst().size() <= limit) {
-            out = out.concat(pieces.pollFirst());
+        int n = 0;
+        while (n < limit) {
+          ByteString first = pieces.pollFirst();
+          if (first.size() > limit - n) {
+            into.add(first.take(limit - n));
+            pieces.addFirst(first.drop(limit - n));
+            n = limit;
+          } else {
+            into.add(first);
+            n += first.size();
           }
         }
-        size -= out.size();
-        return out;
+        size -= n;
+        return n;
       }
     }
 

@@ -71,6 +71,8 @@ final class ByteStreamSocket {
     }
   };
 
+  /** The writer's pieces of the data frame it sends (reused: only the writer thread uses it). */
+  private final java.util.ArrayList<ByteString> pieces = new java.util.ArrayList<>();
   /** The piece being decoded, for the decoder's positions. */
   private ByteString received;
   /** Whether the piece being decoded made bytes sendable (credit covering a write-ahead). */
@@ -197,8 +199,8 @@ final class ByteStreamSocket {
       ByteBuffer idle = ByteBuffer.allocateDirect(buffers.idleSize);
       while (!closed.get()) {
         long due = pipe.outgoing.takeCreditDue();
-        ByteString bytes = pipe.outgoing.poll(chunk, wakeWriter);
-        if (due > 0 || !bytes.isEmpty()) {
+        int bytes = pipe.outgoing.poll(chunk, wakeWriter, pieces);
+        if (due > 0 || bytes > 0) {
           // A large buffer of the node's pool while writing (none free: this connection's small
           // one, in pieces), given back before the writer waits for more.
           ByteBuffer buffer = buffers.take();
@@ -206,6 +208,7 @@ final class ByteStreamSocket {
             send(due, bytes, buffer != null ? buffer : idle);
           } finally {
             buffers.give(buffer);
+            pieces.clear();
           }
           continue;
         }
@@ -227,28 +230,40 @@ final class ByteStreamSocket {
     done();
   }
 
-  /** Writes a credit frame of {@code due} (if any) and a data frame of {@code bytes} (if any) through {@code buffer}. */
-  private void send(long due, ByteString bytes, ByteBuffer buffer) throws IOException {
+  /**
+   * Writes a credit frame of {@code due} (if any) and a data frame of the {@code bytes} bytes in
+   * {@link #pieces} (if any) through {@code buffer}: each piece is copied into it as it is (no
+   * joined ByteString), the buffer written whenever it is full.
+   */
+  private void send(long due, int bytes, ByteBuffer buffer) throws IOException {
     buffer.clear();
     // Credit first: the peer's writer waits for it, the bytes behind it do not need it.
     if (due > 0) {
       buffer.put(StreamDataFrames.credit(Math.toIntExact(due)));
     }
-    if (!bytes.isEmpty()) {
-      buffer.put(StreamDataFrames.dataHeader(bytes.size()));
+    if (bytes > 0) {
+      buffer.put(StreamDataFrames.dataHeader(bytes));
     }
-    for (;;) {
-      int copied = bytes.copyToBuffer(buffer);
-      bytes = copied == bytes.size() ? ByteString.emptyByteString() : bytes.drop(copied);
-      buffer.flip();
-      while (buffer.hasRemaining()) {
-        channel.write(buffer);
+    for (int i = 0; i < pieces.size(); i++) {
+      ByteString piece = pieces.get(i);
+      for (;;) {
+        int copied = piece.copyToBuffer(buffer);
+        if (copied == piece.size()) {
+          break;
+        }
+        piece = piece.drop(copied); // the buffer is full (the small one): write it, go on
+        flush(buffer);
       }
-      if (bytes.isEmpty()) {
-        return;
-      }
-      buffer.clear();
     }
+    flush(buffer);
+  }
+
+  private void flush(ByteBuffer buffer) throws IOException {
+    buffer.flip();
+    while (buffer.hasRemaining()) {
+      channel.write(buffer);
+    }
+    buffer.clear();
   }
 
   private void broken(String why) {

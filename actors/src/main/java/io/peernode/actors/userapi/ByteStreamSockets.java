@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each attached connection ({@link ByteStreamSocket}) holds two threads (its reader and its
  * writer) for as long as it is open; the listener holds one, and a connection reading its
- * handshake one. The pool has no queue: a connection that finds no thread free is closed with a
+ * handshake one (at most {@code stream-data-max-handshakes} at once: the listener closes one
+ * beyond that at once, so silent connections cannot take the threads that streams need). The pool has no queue: a connection that finds no thread free is closed with a
  * logged reason (an opening node's {@code stream_open} then gives null), so a task never waits
  * without bound. With the defaults ({@code max-open-streams} 512: a node holds at most 512
  * attached connections) 2 × 512 plus a few for the listener and handshakes suffice; threads
@@ -65,6 +66,8 @@ final class ByteStreamSockets implements Extension {
   private final ThreadPoolExecutor pool;
   private final Buffers buffers;
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
+  /** Accepted connections reading their handshake (at most stream-data-max-handshakes). */
+  private final AtomicInteger handshaking = new AtomicInteger();
   private volatile boolean terminated;
 
   private ByteStreamSockets(ActorSystem<?> system) {
@@ -177,7 +180,15 @@ final class ByteStreamSockets implements Extension {
         }
         track(ch);
         InetSocketAddress remote = remoteOf(ch);
+        if (handshaking.incrementAndGet() > settings.streamDataMaxHandshakes) {
+          handshaking.decrementAndGet();
+          log.warn("stream data connection from {} refused: {} connections are reading their handshake already"
+              + " (peer.userapi.stream-data-max-handshakes)", remote, settings.streamDataMaxHandshakes);
+          drop(ch);
+          continue;
+        }
         if (!run(() -> accepted(ch, remote, attach, settings))) {
+          handshaking.decrementAndGet();
           log.warn("stream data connection from {} refused: no thread free (peer.userapi.stream-data-threads = {})",
               remote, pool.getMaximumPoolSize());
           drop(ch);
@@ -192,36 +203,15 @@ final class ByteStreamSockets implements Extension {
   /** An accepted connection: its handshake, the attach, then the stream's bytes (reader on this thread). */
   private void accepted(SocketChannel ch, InetSocketAddress remote,
       Function<StreamDataHandshake, CompletionStage<ByteStreamConnection.Attached>> attach, UserApiSettings settings) {
-    Duration timeout = settings.streamDataHandshakeTimeout;
-    // Closing the socket ends a read of the handshake that takes too long.
-    akka.actor.Cancellable timer = system.scheduler().scheduleOnce(timeout, () -> {
-      if (ch.isOpen()) {
-        log.info("stream data connection from {} closed: no handshake within {}", remote, timeout);
-        drop(ch);
-      }
-    }, system.executionContext());
-    // Exactly the handshake: what follows is the stream's, read by the reader loop (and a heap
-    // buffer this small leaves only a small temporary direct buffer with the thread).
-    ByteBuffer head = ByteBuffer.allocate(StreamDataHandshake.SIZE);
+    ByteBuffer head;
     try {
-      ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      while (head.hasRemaining()) {
-        if (ch.read(head) < 0) {
-          timer.cancel();
-          log.info("stream data connection from {} closed before its handshake", remote);
-          drop(ch);
-          return;
-        }
-      }
-    } catch (IOException e) {
-      timer.cancel();
-      if (ch.isOpen()) {
-        log.info("stream data connection from {} failed before its handshake: {}", remote, e.getMessage());
-      }
-      drop(ch);
+      head = handshake(ch, remote, settings);
+    } finally {
+      handshaking.decrementAndGet();
+    }
+    if (head == null) {
       return;
     }
-    timer.cancel();
     ByteStreamConnection.Attached a;
     try {
       StreamDataHandshake hs = StreamDataHandshake.decode(head.array());
@@ -240,6 +230,44 @@ final class ByteStreamSockets implements Extension {
     if (socket != null) {
       socket.readLoop();
     }
+  }
+
+  /**
+   * Reads exactly the handshake of an accepted connection (within {@code
+   * stream-data-handshake-timeout}); null (the connection closed, the reason logged) when it
+   * ends, fails or times out first.
+   */
+  private ByteBuffer handshake(SocketChannel ch, InetSocketAddress remote, UserApiSettings settings) {
+    Duration timeout = settings.streamDataHandshakeTimeout;
+    // Closing the socket ends a read of the handshake that takes too long.
+    akka.actor.Cancellable timer = system.scheduler().scheduleOnce(timeout, () -> {
+      if (ch.isOpen()) {
+        log.info("stream data connection from {} closed: no handshake within {}", remote, timeout);
+        drop(ch);
+      }
+    }, system.executionContext());
+    // Exactly the handshake: what follows is the stream's, read by the reader loop (and a heap
+    // buffer this small leaves only a small temporary direct buffer with the thread).
+    ByteBuffer head = ByteBuffer.allocate(StreamDataHandshake.SIZE);
+    try {
+      ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      while (head.hasRemaining()) {
+        if (ch.read(head) < 0) {
+          log.info("stream data connection from {} closed before its handshake", remote);
+          drop(ch);
+          return null;
+        }
+      }
+    } catch (IOException e) {
+      if (ch.isOpen()) {
+        log.info("stream data connection from {} failed before its handshake: {}", remote, e.getMessage());
+      }
+      drop(ch);
+      return null;
+    } finally {
+      timer.cancel();
+    }
+    return head;
   }
 
   private void refuse(SocketChannel ch, InetSocketAddress remote, String why) {
@@ -344,6 +372,11 @@ final class ByteStreamSockets implements Extension {
   /** The node's large direct buffers, for tests. */
   Buffers buffers() {
     return buffers;
+  }
+
+  /** Accepted connections reading their handshake now, for tests. */
+  int handshakesInProgress() {
+    return handshaking.get();
   }
 
   /** Sockets open (listeners and connections), for tests. */

@@ -489,12 +489,10 @@ public final class UserApi {
    * stream (a second one completes at once).
    */
   public Source<ByteString, NotUsed> streamSource(String streamId) {
-    return Source.completionStageSource(endpoint(streamId).thenCompose(ep ->
-            ask(ep, (ActorRef<Optional<ByteStreamPipe>> r) -> new ByteStreamEndpoint.AttachReader(r), settings.askTimeout)
-                .thenApply(pipe -> pipe
-                    .map(p -> Source.fromGraph(new ByteStreamReader(p, ep, settings)))
-                    .orElseGet(Source::empty))))
-        .mapMaterializedValue(f -> NotUsed.notUsed());
+    // Each materialization looks the stream up and attaches itself when it starts.
+    return Source.fromGraph(new ByteStreamReader(() -> endpoint(streamId).thenCompose(ep ->
+        ask(ep, (ActorRef<Optional<ByteStreamPipe>> r) -> new ByteStreamEndpoint.AttachReader(r), settings.askTimeout)
+            .thenApply(pipe -> pipe.map(p -> new ByteStreamPipe.End(p, ep)))), settings));
   }
 
   /**
@@ -503,10 +501,9 @@ public final class UserApi {
    * when the stream is closed first, the sink cancels its upstream.
    */
   public Sink<ByteString, NotUsed> streamSink(String streamId) {
-    return Sink.completionStageSink(endpoint(streamId).thenCompose(ep ->
-            ask(ep, (ActorRef<ByteStreamPipe> r) -> new ByteStreamEndpoint.AttachWriter(r), settings.askTimeout)
-                .thenApply(pipe -> Sink.fromGraph(new ByteStreamWriter(pipe, ep, settings)))))
-        .mapMaterializedValue(f -> NotUsed.notUsed());
+    return Sink.fromGraph(new ByteStreamWriter(() -> endpoint(streamId).thenCompose(ep ->
+        ask(ep, (ActorRef<ByteStreamPipe> r) -> new ByteStreamEndpoint.AttachWriter(r), settings.askTimeout)
+            .thenApply(pipe -> new ByteStreamPipe.End(pipe, ep))), settings));
   }
 
   // ---- helpers

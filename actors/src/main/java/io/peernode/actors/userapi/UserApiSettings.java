@@ -31,6 +31,7 @@ public final class UserApiSettings {
   public final int streamDataPort;
   public final int streamDataBacklog;
   public final Duration streamDataHandshakeTimeout;
+  public final int streamDataMaxHandshakes;
   public final Duration closedStreamLinger;
   public final int maxMessageBytes;
   public final Duration sendTimeout;
@@ -70,6 +71,7 @@ public final class UserApiSettings {
     }
     streamDataBacklog = positive(c, "stream-data-backlog", c.getInt("stream-data-backlog"));
     streamDataHandshakeTimeout = c.getDuration("stream-data-handshake-timeout");
+    streamDataMaxHandshakes = positive(c, "stream-data-max-handshakes", c.getInt("stream-data-max-handshakes"));
     closedStreamLinger = c.getDuration("closed-stream-linger");
     maxMessageBytes = positive(c, "max-message-bytes", Math.toIntExact(c.getBytes("max-message-bytes")));
     sendTimeout = c.getDuration("send-timeout");

@@ -151,6 +151,31 @@ class ByteStreamClusterTest {
   }
 
   @Test
+  void theJavaApisSourceAndSinkAttachEachTimeTheyRunAndAnEmptySinkClosesTheStream() {
+    String id = open(a, nodeB);
+    akka.stream.javadsl.Source<ByteString, akka.NotUsed> source = b.streamSource(id);
+    java.util.concurrent.CompletionStage<ByteString> first =
+        source.runWith(akka.stream.javadsl.Sink.fold(ByteString.emptyByteString(), ByteString::concat), nodeB.system());
+    assertEquals(Optional.of(3), await(a.streamWrite(id, ByteString.fromArray(new byte[] {1, 2, 3}))));
+    TestCluster.awaitCondition(Duration.ofSeconds(5), () -> await(b.streamList()).getOrDefault(id, -1) == 0,
+        "the first run took the bytes");
+    // The same source run again is a second reader: it completes at once, with nothing.
+    assertEquals(java.util.List.of(), await(source.runWith(akka.stream.javadsl.Sink.seq(), nodeB.system())));
+    // A sink whose upstream completes with no element still closes the stream.
+    akka.stream.javadsl.Source.<ByteString>empty().runWith(a.streamSink(id), nodeA.system());
+    assertEquals(ByteString.fromArray(new byte[] {1, 2, 3}), await(first), "the first run ends with the stream");
+    TestCluster.awaitCondition(Duration.ofSeconds(5), () -> await(a.streamWrite(id, ByteString.emptyByteString())).isEmpty(),
+        "closed on A");
+    // Unknown streams fail the source and cancel the sink's upstream with the lookup's error.
+    String unknown = "0123456789abcdef0123456789abcdef";
+    assertEquals(UserApiException.Kind.NOT_FOUND,
+        Nodes.failure(b.streamSource(unknown).runWith(akka.stream.javadsl.Sink.seq(), nodeB.system())).kind());
+    java.util.concurrent.CompletionStage<akka.Done> upstream = akka.stream.javadsl.Source.repeat(ByteString.fromArray(new byte[] {1}))
+        .watchTermination(akka.stream.javadsl.Keep.right()).to(a.streamSink(unknown)).run(nodeA.system());
+    assertEquals(UserApiException.Kind.NOT_FOUND, Nodes.failure(upstream).kind());
+  }
+
+  @Test
   void unknownStreamsAndBadHexAreClearErrors() {
     assertEquals(UserApiException.Kind.NOT_FOUND, Nodes.failure(a.streamRead("0123456789abcdef0123456789abcdef", null)).kind());
     UserApiException bad = Nodes.failure(a.streamRead("nope", null));

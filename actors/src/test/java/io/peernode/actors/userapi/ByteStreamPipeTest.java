@@ -55,6 +55,30 @@ class ByteStreamPipeTest {
   }
 
   @Test
+  void theSocketWriterTakesCoveredPiecesAsTheyAreUpToItsChunkAndSplitsOnlyTheLast() {
+    ByteStreamPipe.Outgoing out = new ByteStreamPipe.Outgoing();
+    out.addCredit(250);
+    assertEquals(100, out.write(bytes(100, 1), 0, null));
+    assertEquals(100, out.write(bytes(100, 2), 0, null));
+    assertEquals(100, out.write(bytes(100, 3), 100, null), "50 covered, 50 ahead");
+    java.util.List<ByteString> pieces = new java.util.ArrayList<>();
+    assertEquals(150, out.poll(150, null, pieces));
+    assertEquals(java.util.List.of(bytes(100, 1), bytes(50, 2)), pieces, "whole pieces, the last one split");
+    pieces.clear();
+    AtomicInteger woken = new AtomicInteger();
+    assertEquals(100, out.poll(1000, woken::incrementAndGet, pieces), "only what credit covers");
+    assertEquals(java.util.List.of(bytes(50, 2), bytes(50, 3)), pieces);
+    pieces.clear();
+    assertEquals(0, out.poll(1000, woken::incrementAndGet, pieces));
+    assertTrue(pieces.isEmpty());
+    assertTrue(out.addCredit(50));
+    assertEquals(0, woken.get(), "credit the data connection adds does not wake it");
+    assertEquals(50, out.poll(1000, null, pieces));
+    assertEquals(java.util.List.of(bytes(50, 3)), pieces);
+    assertEquals(0, out.size());
+  }
+
+  @Test
   void closingDropsTheWriteAheadThatCreditDidNotCover() {
     ByteStreamPipe.Outgoing out = new ByteStreamPipe.Outgoing();
     out.addCredit(100);

@@ -118,6 +118,10 @@ class ByteStreamSocketTest {
     final ByteStreamDataServer.Binding binding;
 
     Server(ActorSystem<?> system) throws Exception {
+      this(system, settings);
+    }
+
+    Server(ActorSystem<?> system, UserApiSettings settings) throws Exception {
       binding = ByteStreamSockets.get(system).bind("127.0.0.1", 0, hs -> {
         End e = ends.get(Hex.encode(hs.streamId()));
         return e == null ? CompletableFuture.failedFuture(new IllegalStateException("no such stream"))
@@ -341,6 +345,54 @@ class ByteStreamSocketTest {
           "at most stream-data-direct-buffers large buffers, made " + ByteStreamSockets.get(kit.system()).buffers().made());
       server.binding.unbind();
     } finally {
+      kit.shutdownTestKit();
+    }
+  }
+  @Test
+  void connectionsThatSendNoHandshakeHoldAtMostTheirLimitOfThreadsAndStreamsStillConnect() throws Exception {
+    // Two may read their handshake at once, each for up to a minute: the third is closed at
+    // once (not after the timeout), and a stream connects again once one of the two is gone.
+    ActorTestKit kit = ActorTestKit.create(Nodes.config(
+            "peer.userapi.stream-data-max-handshakes = 2, peer.userapi.stream-data-handshake-timeout = 60 s")
+        .withFallback(testKit.system().settings().config()));
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ByteStreamSockets.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    ByteStreamSockets sockets = ByteStreamSockets.get(kit.system());
+    try (Socket silent1 = new Socket(); Socket silent2 = new Socket(); Socket third = new Socket()) {
+      Server server = new Server(kit.system(), UserApiSettings.from(kit.system().settings().config().getConfig("peer.userapi")));
+      InetSocketAddress at = new InetSocketAddress("127.0.0.1", server.binding.localAddress().getPort());
+      silent1.connect(at);
+      silent2.connect(at);
+      TestCluster.awaitCondition(Duration.ofSeconds(10), () -> sockets.handshakesInProgress() == 2,
+          "both silent connections are reading their handshake");
+      third.connect(at);
+      long t0 = System.nanoTime();
+      assertTrue(ByteStreamsTest.closedByServer(third), "the third is closed");
+      assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(30).toNanos(), "at once, not after the handshake timeout");
+      TestCluster.awaitCondition(Duration.ofSeconds(5), () -> logged.list.stream().anyMatch(e ->
+          e.getLevel() == Level.WARN && e.getFormattedMessage().contains("stream-data-max-handshakes")),
+          "the reason is logged");
+      assertEquals(2, sockets.handshakesInProgress(), "the two silent ones are still waiting");
+
+      silent1.close();
+      TestCluster.awaitCondition(Duration.ofSeconds(10), () -> sockets.handshakesInProgress() == 1,
+          "a connection that closes before its handshake no longer counts");
+      End[] e = server.connect(kit.system(), kit, kit, "7".repeat(32));
+      CompletionStage<ByteString> read = e[1].readAll(kit.system());
+      byte[] data = random(100_000, 14);
+      e[0].write(kit.system(), data, new Random(15));
+      e[0].await(ByteStreamEndpoint.WriterDone.class);
+      e[0].pipe.outgoing.end();
+      e[1].await(ByteStreamEndpoint.ConnectionEnded.class);
+      e[1].pipe.incoming.end();
+      assertEquals(ByteString.fromArray(data), Nodes.await(read));
+      assertEquals(1, sockets.handshakesInProgress(), "an attached connection no longer counts");
+      server.binding.unbind();
+    } finally {
+      logger.detachAppender(logged);
       kit.shutdownTestKit();
     }
   }
