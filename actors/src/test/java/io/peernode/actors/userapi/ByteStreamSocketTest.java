@@ -166,13 +166,16 @@ class ByteStreamSocketTest {
     a.write(testKit.system(), ab, new Random(3));
     b.write(testKit.system(), ba, new Random(4));
 
-    // As the endpoints do: a writer done ends that side's bytes (the close reaches the peer
-    // after them), the connection's end ends the other side's unread bytes.
+    // Both writers finish while both sides still read: a side's end (TCP half-close) stops the
+    // credit it gives the peer, so ending A while B still needs credit would hold B's writer
+    // forever (the endpoint ends both directions at a writer's end, so it never half-closes
+    // like this with the peer still writing). Then, as the endpoints do: a side's end reaches
+    // the peer after its bytes, and the connection's end ends that side's unread bytes.
     assertNull(a.await(ByteStreamEndpoint.WriterDone.class).cause);
+    assertNull(b.await(ByteStreamEndpoint.WriterDone.class).cause);
     a.pipe.outgoing.end();
     assertNull(b.await(ByteStreamEndpoint.ConnectionEnded.class).cause, "B sees A's end after A's bytes");
     b.pipe.incoming.end();
-    assertNull(b.await(ByteStreamEndpoint.WriterDone.class).cause);
     b.pipe.outgoing.end();
     assertNull(a.await(ByteStreamEndpoint.ConnectionEnded.class).cause, "A sees B's end after B's bytes");
     a.pipe.incoming.end();
