@@ -323,6 +323,8 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
    */
   private void moveLegacyEvents() throws SQLException {
     if (dialect == SqlDialect.H2 || !tableExists(SqlDialect.LEGACY_EVENTS)) return;
+    log.info("moving the stored events of {} into batches (once; the node starts after it)",
+        SqlDialect.LEGACY_EVENTS);
     long moved = 0;
     try (PreparedStatement ins = writer.prepareStatement(INSERT);
         Statement select = writer.createStatement()) {
