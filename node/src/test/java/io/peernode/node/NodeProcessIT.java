@@ -199,8 +199,10 @@ class NodeProcessIT {
   }
 
   @Test
-  void aNodeOfItsOwnInstallsItsJitPolicy() throws Exception {
-    NodeProcess a = start("a");
+  void aNodeOfItsOwnInstallsTheJitPolicyItIsGiven() throws Exception {
+    Path conf = dir.resolve("jit.conf");
+    Files.writeString(conf, "peer.jit.c2-only = [\"io/peernode/*.*\", \"java/lang/*.*\"]");
+    NodeProcess a = start("a", "--config", conf.toString());
     // jcmd asks the JVM itself which compiler directives it holds.
     Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
         Long.toString(a.pid()), "Compiler.directives_print").redirectErrorStream(true).start();

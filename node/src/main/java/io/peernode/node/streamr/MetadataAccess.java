@@ -51,12 +51,6 @@ public final class MetadataAccess implements StreamAccess {
 
   private record Cached(Object value, long expiresAt) {}
 
-  /** A cache key: what is cached ({@link #STREAM}, {@link #KEY}, {@link #PERMISSIONS}) of which id. */
-  private record Key(int kind, String id) {}
-
-  private static final int STREAM = 0;
-  private static final int KEY = 1;
-  private static final int PERMISSIONS = 2;
   /** What {@link #fresh} answers for an entry that is not cached or has expired. */
   private static final Object MISSING = new Object();
 
@@ -65,7 +59,10 @@ public final class MetadataAccess implements StreamAccess {
   private final Caller admin;
   private final long ttlNanos;
   private final int maxEntries;
-  private final ConcurrentHashMap<Key, Cached> cache = new ConcurrentHashMap<>();
+  // One map per kind, keyed by the id itself: a lookup on a publish's path builds no key.
+  private final ConcurrentHashMap<String, Cached> streams = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Cached> keys = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Cached> permissions = new ConcurrentHashMap<>();
 
   public MetadataAccess(MetadataStore store, String adminKey, StreamsSettings settings) {
     this.store = store;
@@ -77,24 +74,27 @@ public final class MetadataAccess implements StreamAccess {
 
   /** Forgets cached decisions (after a permission, key or stream changed on this node). */
   public void invalidate() {
-    cache.clear();
+    streams.clear();
+    keys.clear();
+    permissions.clear();
   }
 
-  /** The cached value of {@code key} if it has not expired at {@code now}, else {@link #MISSING}. */
-  private Object fresh(Key key, long now) {
-    Cached c = cache.get(key);
+  /** The cached value of {@code id} if it has not expired at {@code now}, else {@link #MISSING}. */
+  private static Object fresh(ConcurrentHashMap<String, Cached> cache, String id, long now) {
+    Cached c = cache.get(id);
     return c != null && c.expiresAt() - now > 0 ? c.value() : MISSING;
   }
 
   @SuppressWarnings("unchecked")
-  private <T> CompletionStage<T> cached(Key key, java.util.function.Supplier<CompletionStage<T>> load) {
-    Object v = fresh(key, System.nanoTime());
+  private <T> CompletionStage<T> cached(ConcurrentHashMap<String, Cached> cache, String id,
+      java.util.function.Supplier<CompletionStage<T>> load) {
+    Object v = fresh(cache, id, System.nanoTime());
     if (v != MISSING) {
       return CompletableFuture.completedFuture((T) v);
     }
     return load.get().thenApply(loaded -> {
-      if (cache.size() >= maxEntries) cache.clear();
-      cache.put(key, new Cached(loaded, System.nanoTime() + ttlNanos));
+      if (streams.size() + keys.size() + permissions.size() >= maxEntries) invalidate();
+      cache.put(id, new Cached(loaded, System.nanoTime() + ttlNanos));
       return loaded;
     });
   }
@@ -103,14 +103,14 @@ public final class MetadataAccess implements StreamAccess {
   public CompletionStage<Caller> caller(Optional<String> key) {
     if (key.isEmpty()) return CompletableFuture.completedFuture(Caller.ANONYMOUS);
     if (key.get().equals(adminKey)) return CompletableFuture.completedFuture(admin);
-    return cached(new Key(KEY, key.get()), () -> store.key(key.get())
+    return cached(keys, key.get(), () -> store.key(key.get())
         .thenApply(k -> k.map(r -> new Caller(Optional.of(r), r.admin())).orElse(null)));
   }
 
   /** The operations a caller holds on a stream. */
   public CompletionStage<Set<Op>> operations(Caller caller, String streamId) {
     if (caller.admin()) return CompletableFuture.completedFuture(EnumSet.allOf(Op.class));
-    return cached(new Key(PERMISSIONS, streamId), () -> store.permissions(streamId))
+    return cached(permissions, streamId, () -> store.permissions(streamId))
         .thenApply(perms -> operations(caller, perms));
   }
 
@@ -125,7 +125,7 @@ public final class MetadataAccess implements StreamAccess {
   }
 
   public CompletionStage<Optional<StreamRecord>> stream(String streamId) {
-    return cached(new Key(STREAM, streamId), () -> store.stream(streamId));
+    return cached(streams, streamId, () -> store.stream(streamId));
   }
 
   @Override
@@ -158,7 +158,7 @@ public final class MetadataAccess implements StreamAccess {
   @SuppressWarnings("unchecked")
   private Decision checkCached(Optional<String> authKey, String streamId, Op op) {
     long now = System.nanoTime();
-    Object s = fresh(new Key(STREAM, streamId), now);
+    Object s = fresh(streams, streamId, now);
     if (s == MISSING) return null;
     Optional<StreamRecord> stream = (Optional<StreamRecord>) s;
     if (stream.isEmpty()) return notFound(streamId);
@@ -168,13 +168,13 @@ public final class MetadataAccess implements StreamAccess {
     } else if (authKey.get().equals(adminKey)) {
       caller = admin;
     } else {
-      Object k = fresh(new Key(KEY, authKey.get()), now);
+      Object k = fresh(keys, authKey.get(), now);
       if (k == MISSING) return null;
       caller = (Caller) k;
     }
     if (caller == null) return UNKNOWN_KEY;
     if (caller.admin()) return allowed(stream.get());
-    Object perms = fresh(new Key(PERMISSIONS, streamId), now);
+    Object perms = fresh(permissions, streamId, now);
     if (perms == MISSING) return null;
     return decide(stream.get(), caller, operations(caller, (List<PermissionRecord>) perms), op);
   }
