@@ -6,19 +6,20 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * The node's JIT policy ({@code peer.jit.c2-only}): C2, HotSpot's optimising compiler, compiles
- * only the methods the setting's patterns match; everything else is compiled by C1 alone.
+ * The node's JIT policy ({@code peer.jit.c2-only}, opt-in): C2, HotSpot's optimising compiler,
+ * compiles only the methods the setting's patterns match; everything else is compiled by C1
+ * alone. Empty (the default): C2 compiles everything.
  *
- * <p>Why: a freshly started node spends most of its first minute's extra CPU in C2. In
- * bench/streams-ws's first measured round (200k events after a warm-up of 20k) C2 took 2.8-3.7
- * of the node's 7.6-9 CPU-s, compiling ~200 methods of the per-message path for the first time:
- * Akka's dispatcher, mailboxes and fork-join pool, the stream interpreter, sharding, the typed
- * actor adapters, the JDK's collections. The compile log showed no recompile loop or
- * deoptimisation storm, only the path's breadth. C2's code for that generic machinery (virtual
- * calls, small methods) ran barely faster than C1's: with C1 alone the node's warm round used
- * 4.7 CPU-s against 5.0 with every compiler. The byte loops (the publish scanner, frame rendering
- * and unmasking, UTF-8, the SHA-256 provider, socket buffers) are where C2 pays, and our own
- * classes, whose compiled frames inline the Akka calls they make. Those keep C2.
+ * <p>Why it exists: a freshly started node spends most of its first minute's extra CPU in C2. In
+ * bench/streams-ws's first measured round (200k events after a warm-up of 20k) C2 took 2.2-2.9
+ * of the node's 6-8 CPU-s, compiling ~200 methods of the per-message path for the first time:
+ * Akka's dispatcher and mailboxes, the fork-join pool, the stream interpreter, sharding, the
+ * typed actor adapters, the JDK's collections. The compile log showed no recompile loop or
+ * deoptimisation storm, only the path's breadth. With C2 kept for our classes and the byte loops
+ * (strings, buffers, sockets, SHA-256, SQLite's driver, ByteString) that round's C2 fell to
+ * 1.1-2.0 CPU-s, but the warm node then used ~0.5 CPU-s more per 200k events on its dispatcher
+ * (C1's code for Akka's generic machinery): a trade for a short-lived node, not for a server
+ * that runs for days, so it is not the default.
  *
  * <p>Applied only in the node's own process ({@code java -jar peer-node.jar}, see {@link Main}):
  * a directive is for the whole JVM, which an embedding application owns.
