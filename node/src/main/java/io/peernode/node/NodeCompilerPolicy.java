@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * typed actor adapters, the JDK's collections. The compile log showed no recompile loop or
  * deoptimisation storm, only the path's breadth. With C2 kept for our classes and the byte loops
  * (strings, buffers, sockets, SHA-256, SQLite's driver, ByteString) that round's C2 fell to
- * 1.1-2.0 CPU-s, but the warm node then used ~0.5 CPU-s more per 200k events on its dispatcher
+ * 1.1-2.0 CPU-s, but the warm node then used ~0.4 CPU-s more per 200k events on its dispatcher
  * (C1's code for Akka's generic machinery): a trade for a short-lived node, not for a server
  * that runs for days, so it is not the default.
  *
