@@ -44,10 +44,15 @@ public final class Main {
       System.exit(io.peernode.node.sync.SyncCli.runThenExit(Arrays.copyOfRange(args, 1, args.length),
           System.out, System.err));
     }
-    System.exit(run(args, System.out, System.err));
+    System.exit(run(args, System.out, System.err, true));
   }
 
   static int run(String[] args, PrintStream out, PrintStream err) {
+    return run(args, out, err, false);
+  }
+
+  /** @param ownJvm the JVM is the node's own (its JIT policy may be installed) */
+  static int run(String[] args, PrintStream out, PrintStream err, boolean ownJvm) {
     if (args.length > 0 && !args[0].startsWith("-")) {
       String[] rest = Arrays.copyOfRange(args, 1, args.length);
       switch (args[0]) {
@@ -73,7 +78,12 @@ public final class Main {
     }
     PeerNode node;
     try {
-      node = PeerNode.start(options.toConfig());
+      com.typesafe.config.Config config = options.toConfig();
+      String jit = NodeCompilerPolicy.directives(config); // a bad pattern is a bad configuration
+      if (ownJvm && jit != null) {
+        NodeCompilerPolicy.applyInBackground(jit); // as early as it can: C2 works from the start
+      }
+      node = PeerNode.start(config);
     } catch (ConfigException e) {
       err.println("peer-node: bad configuration: " + e.getMessage());
       return 2;

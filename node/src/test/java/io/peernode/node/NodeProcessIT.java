@@ -198,4 +198,21 @@ class NodeProcessIT {
     assertTrue(k.stderr.contains("node.key") && k.stderr.contains("refusing to start"), k.toString());
   }
 
+  @Test
+  void aNodeOfItsOwnInstallsTheJitPolicyItIsGiven() throws Exception {
+    Path conf = dir.resolve("jit.conf");
+    Files.writeString(conf, "peer.jit.c2-only = [\"io/peernode/*.*\", \"java/lang/*.*\"]");
+    NodeProcess a = start("a", "--config", conf.toString());
+    // jcmd asks the JVM itself which compiler directives it holds.
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        Long.toString(a.pid()), "Compiler.directives_print").redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), out);
+    // Ours first (C2 allowed for the patterns), then the rest kept from C2, then the JVM's default.
+    int ours = out.indexOf("io/peernode/*.*");
+    int rest = out.indexOf("matching: *.*", ours);
+    assertTrue(ours > 0 && rest > ours, out);
+    assertTrue(out.substring(rest).contains("Exclude:true"), out);
+  }
 }

@@ -236,10 +236,13 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
   private static final class Stored implements Command {
     final List<Publish> publishes;
     final List<StreamMessage> events;
+    /** Some publish of the append wants its offset (not every one is rejectionsOnly). */
+    final boolean replies;
 
-    Stored(List<Publish> publishes, List<StreamMessage> events) {
+    Stored(List<Publish> publishes, List<StreamMessage> events, boolean replies) {
       this.publishes = publishes;
       this.events = events;
+      this.replies = replies;
     }
   }
 
@@ -540,17 +543,20 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
     List<Publish> batch = new ArrayList<>(n);
     List<StreamMessage> events = new ArrayList<>(n);
     long offset = nextOffset;
+    boolean anyReply = false;
     for (int i = 0; i < n; i++) {
       Publish p = waiting.poll();
       batch.add(p);
+      anyReply |= !p.rejectionsOnly;
       events.add(new StreamMessage(streamId, partition, p.timestamp, p.ttl, offset,
           offset == 0 ? null : offset - 1, p.content, p.contentJson));
       offset++;
     }
     writing = true;
+    boolean replies = anyReply;
     getContext().pipeToSelf(store.append(streamId, partition, events),
         (done, failure) -> failure == null
-            ? new Stored(batch, events)
+            ? new Stored(batch, events, replies)
             : new StoreFailed(batch, String.valueOf(failure.getMessage())));
   }
 
@@ -559,10 +565,14 @@ public final class StreamPartition extends AbstractBehavior<StreamPartition.Comm
     nextOffset += s.events.size();
     // One broadcast for the whole append (consecutive offsets, in order).
     topic.tell(Topic.publish(new EventBatch(s.events)));
-    for (int i = 0; i < s.events.size(); i++) {
-      Publish p = s.publishes.get(i);
-      if (!p.rejectionsOnly) {
-        p.replyTo.tell(new Published(s.events.get(i).offset()));
+    // WebSocket publishers want no reply: then the append's publishes are not walked again (a
+    // loop of hundreds of iterations per append that C2 compiled twice, on-stack and whole).
+    if (s.replies) {
+      for (int i = 0; i < s.events.size(); i++) {
+        Publish p = s.publishes.get(i);
+        if (!p.rejectionsOnly) {
+          p.replyTo.tell(new Published(s.events.get(i).offset()));
+        }
       }
     }
     metrics.eventsStored.inc(s.events.size());

@@ -1,12 +1,5 @@
 package io.peernode.node.sync;
 
-import java.io.IOException;
-import java.lang.reflect.Method;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-
 /**
  * The sync CLI's JIT policy ({@code peer.sync.client.cli-c2 = sha-only}): C2, HotSpot's
  * optimising compiler, compiles only the SHA-256 provider's methods; everything else stays with C1.
@@ -16,12 +9,9 @@ import java.nio.file.StandardOpenOption;
  * keeps C2, because only C2 has its intrinsic (SHA-NI): C1's SHA-256 runs at ~120 MB/s against
  * ~1.2 GB/s on the test machine, and a full pull hashes every byte.
  *
- * <p>HotSpot takes the rule as a compiler directive, which the JVM's own diagnostic command
- * ({@code Compiler.directives_add}, as {@code jcmd} sends it) installs at run time; the JDK's
- * management API reaches it only through the platform MBean server (~700 classes, 0.13 s here),
- * so the command's internal entry point is called directly (the jar's manifest opens
- * {@code jdk.management/com.sun.management.internal} for it). Where that is not there (another
- * JVM, not started with {@code -jar}), nothing changes: every compiler is used as by default.
+ * <p>HotSpot takes the rule as a compiler directive, installed at run time by {@link
+ * io.peernode.node.CompilerDirectives}; where it cannot be (another JVM, not started with
+ * {@code -jar}), nothing changes: every compiler is used as by default.
  */
 final class CliCompilerPolicy {
 
@@ -43,32 +33,6 @@ final class CliCompilerPolicy {
 
   /** Installs {@link #DIRECTIVES}; true when the JVM took them. */
   static boolean apply() {
-    Path f = null;
-    try {
-      f = Path.of(System.getProperty("java.io.tmpdir"),
-          "peer-sync-cli-jit-" + ProcessHandle.current().pid() + ".json");
-      Files.writeString(f, DIRECTIVES, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-      // Loads the management library (libmanagement_ext) that the command's native method is in.
-      Class.forName("com.sun.management.internal.PlatformMBeanProviderImpl");
-      Class<?> dc = Class.forName("com.sun.management.internal.DiagnosticCommandImpl");
-      Method get = dc.getDeclaredMethod("getDiagnosticCommandMBean");
-      get.setAccessible(true);
-      Object impl = get.invoke(null);
-      Method exec = dc.getDeclaredMethod("executeDiagnosticCommand", String.class);
-      exec.setAccessible(true);
-      Object out = exec.invoke(impl, "Compiler.directives_add " + f);
-      return String.valueOf(out).contains("added");
-    } catch (ReflectiveOperationException | RuntimeException | IOException | LinkageError e) {
-      return false; // the default compilers, as without this policy
-    } finally {
-      if (f != null) {
-        try {
-          Files.deleteIfExists(f);
-        } catch (IOException ignored) {
-          // a few bytes in the temp dir
-        }
-      }
-    }
+    return io.peernode.node.CompilerDirectives.add(DIRECTIVES, "peer-sync-cli-jit");
   }
 }

@@ -37,10 +37,101 @@ public final class ServerMessages {
   public static byte[] broadcastUtf8(StreamMessage m) {
     byte[] utf8 = m.cachedBroadcastUtf8();
     if (utf8 == null) {
-      utf8 = broadcast(m).getBytes(StandardCharsets.UTF_8);
+      utf8 = renderBroadcastUtf8(m);
+      if (utf8 == null) {
+        utf8 = broadcast(m).getBytes(StandardCharsets.UTF_8);
+      }
       m.cacheBroadcastUtf8(utf8);
     }
     return utf8;
+  }
+
+  /** {@code [0,0,"",[28,"}: the broadcast's head up to the stream id. */
+  private static final byte[] BROADCAST_HEAD = ("[0," + BROADCAST + ",\"\",[" + StreamMessage.VERSION
+      + ",\"").getBytes(StandardCharsets.US_ASCII);
+  /** {@code ,27,}: the content type between the previous offset and the content. */
+  private static final byte[] CONTENT_TYPE = ("," + StreamMessage.CONTENT_TYPE_JSON + ",")
+      .getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] NULL = "null".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * The UTF-8 of {@link #broadcast} written straight into one exact array, for the usual event:
+   * with the publisher's literal, a stream id of printable ASCII needing no escape, and no
+   * negative number; null for any other (then the text is built and encoded). It is once per
+   * event on every delivery's path; the text builder's sixteen appends, each with its capacity
+   * checks, and the encoding after them made the largest method C2 compiled in a fresh node's
+   * first seconds (the subscription's event handler, which inlines it: 0.5 s of compiling).
+   */
+  static byte[] renderBroadcastUtf8(StreamMessage m) {
+    String contentJson = m.contentJson();
+    String stream = m.streamId();
+    Long previous = m.previousOffset();
+    if (contentJson == null || !plainAscii(stream) || m.partition() < 0 || m.timestamp() < 0
+        || m.ttl() < 0 || m.offset() < 0 || (previous != null && previous < 0)) {
+      return null;
+    }
+    byte[] content = contentJson.getBytes(StandardCharsets.UTF_8);
+    int n = BROADCAST_HEAD.length + stream.length() + 2 + digits(m.partition()) + 1
+        + digits(m.timestamp()) + 1 + digits(m.ttl()) + 1 + digits(m.offset()) + 1
+        + (previous == null ? NULL.length : digits(previous)) + CONTENT_TYPE.length
+        + content.length + 2;
+    byte[] b = new byte[n];
+    int i = put(BROADCAST_HEAD, b, 0);
+    for (int k = 0; k < stream.length(); k++) {
+      b[i++] = (byte) stream.charAt(k);
+    }
+    b[i++] = '"';
+    b[i++] = ',';
+    i = putDigits(m.partition(), b, i);
+    b[i++] = ',';
+    i = putDigits(m.timestamp(), b, i);
+    b[i++] = ',';
+    i = putDigits(m.ttl(), b, i);
+    b[i++] = ',';
+    i = putDigits(m.offset(), b, i);
+    b[i++] = ',';
+    i = previous == null ? put(NULL, b, i) : putDigits(previous, b, i);
+    i = put(CONTENT_TYPE, b, i);
+    i = put(content, b, i);
+    b[i++] = ']';
+    b[i] = ']';
+    return b;
+  }
+
+  /** Printable ASCII without a quote or backslash: written into JSON as it is. */
+  private static boolean plainAscii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Decimal digits of {@code v >= 0}. */
+  private static int digits(long v) {
+    int d = 1;
+    while (v >= 10) {
+      v /= 10;
+      d++;
+    }
+    return d;
+  }
+
+  /** Writes {@code v >= 0} in decimal at {@code i}; returns the index after it. */
+  private static int putDigits(long v, byte[] b, int i) {
+    int end = i + digits(v);
+    for (int k = end - 1; k >= i; k--) {
+      b[k] = (byte) ('0' + (int) (v % 10));
+      v /= 10;
+    }
+    return end;
+  }
+
+  private static int put(byte[] src, byte[] b, int i) {
+    System.arraycopy(src, 0, b, i, src.length);
+    return i + src.length;
   }
 
   /**

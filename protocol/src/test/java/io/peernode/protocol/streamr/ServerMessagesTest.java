@@ -85,4 +85,44 @@ class ServerMessagesTest {
     assertArrayEquals(ServerMessages.broadcast(m).getBytes(StandardCharsets.UTF_8), utf8);
     assertSame(utf8, ServerMessages.broadcastUtf8(m), "every subscriber gets the same bytes");
   }
+
+  @Test
+  void theBroadcastsBytesAreItsTextsUtf8() {
+    // Written straight into bytes for the usual event, built as text for any other: the same.
+    String[] literals = {"\"\"", "\"{}\"", "\"{\\\"a\\\":\\u0041 \u00e9\u4e2d\ud83d\ude00\"", "\"x\"".repeat(1)};
+    String[] streams = {"s1", "0xabc/sensors", "", "we\"ird\\", "\u00e9t\u00e9", "tab\there", "~ !"};
+    long[] numbers = {0, 1, 9, 10, 99, 100, 999_999_999_999L, Long.MAX_VALUE, -1, Long.MIN_VALUE};
+    Random random = new Random(11);
+    for (String literal : literals) {
+      for (String stream : streams) {
+        for (int t = 0; t < 40; t++) {
+          long ts = numbers[random.nextInt(numbers.length)];
+          long offset = numbers[random.nextInt(numbers.length)];
+          Long previous = random.nextInt(4) == 0 ? null : numbers[random.nextInt(numbers.length)];
+          int partition = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, numbers[random.nextInt(numbers.length)]));
+          int ttl = random.nextBoolean() ? Integer.MAX_VALUE : random.nextInt(100) - 1;
+          for (boolean withLiteral : new boolean[] {true, false}) {
+            StreamMessage m = new StreamMessage(stream, partition, ts, ttl, offset, previous,
+                "c\u00e9", withLiteral ? literal : null);
+            String text = ServerMessages.broadcast(m);
+            assertArrayEquals(text.getBytes(StandardCharsets.UTF_8), ServerMessages.broadcastUtf8(m), text);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void theUsualBroadcastIsWrittenStraightIntoBytes() {
+    StreamMessage usual = new StreamMessage("s1", 3, 1700000000000L, 60, 12, 11L, "v", "\"v\"");
+    assertArrayEquals("[0,0,\"\",[28,\"s1\",3,1700000000000,60,12,11,27,\"v\"]]".getBytes(StandardCharsets.UTF_8),
+        ServerMessages.renderBroadcastUtf8(usual));
+    StreamMessage first = new StreamMessage("s1", 0, 5L, 60, 0, null, "v", "\"v\"");
+    assertArrayEquals("[0,0,\"\",[28,\"s1\",0,5,60,0,null,27,\"v\"]]".getBytes(StandardCharsets.UTF_8),
+        ServerMessages.renderBroadcastUtf8(first));
+    assertEquals(null, ServerMessages.renderBroadcastUtf8(
+        new StreamMessage("s\"1", 0, 5L, 60, 0, null, "v", "\"v\"")), "a stream id to escape: built as text");
+    assertEquals(null, ServerMessages.renderBroadcastUtf8(
+        new StreamMessage("s1", 0, 5L, 60, 0, null, "v")), "no literal: the content is escaped as text");
+  }
 }
