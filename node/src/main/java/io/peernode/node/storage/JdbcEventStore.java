@@ -411,13 +411,15 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
 
   private CompletionStage<Integer> expireSlice(long nowMillis, int deletedSoFar) {
     return onWriter(c -> expireOneSlice(c, nowMillis))
-        .thenCompose(slice -> slice.batches < EXPIRY_SLICE
+        .thenCompose(slice -> slice.batches < EXPIRY_SLICE || slice.changed == 0
             ? CompletableFuture.completedFuture(deletedSoFar + slice.events)
             : expireSlice(nowMillis, deletedSoFar + slice.events));
   }
 
   private static final class ExpirySlice {
+    /** Batches looked at, and of them deleted or rewritten. */
     int batches;
+    int changed;
     int events;
   }
 
@@ -439,11 +441,21 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
           int count = rs.getInt(5);
           keep.clear();
           if (rs.getLong(6) >= nowMillis) {
-            for (StreamMessage m : EventBatch.decodeAll(streamId, partition, rs.getLong(4),
-                rs.getBytes(7))) {
-              if (m.expiresAt() >= nowMillis) keep.add(m);
+            try {
+              for (StreamMessage m : EventBatch.decodeAll(streamId, partition, rs.getLong(4),
+                  rs.getBytes(7))) {
+                if (m.expiresAt() >= nowMillis) keep.add(m);
+              }
+            } catch (EventBatch.CorruptBatch e) {
+              // Left as it is (its unexpired events cannot be told apart), and deleted once
+              // all of them have expired, which needs no decoding.
+              log.warn("stored batch of stream {} partition {} up to offset {} is corrupt;"
+                  + " expiry leaves it until all its events have expired: {}",
+                  streamId, partition, rs.getLong(3), e.getMessage());
+              continue;
             }
           }
+          slice.changed++;
           delete.setString(1, streamId);
           delete.setInt(2, partition);
           delete.setLong(3, rs.getLong(3));
@@ -454,7 +466,7 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
           slice.events += count - keep.size();
         }
       }
-      if (slice.batches > 0) {
+      if (slice.changed > 0) {
         delete.executeBatch();
         insert.executeBatch();
       }
@@ -477,6 +489,9 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
         } catch (SQLException e) {
           rollbackQuietly();
           throw new java.util.concurrent.CompletionException(e);
+        } catch (RuntimeException e) {
+          rollbackQuietly(); // nothing half-done may ride along with the next group commit
+          throw e;
         }
       }
     }, blocking);
