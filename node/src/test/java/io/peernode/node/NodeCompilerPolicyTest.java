@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,25 +63,14 @@ class NodeCompilerPolicyTest {
   void aPolicyKeepsC2ForWhatItNamesAndTakesItFromTheRest() throws Exception {
     // A child that installs a policy naming our classes, then runs a hot loop of its own (io.peernode, in
     // the patterns) over a JDK collection (java.util, not in them).
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:+PrintCompilation", "--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED",
-        "-cp", System.getProperty("java.class.path"), HotChild.class.getName());
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    assertEquals(0, p.exitValue(), out);
-    boolean after = false;
-    boolean oursAtC2 = false;
-    for (String line : out.split("\n")) {
-      if (line.startsWith("applied true")) {
-        after = true;
-      } else if (after && line.matches("\\s*\\d+\\s+\\d+\\s+[%sbn!]*\\s+4\\s+java\\.util\\.ArrayDeque::.*")) {
+    String out = CompilationLogs.run(HotChild.class, true);
+    List<String> c2 = CompilationLogs.c2AfterApplied(out);
+    for (String line : c2) {
+      if (line.contains("java.util.ArrayDeque::")) {
         throw new AssertionError("C2 compiled " + line.trim() + "\n" + out);
-      } else if (after && line.matches("\\s*\\d+\\s+\\d+\\s+[%sbn!]*\\s+4\\s+.*HotChild::spin.*")) {
-        oursAtC2 = true;
       }
     }
-    assertTrue(after, out);
+    boolean oursAtC2 = c2.stream().anyMatch(l -> l.contains("HotChild::spin"));
     assertTrue(oursAtC2, "our hot loop keeps C2:\n" + out);
     assertTrue(out.lines().anyMatch(l -> l.contains("java.util.ArrayDeque::")
             && l.contains("excluded by CompileCommand")),

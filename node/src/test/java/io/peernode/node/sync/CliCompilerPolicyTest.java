@@ -1,13 +1,9 @@
 package io.peernode.node.sync;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
+import io.peernode.node.CompilationLogs;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The sync CLI's JIT policy, in child JVMs (a compiler directive is for the whole process). */
@@ -19,54 +15,29 @@ class CliCompilerPolicyTest {
     System.out.println("applied " + applied);
   }
 
-  private static String child(boolean opens) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:+PrintCompilation"));
-    if (opens) {
-      cmd.add("--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED"); // as the jar's manifest
-    }
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), CliCompilerPolicyTest.class.getName()));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    assertEquals(0, p.exitValue(), out);
-    return out;
-  }
-
   @Test
   void withTheManifestsOpensTheJvmTakesTheDirectives() throws Exception {
-    String out = child(true);
+    String out = CompilationLogs.run(CliCompilerPolicyTest.class, true);
     assertTrue(out.contains("applied true"), out);
   }
 
   @Test
   void withoutThemNothingChangesAndNothingFails() throws Exception {
-    String out = child(false);
+    String out = CompilationLogs.run(CliCompilerPolicyTest.class, false);
     assertTrue(out.contains("applied false"), out);
   }
 
   @Test
   void afterItC2CompilesOnlyTheSha256Provider() throws Exception {
     // A child that installs the policy, then hashes 64 MiB and runs a hot loop of its own.
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:+PrintCompilation", "--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED",
-        "-cp", System.getProperty("java.class.path"), HotChild.class.getName());
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    assertEquals(0, p.exitValue(), out);
-    boolean after = false;
-    boolean shaAtC2 = false;
-    for (String line : out.split("\n")) {
-      if (line.startsWith("applied true")) {
-        after = true;
-      } else if (after && line.matches("\\s*\\d+\\s+\\d+\\s+[%sbn!]*\\s+4\\s+.*") && line.contains("HotChild")) {
+    String out = CompilationLogs.run(HotChild.class, true);
+    List<String> c2 = CompilationLogs.c2AfterApplied(out);
+    for (String line : c2) {
+      if (line.contains("HotChild")) {
         throw new AssertionError("C2 compiled " + line.trim() + "\n" + out);
-      } else if (after && line.matches("\\s*\\d+\\s+\\d+\\s+[%sbn!]*\\s+4\\s+sun\\.security\\.provider\\..*")) {
-        shaAtC2 = true;
       }
     }
-    assertTrue(after, out);
+    boolean shaAtC2 = c2.stream().anyMatch(l -> l.contains(" sun.security.provider."));
     assertTrue(shaAtC2, "SHA-256 keeps C2 (its intrinsic):\n" + out);
     assertTrue(out.contains("HotChild::spin") && out.contains("excluded by CompileCommand"),
         "the hot loop was kept from C2:\n" + out);
