@@ -33,6 +33,9 @@ abstract class EventStoreContract {
   /** The JDBC URL of a fresh database for this class. */
   protected abstract String url();
 
+  /** The table of the store's layout before batches: one row per event. */
+  protected abstract String legacyEventsDdl();
+
   @BeforeAll
   void startCommon() {
     blocking = Executors.newFixedThreadPool(8);
@@ -264,6 +267,79 @@ abstract class EventStoreContract {
           .map(StreamMessage::offset).runWith(akka.stream.javadsl.Sink.seq(), testKit.system()));
       assertEquals(2001, offsets.size());
       for (int i = 0; i < offsets.size(); i++) assertEquals(100 + i, offsets.get(i));
+    }
+  }
+
+  /** A database written by a node that stored one row per event is read by this one. */
+  @Test
+  void eventsStoredOnePerRowMoveIntoBatchesAtOpen() throws Exception {
+    String a = stream();
+    String b = stream();
+    String expired = stream();
+    List<StreamMessage> written = new ArrayList<>();
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url());
+        java.sql.Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      st.execute(legacyEventsDdl());
+      try (java.sql.PreparedStatement ins = c.prepareStatement(
+              "INSERT INTO stream_events VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+          java.sql.PreparedStatement next = c.prepareStatement(
+              "INSERT INTO stream_partitions VALUES (?, ?, ?)")) {
+        for (String stream : List.of(a, b)) {
+          for (int part = 0; part < 2; part++) {
+            for (long o = 0; o < 1500; o++) {
+              StreamMessage m = new StreamMessage(stream, part, 1000 + o, 60, o,
+                  o == 0 ? null : o - 1, "{\"n\":\"\u00e9" + o + "\"}");
+              written.add(m);
+              ins.setString(1, stream);
+              ins.setInt(2, part);
+              ins.setLong(3, o);
+              if (o == 0) ins.setNull(4, java.sql.Types.BIGINT); else ins.setLong(4, o - 1);
+              ins.setLong(5, m.timestamp());
+              ins.setInt(6, 60);
+              ins.setLong(7, m.expiresAt());
+              ins.setString(8, m.content());
+              ins.addBatch();
+            }
+            next.setString(1, stream);
+            next.setInt(2, part);
+            next.setLong(3, 1500);
+            next.addBatch();
+          }
+        }
+        next.setString(1, expired); // a partition whose events have all expired
+        next.setInt(2, 0);
+        next.setLong(3, 7);
+        next.addBatch();
+        ins.executeBatch();
+        next.executeBatch();
+      }
+      c.commit();
+    }
+    for (int open = 0; open < 2; open++) { // the second open finds nothing left to move
+      try (JdbcEventStore store = open(Duration.ofMillis(1))) {
+        for (String stream : List.of(a, b)) {
+          for (int part = 0; part < 2; part++) {
+            final int p = part;
+            List<StreamMessage> expected = written.stream()
+                .filter(m -> m.streamId().equals(stream) && m.partition() == p)
+                .collect(Collectors.toList());
+            assertEquals(expected, join(store.read(stream, part, EventRange.all(), 2000)));
+            assertEquals(1500L, join(store.nextOffset(stream, part)));
+          }
+        }
+        if (open == 0) {
+          assertEquals(7L, join(store.nextOffset(expired, 0)));
+          join(store.append(expired, 0, events(expired, 0, 7, 1, 1)));
+        } else {
+          assertEquals(8L, join(store.nextOffset(expired, 0)));
+          assertEquals(events(expired, 0, 7, 1, 1), join(store.read(expired, 0, EventRange.all(), 10)));
+        }
+      }
+    }
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url());
+        java.sql.ResultSet rs = c.getMetaData().getTables(null, c.getSchema(), "stream_events", null)) {
+      assertTrue(!rs.next(), "the table of single events is gone");
     }
   }
 }

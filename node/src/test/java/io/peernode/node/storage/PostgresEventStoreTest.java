@@ -28,4 +28,12 @@ class PostgresEventStoreTest extends EventStoreContract {
   protected String url() {
     return pg.jdbcUrl();
   }
+
+  @Override
+  protected String legacyEventsDdl() {
+    return "CREATE TABLE stream_events (stream_id TEXT NOT NULL, part_no INTEGER NOT NULL,"
+        + " event_offset BIGINT NOT NULL, prev_offset BIGINT, ts BIGINT NOT NULL,"
+        + " ttl INTEGER NOT NULL, expires_at BIGINT NOT NULL, content TEXT NOT NULL,"
+        + " PRIMARY KEY (stream_id, part_no, event_offset))";
+  }
 }
