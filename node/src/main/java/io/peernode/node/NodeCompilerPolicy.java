@@ -59,13 +59,8 @@ public final class NodeCompilerPolicy {
     return directives(config.getStringList("peer.jit.c2-only"));
   }
 
-  /**
-   * Installs {@code directives} on a thread of its own (~40 ms, mostly loading the management
-   * library, beside the node's start); returns at once.
-   */
+  /** Installs {@code directives} beside the node's start; returns at once. */
   static void applyInBackground(String directives) {
-    Thread t = new Thread(() -> CompilerDirectives.add(directives, "peer-node-jit"), "peer-node-jit");
-    t.setDaemon(true);
-    t.start();
+    CompilerDirectives.addInBackground(directives, "peer-node-jit");
   }
 }

@@ -21,18 +21,15 @@ final class CliCompilerPolicy {
 
   private CliCompilerPolicy() {}
 
-  /**
-   * Installs {@link #DIRECTIVES} on a thread of its own (its ~40 ms, mostly loading the
-   * management library, beside the CLI's start); returns at once.
-   */
+  private static final String NAME = "peer-sync-cli-jit";
+
+  /** Installs {@link #DIRECTIVES} beside the CLI's start; returns at once. */
   static void applyInBackground() {
-    Thread t = new Thread(CliCompilerPolicy::apply, "sync-cli-jit");
-    t.setDaemon(true);
-    t.start();
+    io.peernode.node.CompilerDirectives.addInBackground(DIRECTIVES, NAME);
   }
 
   /** Installs {@link #DIRECTIVES}; true when the JVM took them. */
   static boolean apply() {
-    return io.peernode.node.CompilerDirectives.add(DIRECTIVES, "peer-sync-cli-jit");
+    return io.peernode.node.CompilerDirectives.add(DIRECTIVES, NAME);
   }
 }
