@@ -87,13 +87,7 @@ final class EventBatch {
       int count = i - from;
       byte[] header = new byte[11];
       header[0] = VERSION;
-      int h = 1;
-      long v = count;
-      while ((v & ~0x7FL) != 0) {
-        header[h++] = (byte) ((v & 0x7F) | 0x80);
-        v >>>= 7;
-      }
-      header[h++] = (byte) v;
+      int h = writeVarint(count, header, 1);
       out = new byte[h + pos];
       System.arraycopy(header, 0, out, 0, h);
       System.arraycopy(buf, 0, out, h, pos);
@@ -113,11 +107,7 @@ final class EventBatch {
 
     private void putVarint(long v) {
       ensure(10);
-      while ((v & ~0x7FL) != 0) {
-        buf[pos++] = (byte) ((v & 0x7F) | 0x80);
-        v >>>= 7;
-      }
-      buf[pos++] = (byte) v;
+      pos = writeVarint(v, buf, pos);
     }
 
     private void putUtf8(String s) {
@@ -197,6 +187,16 @@ final class EventBatch {
     List<StreamMessage> out = new ArrayList<>();
     decode(streamId, partition, firstOffset, bytes, EVERYTHING, Integer.MAX_VALUE, out);
     return out;
+  }
+
+  /** Writes {@code v} as an unsigned LEB128 varint (at most 10 bytes) at {@code i}; returns the index after it. */
+  private static int writeVarint(long v, byte[] b, int i) {
+    while ((v & ~0x7FL) != 0) {
+      b[i++] = (byte) ((v & 0x7F) | 0x80);
+      v >>>= 7;
+    }
+    b[i++] = (byte) v;
+    return i;
   }
 
   private static long zigzag(long v) {
