@@ -426,8 +426,12 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
   private ExpirySlice expireOneSlice(Connection c, long nowMillis) throws SQLException {
     ExpirySlice slice = new ExpirySlice();
     try (PreparedStatement find = c.prepareStatement(
-            "SELECT stream_id, part_no, last_offset, first_offset, event_count, max_expires_at,"
-                + " events FROM stream_batches WHERE min_expires_at < ? LIMIT " + EXPIRY_SLICE);
+            "SELECT stream_id, part_no, last_offset, first_offset, event_count, max_expires_at"
+                + " FROM stream_batches WHERE min_expires_at < ? LIMIT " + EXPIRY_SLICE);
+        // The events of a batch are read only when some of them stay: one that expired whole
+        // is deleted by its key.
+        PreparedStatement events = c.prepareStatement("SELECT events FROM stream_batches"
+            + " WHERE stream_id = ? AND part_no = ? AND last_offset = ?");
         PreparedStatement delete = c.prepareStatement(
             "DELETE FROM stream_batches WHERE stream_id = ? AND part_no = ? AND last_offset = ?");
         PreparedStatement insert = c.prepareStatement(INSERT)) {
@@ -440,10 +444,11 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
           int partition = rs.getInt(2);
           int count = rs.getInt(5);
           keep.clear();
+          long lastOffset = rs.getLong(3);
           if (rs.getLong(6) >= nowMillis) {
             try {
               for (StreamMessage m : EventBatch.decodeAll(streamId, partition, rs.getLong(4),
-                  rs.getBytes(7))) {
+                  batchBytes(events, streamId, partition, lastOffset))) {
                 if (m.expiresAt() >= nowMillis) keep.add(m);
               }
             } catch (EventBatch.CorruptBatch e) {
@@ -451,14 +456,14 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
               // all of them have expired, which needs no decoding.
               log.warn("stored batch of stream {} partition {} up to offset {} is corrupt;"
                   + " expiry leaves it until all its events have expired: {}",
-                  streamId, partition, rs.getLong(3), e.getMessage());
+                  streamId, partition, lastOffset, e.getMessage());
               continue;
             }
           }
           slice.changed++;
           delete.setString(1, streamId);
           delete.setInt(2, partition);
-          delete.setLong(3, rs.getLong(3));
+          delete.setLong(3, lastOffset);
           delete.addBatch();
           if (!keep.isEmpty()) {
             addBatches(insert, streamId, partition, keep);
@@ -472,6 +477,19 @@ public final class JdbcEventStore implements EventStore, AutoCloseable {
       }
     }
     return slice;
+  }
+
+  /** The stored bytes of the batch with this key. */
+  private static byte[] batchBytes(PreparedStatement select, String streamId, int partition,
+      long lastOffset) throws SQLException {
+    select.setString(1, streamId);
+    select.setInt(2, partition);
+    select.setLong(3, lastOffset);
+    try (ResultSet rs = select.executeQuery()) {
+      if (!rs.next()) throw new SQLException("batch of stream " + streamId + " partition "
+          + partition + " up to offset " + lastOffset + " vanished during expiry");
+      return rs.getBytes(1);
+    }
   }
 
   private interface SqlWork<T> {
